@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmdq/device.h - the VMDq device in software (SPEC section 1).
+ *
+ * A device has N queue pairs.  Frames offered with vmdq_rx_burst() are
+ * checked for errors, accepted or refused, and sorted by destination MAC and
+ * VLAN into one RX queue each, or counted under one drop reason:
+ *
+ *     frames in == sum(queue frames) + sum(queue missed) + sum(drops)
+ *
+ * always holds (conservation).  Each RX queue is a ring of descriptors whose
+ * buffers are posted by the queue's consumer; sorting a frame to a queue
+ * copies it into the next posted buffer (the software "DMA") and completes
+ * the descriptor.  The consumer polls completed descriptors in groups.
+ *
+ * RX ring ownership, free-running 32-bit indices (netmap style):
+ *
+ *     reap            fill               post            reap + size
+ *      |  completed    |  posted, empty   |   free slots    |
+ *      |  (consumer    |  (device fills   |   (consumer may |
+ *      |   polls)      |   these next)    |    post here)   |
+ *
+ * Threads:
+ *  - Control calls (configuration, filters, queue lifecycle, counters) may be
+ *    made from any thread; they serialise on a control mutex that the data
+ *    path never takes.  Every change to what sorting depends on is published
+ *    as a new immutable snapshot through RCU (liburcu): a burst is sorted
+ *    entirely by one snapshot, so no frame ever sees half a change.
+ *  - vmdq_rx_burst() is called by at most one thread at a time per device
+ *    (the uplink's receive thread); it must be registered with
+ *    vmdq_thread_online() first.  It never locks, allocates or makes a
+ *    syscall, except writing a queue's interrupt eventfd (moderated).
+ *  - Each RX queue has one consumer thread (post/poll/reclaim), each TX
+ *    queue one producer thread (post); the arbiter (vmdq_tx_pick) runs in
+ *    one thread.  Rings are single-producer single-consumer.
+ *
+ * Errors: int functions return 0 or a negative errno; burst functions return
+ * a count; constructors return NULL and set errno.  Destroy accepts NULL.
+ */
+#ifndef VMDQ_DEVICE_H
+#define VMDQ_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VMDQ_MAX_QUEUES 4096
+#define VMDQ_SOFT_MAX_FILTERS 65536
+#define VMDQ_MAX_BURST 256
+#define VMDQ_MIN_MAX_FRAME 60
+#define VMDQ_MAX_MAX_FRAME 16384
+
+struct vmdq_dev;
+
+/* Profiles (SPEC 1 table).  Limits are hard: going past one is -ENOSPC. */
+enum vmdq_profile {
+	VMDQ_PROFILE_82575,
+	VMDQ_PROFILE_82598,
+	VMDQ_PROFILE_82576,
+	VMDQ_PROFILE_82599,
+	VMDQ_PROFILE_SOFT,
+};
+
+struct vmdq_profile_limits {
+	const char *name;
+	unsigned max_queues;
+	unsigned mac_table;  /* MAC and pair filters; 0 = shared limit */
+	unsigned vlan_table; /* VLAN filters; 0 = shared limit */
+	unsigned any_table;  /* filters of any kind (soft) ; 0 = none */
+	unsigned default_queues;
+};
+
+const struct vmdq_profile_limits *vmdq_profile_limits(enum vmdq_profile p);
+/* Returns 0 and sets *p, or -EINVAL for an unknown name. */
+int vmdq_profile_from_name(const char *name, enum vmdq_profile *p);
+
+enum vmdq_arbiter { VMDQ_ARB_RR, VMDQ_ARB_DRR, VMDQ_ARB_FIFO };
+
+/* Drop reasons, in the order a frame with several errors is counted. */
+enum vmdq_drop {
+	VMDQ_DROP_NONE = 0,
+	VMDQ_DROP_FILTERED,
+	VMDQ_DROP_RUNT,
+	VMDQ_DROP_OVERSIZE,
+	VMDQ_DROP_CRC,
+	VMDQ_DROP_TRUNCATED,
+	VMDQ_DROP_MISSED, /* no posted buffer on the chosen queue */
+	VMDQ_DROP__COUNT
+};
+const char *vmdq_drop_name(enum vmdq_drop d);
+
+/* Error bits (descriptor flags and vmdq_rx_result.errors). */
+#define VMDQ_ERR_RUNT      0x01u
+#define VMDQ_ERR_TRUNCATED 0x02u
+#define VMDQ_ERR_OVERSIZE  0x04u
+#define VMDQ_ERR_CRC       0x08u
+#define VMDQ_ERR_MASK      0x0fu
+
+/* Other descriptor flags. */
+#define VMDQ_RXD_MATCH    0x0100u /* placed by a filter (filter_id valid) */
+#define VMDQ_RXD_TAGGED   0x0200u /* frame carries a VLAN tag (vlan valid) */
+#define VMDQ_RXD_CANCELLED 0x0400u /* buffer returned unused by reclaim */
+
+/* A frame offered to the device.  data points at caplen readable bytes;
+ * len is the frame's length as its source reports it (FCS included when the
+ * device is in `fcs on` mode); caplen < len means the source cut it short. */
+struct vmdq_frame {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t len;
+	uint64_t ts_ns;
+};
+
+/* An RX descriptor.  The consumer fills buf, buf_size and cookie when it
+ * posts; the device fills the rest when it completes it. */
+struct vmdq_rxd {
+	uint8_t *buf;
+	uint64_t cookie;
+	uint32_t buf_size;
+	uint32_t len;       /* bytes written to buf (FCS stripped) */
+	uint32_t wire_len;  /* frame length as reported, FCS excluded */
+	uint32_t filter_id; /* with VMDQ_RXD_MATCH, else 0 */
+	uint64_t ts_ns;
+	uint16_t vlan;      /* outermost VID, 0 = none */
+	uint16_t flags;     /* VMDQ_ERR_* | VMDQ_RXD_* */
+	uint16_t queue;
+	uint16_t _pad;
+};
+
+/* Per-frame outcome, for traces and tests (optional in vmdq_rx_burst). */
+struct vmdq_rx_result {
+	int32_t queue;       /* -1 when dropped */
+	uint32_t filter_id;  /* 0 = no match */
+	uint8_t drop;        /* enum vmdq_drop, VMDQ_DROP_NONE when queued */
+	uint8_t errors;      /* VMDQ_ERR_* bits */
+	bool match;
+};
+
+/* ---- lifecycle and configuration ---------------------------------- */
+
+/* A new device: profile soft, 16 queues, non-VMDq mode, defaults of SPEC 3. */
+struct vmdq_dev *vmdq_dev_create(void);
+void vmdq_dev_destroy(struct vmdq_dev *dev);
+
+/* Registers / unregisters the calling thread as a data-path thread. */
+void vmdq_thread_online(void);
+void vmdq_thread_offline(void);
+
+int vmdq_dev_set_profile(struct vmdq_dev *dev, enum vmdq_profile p);
+int vmdq_dev_set_queues(struct vmdq_dev *dev, unsigned n);
+int vmdq_dev_set_vmdq(struct vmdq_dev *dev, bool on);
+int vmdq_dev_set_default_queue(struct vmdq_dev *dev, unsigned q);
+int vmdq_dev_set_mac(struct vmdq_dev *dev, const uint8_t mac[6]);
+int vmdq_dev_set_promisc(struct vmdq_dev *dev, bool on);
+int vmdq_dev_set_allmulti(struct vmdq_dev *dev, bool on);
+int vmdq_dev_set_broadcast(struct vmdq_dev *dev, bool on);
+int vmdq_dev_set_store_bad(struct vmdq_dev *dev, bool on);
+int vmdq_dev_set_fcs(struct vmdq_dev *dev, bool on);
+int vmdq_dev_set_max_frame(struct vmdq_dev *dev, unsigned bytes);
+int vmdq_dev_set_arbiter(struct vmdq_dev *dev, enum vmdq_arbiter a);
+
+struct vmdq_dev_config {
+	enum vmdq_profile profile;
+	unsigned queues;
+	bool vmdq, promisc, allmulti, broadcast, store_bad, fcs, has_mac;
+	unsigned default_queue;
+	unsigned max_frame;
+	enum vmdq_arbiter arbiter;
+	uint8_t mac[6];
+};
+void vmdq_dev_get_config(struct vmdq_dev *dev, struct vmdq_dev_config *out);
+
+/* Batching: between begin and commit, changes are made but published once,
+ * at commit (one snapshot for the lot).  Nests. */
+void vmdq_dev_batch_begin(struct vmdq_dev *dev);
+void vmdq_dev_batch_commit(struct vmdq_dev *dev);
+
+/* ---- filters (SPEC 1.2, 1.3) ---------------------------------------- */
+
+enum vmdq_filter_kind { VMDQ_FILTER_MAC, VMDQ_FILTER_PAIR, VMDQ_FILTER_VLAN };
+
+struct vmdq_filter {
+	uint32_t id;
+	enum vmdq_filter_kind kind;
+	uint8_t mac[6];
+	uint16_t vlan;
+	uint16_t queue;
+};
+
+/* Adds a filter; vlan 0 with a MAC makes a MAC filter, mac NULL a VLAN
+ * filter.  Returns the new id (>= 1) or -EEXIST, -ENOSPC, -EINVAL (queue out
+ * of range, VLAN outside 1..4094, broadcast or all-zero MAC). */
+int64_t vmdq_filter_add(struct vmdq_dev *dev, const uint8_t *mac,
+			uint16_t vlan, unsigned queue);
+/* Removes filter id: 0 or -ENOENT. */
+int vmdq_filter_del(struct vmdq_dev *dev, uint32_t id);
+/* Copies up to max filters, in id order, into out; returns how many exist. */
+size_t vmdq_filter_list(struct vmdq_dev *dev, struct vmdq_filter *out,
+			size_t max);
+
+/* ---- RX queues (SPEC 1.4) -------------------------------------------- */
+
+/* Gives queue q a ring of size descriptors (a power of two, 2..65536).
+ * -EBUSY if it already has one with buffers outstanding. */
+int vmdq_rxq_setup(struct vmdq_dev *dev, unsigned q, unsigned size);
+
+/* Consumer side.  Posts up to n empty buffers; returns how many fit. */
+unsigned vmdq_rxq_post(struct vmdq_dev *dev, unsigned q,
+		       const struct vmdq_rxd *bufs, unsigned n);
+/* Takes up to n completed descriptors (a group, in arrival order).  Each
+ * buffer is the consumer's again.  A filtered queue's group shares one
+ * destination (each descriptor carries the match indicator and filter id),
+ * so the consumer decides once per group. */
+unsigned vmdq_rxq_poll(struct vmdq_dev *dev, unsigned q, struct vmdq_rxd *out,
+		       unsigned n);
+/* Number of completed descriptors waiting. */
+unsigned vmdq_rxq_ready(struct vmdq_dev *dev, unsigned q);
+/* After vmdq_queue_stop(): returns posted buffers the device never filled,
+ * flagged VMDQ_RXD_CANCELLED.  Returns 0 while the queue is running. */
+unsigned vmdq_rxq_reclaim(struct vmdq_dev *dev, unsigned q,
+			  struct vmdq_rxd *out, unsigned n);
+
+/* Interrupt vector: an eventfd written when frames land while the queue's
+ * interrupt is enabled, at most once per itr microseconds.  Firing disables
+ * the interrupt (auto-mask); the consumer re-enables it when it has drained
+ * the queue.  Returns the fd (owned by the device) or -errno. */
+int vmdq_rxq_irq_fd(struct vmdq_dev *dev, unsigned q);
+void vmdq_rxq_irq_enable(struct vmdq_dev *dev, unsigned q);
+void vmdq_rxq_irq_disable(struct vmdq_dev *dev, unsigned q);
+/* Fires interrupts held back by moderation whose time has come; returns
+ * nanoseconds until the next one is due, or UINT64_MAX if none is.  The
+ * sorting thread calls it when idle (vmdq_rx_burst calls it too). */
+uint64_t vmdq_dev_irq_service(struct vmdq_dev *dev);
+/* Test hook: the clock the device reads (monotonic nanoseconds). */
+void vmdq_dev_set_clock(struct vmdq_dev *dev, uint64_t (*now_ns)(void *),
+			void *arg);
+
+int vmdq_queue_set_weight(struct vmdq_dev *dev, unsigned q, unsigned weight);
+int vmdq_queue_set_itr(struct vmdq_dev *dev, unsigned q, unsigned usec);
+int vmdq_queue_set_cpu(struct vmdq_dev *dev, unsigned q, unsigned cpu);
+struct vmdq_queue_info {
+	unsigned weight, itr_us, cpu;
+	bool allocated, stopped;
+	uint64_t owner;
+};
+int vmdq_queue_get_info(struct vmdq_dev *dev, unsigned q,
+			struct vmdq_queue_info *out);
+
+/* Lifecycle (after NDIS VMQ).  alloc: queue q (or, with q < 0, the lowest
+ * free one other than the default) is given to owner; returns the queue or
+ * -ENOSPC/-EBUSY.  stop: clears the queue's filters and stops delivery; when
+ * it returns no sorter touches the queue any more.  free: -EBUSY while the
+ * consumer still has completed descriptors to poll or posted buffers to
+ * reclaim, -EPERM for the default queue, 0 once the queue is free again. */
+int vmdq_queue_alloc(struct vmdq_dev *dev, int q, uint64_t owner);
+int vmdq_queue_stop(struct vmdq_dev *dev, unsigned q);
+int vmdq_queue_free(struct vmdq_dev *dev, unsigned q);
+
+/* ---- receive ---------------------------------------------------------- */
+
+/* Sorts n frames (n <= VMDQ_MAX_BURST).  Every frame ends in one queue or
+ * one drop counter.  res, if not NULL, receives one outcome per frame.
+ * Returns the number of frames queued. */
+unsigned vmdq_rx_burst(struct vmdq_dev *dev, const struct vmdq_frame *frames,
+		       unsigned n, struct vmdq_rx_result *res);
+
+/* ---- transmit (SPEC 1.5) ---------------------------------------------- */
+
+struct vmdq_txd {
+	const uint8_t *data;
+	uint32_t len;
+	uint32_t caplen;
+	uint64_t ts_ns;   /* posting time */
+	uint64_t cookie;
+	uint64_t seq;     /* set by the device: global posting order */
+	uint16_t queue;   /* set by vmdq_tx_pick */
+};
+
+int vmdq_txq_setup(struct vmdq_dev *dev, unsigned q, unsigned size);
+/* Posts up to n frames on TX queue q; returns how many fit. */
+unsigned vmdq_txq_post(struct vmdq_dev *dev, unsigned q,
+		       const struct vmdq_txd *d, unsigned n);
+unsigned vmdq_txq_pending(struct vmdq_dev *dev, unsigned q);
+/* The arbiter: takes up to n frames in wire order. */
+unsigned vmdq_tx_pick(struct vmdq_dev *dev, struct vmdq_txd *out, unsigned n);
+
+/* ---- counters --------------------------------------------------------- */
+
+struct vmdq_queue_stats {
+	uint64_t frames, bytes, missed, errors;
+	uint64_t tx_frames, tx_bytes;
+};
+int vmdq_queue_stats(struct vmdq_dev *dev, unsigned q,
+		     struct vmdq_queue_stats *out);
+struct vmdq_dev_stats {
+	uint64_t frames_in;
+	uint64_t drops[VMDQ_DROP__COUNT]; /* [MISSED] = sum of queue missed */
+};
+void vmdq_dev_stats(struct vmdq_dev *dev, struct vmdq_dev_stats *out);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Parses "aa:bb:cc:dd:ee:ff"; 0 or -EINVAL. */
+int vmdq_mac_parse(const char *s, uint8_t mac[6]);
+void vmdq_mac_format(const uint8_t mac[6], char out[18]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

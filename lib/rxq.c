@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RX queue rings, consumer side: post, poll, reclaim, interrupt vector.
+ * See the ownership picture in vmdq/device.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include <urcu/urcu-memb.h>
+
+#include "internal.h"
+
+static bool pow2(unsigned v)
+{
+	return v && !(v & (v - 1));
+}
+
+int vmdq_rxq_setup(struct vmdq_dev *dev, unsigned q, unsigned size)
+{
+	if (q >= VMDQ_MAX_QUEUES || size < 2 || size > 65536 || !pow2(size))
+		return -EINVAL;
+	struct vmdq_rxd *ring = calloc(size, sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	pthread_mutex_lock(&dev->ctl);
+	struct rxq *r = &dev->rxq[q];
+	if (r->ring && atomic_load(&r->post) != r->reap) {
+		pthread_mutex_unlock(&dev->ctl);
+		free(ring);
+		return -EBUSY;
+	}
+	/* Keep the sorter off the queue while its ring changes.  A queue
+	 * without a ring never has a posted buffer, so the sorter cannot be
+	 * looking at it: the first ring needs no grace period. */
+	bool was_stopped = atomic_load(&r->stopped) || !r->ring;
+	if (!was_stopped) {
+		atomic_store(&r->stopped, true);
+		urcu_memb_synchronize_rcu();
+	}
+	struct vmdq_rxd *old = r->ring;
+	r->ring = ring;
+	r->mask = size - 1;
+	r->fill = r->post_cache = r->reap = 0;
+	atomic_store(&r->fill_pub, 0);
+	atomic_store(&r->post, 0);
+	if (!was_stopped)
+		atomic_store_explicit(&r->stopped, false, memory_order_release);
+	pthread_mutex_unlock(&dev->ctl);
+	free(old);
+	return 0;
+}
+
+unsigned vmdq_rxq_post(struct vmdq_dev *dev, unsigned q,
+		       const struct vmdq_rxd *bufs, unsigned n)
+{
+	struct rxq *r = &dev->rxq[q];
+	if (q >= VMDQ_MAX_QUEUES || !r->ring)
+		return 0;
+	uint32_t post = atomic_load_explicit(&r->post, memory_order_relaxed);
+	uint32_t space = r->mask + 1 - (post - r->reap);
+	if (n > space)
+		n = space;
+	for (unsigned i = 0; i < n; i++) {
+		struct vmdq_rxd *d = &r->ring[(post + i) & r->mask];
+		*d = (struct vmdq_rxd){ .buf = bufs[i].buf, .buf_size = bufs[i].buf_size,
+					.cookie = bufs[i].cookie };
+	}
+	/* Pairs with the sorter's acquire load of post: the descriptors are
+	 * written before the device may fill them. */
+	atomic_store_explicit(&r->post, post + n, memory_order_release);
+	return n;
+}
+
+unsigned vmdq_rxq_ready(struct vmdq_dev *dev, unsigned q)
+{
+	if (q >= VMDQ_MAX_QUEUES)
+		return 0;
+	struct rxq *r = &dev->rxq[q];
+	return atomic_load_explicit(&r->fill_pub, memory_order_acquire) - r->reap;
+}
+
+unsigned vmdq_rxq_poll(struct vmdq_dev *dev, unsigned q, struct vmdq_rxd *out,
+		       unsigned n)
+{
+	if (q >= VMDQ_MAX_QUEUES || !dev->rxq[q].ring)
+		return 0;
+	struct rxq *r = &dev->rxq[q];
+	/* Pairs with the release store in flush_queue(): descriptor contents
+	 * are visible once the index is. */
+	uint32_t avail = atomic_load_explicit(&r->fill_pub, memory_order_acquire) - r->reap;
+	if (n > avail)
+		n = avail;
+	for (unsigned i = 0; i < n; i++)
+		out[i] = r->ring[(r->reap + i) & r->mask];
+	r->reap += n;
+	return n;
+}
+
+unsigned vmdq_rxq_reclaim(struct vmdq_dev *dev, unsigned q,
+			  struct vmdq_rxd *out, unsigned n)
+{
+	if (q >= VMDQ_MAX_QUEUES)
+		return 0;
+	struct rxq *r = &dev->rxq[q];
+	if (!r->ring || !atomic_load_explicit(&r->stopped, memory_order_acquire))
+		return 0;
+	/* Stopped: no sorter touches the ring (vmdq_queue_stop waited a grace
+	 * period), so the consumer may complete the unfilled buffers itself. */
+	uint32_t post = atomic_load_explicit(&r->post, memory_order_relaxed);
+	for (uint32_t i = r->fill; i != post; i++) {
+		struct vmdq_rxd *d = &r->ring[i & r->mask];
+		d->len = d->wire_len = d->filter_id = 0;
+		d->flags = VMDQ_RXD_CANCELLED;
+		d->queue = (uint16_t)q;
+	}
+	r->fill = r->post_cache = post;
+	atomic_store_explicit(&r->fill_pub, post, memory_order_release);
+	return vmdq_rxq_poll(dev, q, out, n);
+}
+
+int vmdq_rxq_irq_fd(struct vmdq_dev *dev, unsigned q)
+{
+	if (q >= VMDQ_MAX_QUEUES)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->ctl);
+	struct rxq *r = &dev->rxq[q];
+	if (r->irq_fd < 0)
+		r->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int fd = r->irq_fd < 0 ? -errno : r->irq_fd;
+	pthread_mutex_unlock(&dev->ctl);
+	return fd;
+}
+
+void vmdq_rxq_irq_enable(struct vmdq_dev *dev, unsigned q)
+{
+	if (q >= VMDQ_MAX_QUEUES)
+		return;
+	atomic_store_explicit(&dev->rxq[q].irq_enabled, true, memory_order_relaxed);
+	/* Pairs with the fence in raise_irqs(); after this, the consumer
+	 * checks vmdq_rxq_ready() once more before it sleeps. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void vmdq_rxq_irq_disable(struct vmdq_dev *dev, unsigned q)
+{
+	if (q >= VMDQ_MAX_QUEUES)
+		return;
+	atomic_store_explicit(&dev->rxq[q].irq_enabled, false, memory_order_relaxed);
+}
