@@ -242,7 +242,8 @@ int cmd_transmit(int argc, char **argv)
 		status = lr == -2 ? EXIT_USAGE : 1;
 		goto out;
 	}
-	qsort(fr, n, sizeof(*fr), frame_cmp);
+	if (n)
+		qsort(fr, n, sizeof(*fr), frame_cmp);
 	size_t *perq = calloc(VMDQ_MAX_QUEUES, sizeof(size_t));
 	if (!perq)
 		goto out;

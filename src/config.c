@@ -104,7 +104,8 @@ int config_load(const char *path, struct config *cfg, bool allow_at)
 	free(line);
 	fclose(f);
 	if (rc == 0) {
-		qsort(cfg->sched, cfg->nsched, sizeof(cfg->sched[0]), sched_cmp);
+		if (cfg->nsched)
+			qsort(cfg->sched, cfg->nsched, sizeof(cfg->sched[0]), sched_cmp);
 		/* Dry run on a scratch device: the commands do not depend on
 		 * the frames, so this finds every error the real run would. */
 		struct vmdq_dev *scratch = vmdq_dev_create();

@@ -1,0 +1,64 @@
+# vmdq: the README's two commands.
+#   make demo   installs what is missing, builds, runs the bundled example
+#   make check  installs what is missing, builds, runs every test
+# Other targets: build, deps, unit, asan, fuzz, bench, clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+
+# Debian packages the build and the tests need (see README "Dependencies").
+PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
+       libpcap-dev liburcu-dev libcmocka-dev libjansson-dev zlib1g-dev \
+       jq tcpdump util-linux man-db
+
+.PHONY: all deps build demo check unit asan fuzz bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh $(PKGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	@./scripts/demo.sh $(BUILD)
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+$(ASAN_BUILD)/build.ninja:
+	CC=clang meson setup $(ASAN_BUILD) --buildtype=debug \
+	  -Db_sanitize=address,undefined -Db_lundef=false
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 4
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true \
+	  -Db_lundef=false
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	./scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+check: build
+	meson test -C $(BUILD) --print-errorlogs
+	$(MAKE) asan
+	$(MAKE) fuzz
+	@echo "make check: all tests passed"
+
+bench: build
+	./$(BUILD)/vmdq bench sort
+	./$(BUILD)/vmdq bench hol
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

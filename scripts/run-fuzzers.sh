@@ -1,0 +1,28 @@
+#!/bin/sh
+# Runs every fuzz target for a bounded time from its seed corpus in the repo.
+# New inputs go to a scratch copy, so the repository's corpus is not touched.
+set -eu
+build=$1
+seconds=${2:-30}
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/vmdq-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+status=0
+for t in sort cmd pcap; do
+	mkdir -p "$work/$t"
+	cp "$top/tests/fuzz/corpus/$t/"* "$work/$t/" 2>/dev/null || true
+	extra=""
+	# the tcpdump captures in ../shared are seeds for the capture target
+	[ "$t" = pcap ] && [ -d "$top/../shared/corpus/tcpdump" ] && extra="$top/../shared/corpus/tcpdump"
+	echo "fuzz_$t: ${seconds}s"
+	if ! "$build/tests/fuzz_$t" -max_total_time="$seconds" -print_final_stats=0 \
+		-artifact_prefix="$work/" "$work/$t" $extra >"$work/$t.log" 2>&1; then
+		tail -40 "$work/$t.log"
+		for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do
+			[ -e "$a" ] && { echo "artifact: $a"; od -c "$a" | head -20; }
+		done
+		status=1
+	fi
+	grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs" "$work/$t.log" | tail -1 || true
+done
+exit $status
