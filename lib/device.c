@@ -12,11 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <urcu/urcu-memb.h>
 
 #include "internal.h"
+
+#define RXQ_BYTES (VMDQ_MAX_QUEUES * sizeof(struct rxq))
+#define TXQ_BYTES (VMDQ_MAX_QUEUES * sizeof(struct txq))
 
 static const struct vmdq_profile_limits profiles[] = {
 	[VMDQ_PROFILE_82575] = { "82575", 4, 16, 32, 0, 4 },
@@ -150,19 +154,20 @@ struct vmdq_dev *vmdq_dev_create(void)
 		.vmdq = false, .broadcast = true, .max_frame = 1518,
 		.nqueues = profiles[VMDQ_PROFILE_SOFT].default_queues,
 	};
-	dev->rxq = aligned_alloc(64, VMDQ_MAX_QUEUES * sizeof(struct rxq));
-	dev->txq = aligned_alloc(64, VMDQ_MAX_QUEUES * sizeof(struct txq));
+	/* Fresh anonymous mappings: page aligned, zero, and only the queues
+	 * that are used ever get pages (zero is every queue's initial state). */
+	dev->rxq = mmap(NULL, RXQ_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dev->txq = mmap(NULL, TXQ_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dev->rxq == MAP_FAILED)
+		dev->rxq = NULL;
+	if (dev->txq == MAP_FAILED)
+		dev->txq = NULL;
 	dev->pending = calloc(VMDQ_MAX_QUEUES, sizeof(uint16_t));
 	dev->index = ftable_new();
 	dev->cfg = malloc(sizeof(*dev->cfg));
 	if (!dev->rxq || !dev->txq || !dev->pending || !dev->index || !dev->cfg)
 		goto fail;
-	memset(dev->rxq, 0, VMDQ_MAX_QUEUES * sizeof(struct rxq));
-	memset(dev->txq, 0, VMDQ_MAX_QUEUES * sizeof(struct txq));
-	for (unsigned i = 0; i < VMDQ_MAX_QUEUES; i++) {
-		dev->rxq[i].irq_fd = -1;
-		dev->rxq[i].weight = 1;
-	}
+	dev_touch_queue(dev, dev->work.nqueues - 1);
 	*dev->cfg = dev->work;
 	dev->cfg->ft = ftable_dup(dev->index);
 	if (!dev->cfg->ft)
@@ -173,8 +178,10 @@ fail:
 		free(dev->cfg);
 	ftable_free(dev->index);
 	free(dev->pending);
-	free(dev->txq);
-	free(dev->rxq);
+	if (dev->txq)
+		munmap(dev->txq, TXQ_BYTES);
+	if (dev->rxq)
+		munmap(dev->rxq, RXQ_BYTES);
 	free(dev);
 	errno = ENOMEM;
 	return NULL;
@@ -184,9 +191,10 @@ void vmdq_dev_destroy(struct vmdq_dev *dev)
 {
 	if (!dev)
 		return;
-	for (unsigned i = 0; i < VMDQ_MAX_QUEUES; i++) {
-		if (dev->rxq[i].irq_fd >= 0)
-			close(dev->rxq[i].irq_fd);
+	unsigned hw = atomic_load(&dev->q_hw);
+	for (unsigned i = 0; i < hw; i++) {
+		if (dev->rxq[i].irq_fd1)
+			close(dev->rxq[i].irq_fd1 - 1);
 		free(dev->rxq[i].ring);
 		free(dev->txq[i].ring);
 	}
@@ -195,8 +203,8 @@ void vmdq_dev_destroy(struct vmdq_dev *dev)
 	ftable_free(dev->index);
 	free(dev->filters);
 	free(dev->pending);
-	free(dev->rxq);
-	free(dev->txq);
+	munmap(dev->rxq, RXQ_BYTES);
+	munmap(dev->txq, TXQ_BYTES);
 	pthread_mutex_destroy(&dev->ctl);
 	free(dev);
 }
@@ -226,7 +234,8 @@ static bool queue_has_filters(struct vmdq_dev *dev, unsigned lo)
 
 static bool queues_busy_from(struct vmdq_dev *dev, unsigned lo)
 {
-	for (unsigned q = lo; q < VMDQ_MAX_QUEUES; q++)
+	unsigned hw = atomic_load(&dev->q_hw);
+	for (unsigned q = lo; q < hw; q++)
 		if (dev->rxq[q].allocated)
 			return true;
 	return queue_has_filters(dev, lo) || dev->work.default_queue >= lo;
@@ -258,6 +267,7 @@ int vmdq_dev_set_profile(struct vmdq_dev *dev, enum vmdq_profile p)
 	dev->profile = p;
 	struct sortcfg saved = dev->work;
 	dev->work.nqueues = l->default_queues;
+	dev_touch_queue(dev, l->default_queues - 1);
 	dev->dirty_cfg = true;
 	int rc = publish(dev);
 	if (rc < 0) {
@@ -279,6 +289,7 @@ int vmdq_dev_set_queues(struct vmdq_dev *dev, unsigned n)
 		pthread_mutex_unlock(&dev->ctl);
 		return -EBUSY;
 	}
+	dev_touch_queue(dev, n - 1);
 	CFG_CHANGE(dev, dev->work.nqueues = n);
 }
 
@@ -524,7 +535,7 @@ int vmdq_queue_set_weight(struct vmdq_dev *dev, unsigned q, unsigned weight)
 	pthread_mutex_lock(&dev->ctl);
 	int rc = queue_check(dev, q);
 	if (rc == 0)
-		dev->rxq[q].weight = weight;
+		__atomic_store_n(&dev->rxq[q].weight_m1, weight - 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&dev->ctl);
 	return rc;
 }
@@ -565,7 +576,7 @@ int vmdq_queue_get_info(struct vmdq_dev *dev, unsigned q,
 	pthread_mutex_lock(&dev->ctl);
 	struct rxq *r = &dev->rxq[q];
 	*out = (struct vmdq_queue_info){
-		.weight = r->weight, .itr_us = r->itr_us, .cpu = r->cpu,
+		.weight = r->weight_m1 + 1, .itr_us = r->itr_us, .cpu = r->cpu,
 		.allocated = r->allocated, .stopped = atomic_load(&r->stopped),
 		.owner = r->owner,
 	};
@@ -713,7 +724,8 @@ void vmdq_dev_stats(struct vmdq_dev *dev, struct vmdq_dev_stats *out)
 	for (unsigned d = 0; d < VMDQ_DROP__COUNT; d++)
 		out->drops[d] = atomic_load_explicit(&dev->drops[d], memory_order_relaxed);
 	uint64_t missed = 0;
-	for (unsigned q = 0; q < VMDQ_MAX_QUEUES; q++)
+	unsigned hw = atomic_load(&dev->q_hw);
+	for (unsigned q = 0; q < hw; q++)
 		missed += atomic_load_explicit(&dev->rxq[q].missed, memory_order_relaxed);
 	out->drops[VMDQ_DROP_MISSED] = missed;
 }

@@ -215,14 +215,14 @@ struct rxq {
 	uint64_t last_irq_ns;
 	uint64_t itr_ns;
 	bool irq_pending;
-	int irq_fd;
+	int irq_fd1;       /* eventfd + 1; 0 = no vector (zeroed memory) */
 	/* consumer side */
 	_Atomic uint32_t post CACHE_ALIGNED; /* next slot the consumer posts */
 	uint32_t reap;                       /* next slot the consumer polls */
 	uint32_t reclaim;                    /* after stop: next to reclaim */
 	_Atomic bool irq_enabled;
 	/* control */
-	unsigned weight, itr_us, cpu;
+	unsigned weight_m1, itr_us, cpu; /* weight - 1: zeroed memory is weight 1 */
 	bool allocated;
 	uint64_t owner;
 };
@@ -267,11 +267,20 @@ struct vmdq_dev {
 	_Atomic int arb;    /* enum vmdq_arbiter, read by the arbiter */
 	_Atomic uint32_t tx_max_frame; /* drr quantum unit */
 
+	_Atomic unsigned q_hw; /* no queue at or above this was ever used */
 	struct rxq *rxq; /* VMDQ_MAX_QUEUES */
 	struct txq *txq; /* VMDQ_MAX_QUEUES */
 };
 
 uint64_t dev_now(struct vmdq_dev *dev);
+
+/* Notes that queue q is in use, so walks over all queues can stop early. */
+static inline void dev_touch_queue(struct vmdq_dev *dev, unsigned q)
+{
+	unsigned hw = atomic_load_explicit(&dev->q_hw, memory_order_relaxed);
+	while (q >= hw && !atomic_compare_exchange_weak(&dev->q_hw, &hw, q + 1)) {
+	}
+}
 void rxq_fire_irq(struct vmdq_dev *dev, struct rxq *q, unsigned qi,
 		  uint64_t now);
 

@@ -25,6 +25,7 @@ int vmdq_rxq_setup(struct vmdq_dev *dev, unsigned q, unsigned size)
 	if (!ring)
 		return -ENOMEM;
 	pthread_mutex_lock(&dev->ctl);
+	dev_touch_queue(dev, q);
 	struct rxq *r = &dev->rxq[q];
 	if (r->ring && atomic_load(&r->post) != r->reap) {
 		pthread_mutex_unlock(&dev->ctl);
@@ -125,10 +126,16 @@ int vmdq_rxq_irq_fd(struct vmdq_dev *dev, unsigned q)
 	if (q >= VMDQ_MAX_QUEUES)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->ctl);
+	dev_touch_queue(dev, q);
 	struct rxq *r = &dev->rxq[q];
-	if (r->irq_fd < 0)
-		r->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	int fd = r->irq_fd < 0 ? -errno : r->irq_fd;
+	int fd = r->irq_fd1 - 1;
+	if (fd < 0) {
+		fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		else
+			__atomic_store_n(&r->irq_fd1, fd + 1, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&dev->ctl);
 	return fd;
 }

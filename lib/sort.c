@@ -97,7 +97,7 @@ void rxq_fire_irq(struct vmdq_dev *dev, struct rxq *q, unsigned qi,
 	q->last_irq_ns = now;
 	q->irq_pending = false;
 	uint64_t one = 1;
-	if (q->irq_fd >= 0 && write(q->irq_fd, &one, sizeof(one)) < 0) {
+	if (q->irq_fd1 && write(q->irq_fd1 - 1, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is saturated, the consumer is
 		 * already due to wake up. */
 	}
@@ -113,7 +113,7 @@ static void raise_irqs(struct vmdq_dev *dev, const uint16_t *touched,
 	 * need no fence; it costs a store-buffer drain per burst. */
 	bool any = false;
 	for (unsigned i = 0; i < nt && !any; i++)
-		any = __atomic_load_n(&dev->rxq[touched[i]].irq_fd, __ATOMIC_RELAXED) >= 0;
+		any = __atomic_load_n(&dev->rxq[touched[i]].irq_fd1, __ATOMIC_RELAXED) != 0;
 	if (!any)
 		return;
 	atomic_thread_fence(memory_order_seq_cst);

@@ -26,6 +26,7 @@ int vmdq_txq_setup(struct vmdq_dev *dev, unsigned q, unsigned size)
 	if (!ring)
 		return -ENOMEM;
 	pthread_mutex_lock(&dev->ctl);
+	dev_touch_queue(dev, q);
 	struct txq *t = &dev->txq[q];
 	if (t->ring && atomic_load(&t->tail) != atomic_load(&t->head)) {
 		pthread_mutex_unlock(&dev->ctl);
@@ -179,7 +180,7 @@ static int pick_drr(struct vmdq_dev *dev)
 			dev->tx_last = -1;
 			return -1;
 		}
-		unsigned w = __atomic_load_n(&dev->rxq[nq].weight, __ATOMIC_RELAXED);
+		unsigned w = __atomic_load_n(&dev->rxq[nq].weight_m1, __ATOMIC_RELAXED) + 1;
 		dev->txq[nq].deficit += (int64_t)w * unit;
 		q = nq;
 	}

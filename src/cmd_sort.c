@@ -107,6 +107,25 @@ static int write_stats(const char *dir, struct vmdq_dev *dev, uint64_t frames,
 	return rc;
 }
 
+/* The most queues the device will have at any point of the run. */
+static unsigned max_queues(const struct config *cfg)
+{
+	unsigned m = 16;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct config_line *v = pass ? cfg->sched : cfg->init;
+		size_t n = pass ? cfg->nsched : cfg->ninit;
+		for (size_t i = 0; i < n; i++) {
+			const struct vmdq_cmd *c = v[i].cmd.kind == VMDQ_CMD_AT ? v[i].cmd.sub : &v[i].cmd;
+			unsigned q = c->kind == VMDQ_CMD_DEV_QUEUES ? c->num
+				   : c->kind == VMDQ_CMD_DEV_PROFILE
+				     ? vmdq_profile_limits(c->profile)->default_queues : 0;
+			if (q > m)
+				m = q;
+		}
+	}
+	return m;
+}
+
 int cmd_sort(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -171,7 +190,8 @@ int cmd_sort(int argc, char **argv)
 	if (config_apply_init(&cfg, dev) < 0)
 		goto out_offline;
 	struct vmdq_rxd post = { .buf = buf, .buf_size = VMDQ_PCAP_SNAPLEN };
-	for (unsigned q = 0; q < VMDQ_MAX_QUEUES; q++) {
+	const unsigned nq = max_queues(&cfg);
+	for (unsigned q = 0; q < nq; q++) {
 		if (vmdq_rxq_setup(dev, q, 2) < 0 || vmdq_rxq_post(dev, q, &post, 1) != 1) {
 			fprintf(stderr, "vmdq: out of memory\n");
 			goto out_offline;
@@ -253,7 +273,7 @@ done:
 	struct vmdq_dev_stats ds;
 	vmdq_dev_stats(dev, &ds);
 	uint64_t acc = 0;
-	for (unsigned q = 0; q < VMDQ_MAX_QUEUES; q++) {
+	for (unsigned q = 0; q < nq; q++) {
 		struct vmdq_queue_stats s;
 		vmdq_queue_stats(dev, q, &s);
 		acc += s.frames;

@@ -15,29 +15,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
-	static struct vmdq_dev *dev;
 	static uint8_t *buf;
-	if (!dev) {
+	if (!buf) {
 		snprintf(path, sizeof(path), "/tmp/vmdq-fuzz-pcap-%d", (int)getpid());
-		dev = vmdq_dev_create();
-		vmdq_dev_set_vmdq(dev, true);
-		vmdq_dev_set_promisc(dev, true);
-		vmdq_dev_set_store_bad(dev, true);
-		vmdq_dev_set_allmulti(dev, true);
-		uint8_t m[6] = { 0x01, 0x80, 0xc2, 0, 0, 0 };
-		vmdq_filter_add(dev, m, 0, 1);
-		vmdq_filter_add(dev, NULL, 100, 2);
 		buf = malloc(VMDQ_PCAP_SNAPLEN);
 		vmdq_thread_online();
-		for (unsigned q = 0; q < 16; q++) {
-			vmdq_rxq_setup(dev, q, 2);
-			struct vmdq_rxd d = { .buf = buf, .buf_size = VMDQ_PCAP_SNAPLEN };
-			vmdq_rxq_post(dev, q, &d, 1);
-		}
+	}
+	/* a fresh device per input keeps runs independent */
+	struct vmdq_dev *dev = vmdq_dev_create();
+	vmdq_dev_batch_begin(dev);
+	vmdq_dev_set_vmdq(dev, true);
+	vmdq_dev_set_promisc(dev, true);
+	vmdq_dev_set_store_bad(dev, true);
+	vmdq_dev_set_allmulti(dev, true);
+	uint8_t m[6] = { 0x01, 0x80, 0xc2, 0, 0, 0 };
+	vmdq_filter_add(dev, m, 0, 1);
+	vmdq_filter_add(dev, NULL, 100, 2);
+	vmdq_dev_batch_commit(dev);
+	for (unsigned q = 0; q < 16; q++) {
+		vmdq_rxq_setup(dev, q, 2);
+		struct vmdq_rxd d = { .buf = buf, .buf_size = VMDQ_PCAP_SNAPLEN };
+		vmdq_rxq_post(dev, q, &d, 1);
 	}
 	FILE *f = fopen(path, "wb");
-	if (!f)
+	if (!f) {
+		vmdq_dev_destroy(dev);
 		return 0;
+	}
 	fwrite(data, 1, size, f);
 	fclose(f);
 	char err[512];
@@ -58,5 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vmdq_pcap_close(r);
 	}
 	unlink(path);
+	vmdq_dev_destroy(dev);
 	return 0;
 }

@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct vmdq_dev *dev = vmdq_dev_create();
 	uint8_t f0 = data[0], f1 = data[1];
+	vmdq_dev_batch_begin(dev); /* one publication for the whole setup */
 	vmdq_dev_set_vmdq(dev, f0 & 1);
 	vmdq_dev_set_promisc(dev, f0 & 2);
 	vmdq_dev_set_allmulti(dev, f0 & 4);
@@ -54,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			vmdq_filter_add(dev, m, vlan, i % NQ);
 	}
+	vmdq_dev_batch_commit(dev);
 	for (unsigned q = 0; q < NQ; q++) {
 		vmdq_rxq_setup(dev, q, RING);
 		for (unsigned i = 0; i < RING; i++) {
