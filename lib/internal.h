@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vmdq/device.h"
 
@@ -76,58 +77,58 @@ static inline uint16_t rd16(const uint8_t *p)
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static inline void frame_parse(const struct vmdq_frame *f, bool fcs, uint32_t max_frame,
-		 struct parsed *p)
+static inline uint16_t load_be16(const uint8_t *d)
+{
+	uint16_t v;
+	memcpy(&v, d, 2);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap16(v);
+#endif
+	return v;
+}
+
+/* The 48-bit destination MAC; reads 8 bytes, so the frame must have them. */
+static inline uint64_t load_dst(const uint8_t *d)
+{
+	uint64_t w;
+	memcpy(&w, d, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w >> 16;
+}
+
+/* Everything the checks of SPEC 1.1 need; the general case (errors,
+ * truncation, FCS) is frame_parse_slow() in frame.c. */
+void frame_parse_slow(const struct vmdq_frame *f, bool fcs, uint32_t max_frame,
+		      struct parsed *p);
+
+static inline void frame_parse(const struct vmdq_frame *f, bool fcs,
+			       uint32_t max_frame, struct parsed *p)
 {
 	const uint8_t *d = f->data;
 	uint32_t len = f->len;
-	/* A malformed source may claim more captured bytes than the frame
-	 * has: never look past the frame's own length. */
-	uint32_t cap = f->caplen < len ? f->caplen : len;
-	uint32_t wl = len;
-	uint8_t err = 0;
-
-	if (fcs)
-		wl = len >= 4 ? len - 4 : 0;
-	p->wlen = wl;
-	p->dlen = cap < wl ? cap : wl;
-	p->tagged = false;
-	p->hdr_ok = false;
-	p->ntags = 0;
-	p->vid = 0;
-	p->dst = 0;
-
-	if (likely(cap >= ETH_HLEN)) {
-		uint16_t et = rd16(d + 12);
-		p->dst = mac_to_u64(d);
+	/* The common case: wholly captured, no FCS, at least a tagged
+	 * header's length and at most max-frame, so no error is possible. */
+	if (likely(!fcs && f->caplen == len && len >= ETH_HLEN + VLAN_HLEN &&
+		   len <= max_frame)) {
+		uint16_t et = load_be16(d + 12);
+		p->dst = load_dst(d);
+		p->wlen = p->dlen = len;
+		p->errors = 0;
+		p->hdr_ok = true;
 		if (likely(!is_vlan_tpid(et))) {
-			p->hdr_ok = true;
+			p->tagged = false;
+			p->ntags = 0;
+			p->vid = 0;
 		} else {
 			p->tagged = true;
-			p->ntags = 1;
-			if (cap >= ETH_HLEN + VLAN_HLEN) {
-				p->hdr_ok = true;
-				p->vid = rd16(d + 14) & 0x0fff;
-				if (is_vlan_tpid(rd16(d + 16)))
-					p->ntags = 2;
-			}
+			p->vid = load_be16(d + 14) & 0x0fff;
+			p->ntags = (uint8_t)(1 + is_vlan_tpid(load_be16(d + 16)));
 		}
+		return;
 	}
-
-	if (unlikely(wl < ETH_HLEN || (p->tagged && wl < ETH_HLEN + VLAN_HLEN)))
-		err |= VMDQ_ERR_RUNT;
-	if (unlikely(f->caplen < f->len))
-		err |= VMDQ_ERR_TRUNCATED;
-	if (unlikely(wl > max_frame + VLAN_HLEN * (uint32_t)p->ntags))
-		err |= VMDQ_ERR_OVERSIZE;
-	if (fcs && !(err & VMDQ_ERR_TRUNCATED) && len >= 4) {
-		const uint8_t *t = d + wl;
-		uint32_t want = (uint32_t)t[0] | ((uint32_t)t[1] << 8) |
-				((uint32_t)t[2] << 16) | ((uint32_t)t[3] << 24);
-		if (frame_crc32(d, wl) != want)
-			err |= VMDQ_ERR_CRC;
-	}
-	p->errors = err;
+	frame_parse_slow(f, fcs, max_frame, p);
 }
 
 
@@ -206,8 +207,8 @@ struct rxq {
 	uint32_t mask;
 	bool touched;
 	_Atomic bool stopped;
-	uint32_t acc_frames, acc_errors, acc_missed; /* this burst */
-	uint32_t resv;               /* slots claimed by pass 2 of a chunk */
+	uint32_t fill0;              /* fill when this burst first touched it */
+	uint32_t acc_errors, acc_missed; /* this burst */
 	uint64_t acc_bytes;
 	struct vmdq_rxd *ring;
 	_Atomic uint32_t fill_pub;   /* fill, published to the consumer */

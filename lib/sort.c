@@ -71,21 +71,33 @@ static inline const struct ft_entry *lookup(const struct ftable *t,
 	return e;
 }
 
-static void flush_queue(struct vmdq_dev *dev, struct rxq *q)
+/* The software DMA.  Small frames (the common case on a busy link) are
+ * copied with two overlapping fixed-size moves instead of a call. */
+static inline void copy_frame(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	if (len >= 32 && len <= 64) {
+		memcpy(dst, src, 32);
+		memcpy(dst + len - 32, src + len - 32, 32);
+	} else {
+		memcpy(dst, src, len);
+	}
+}
+
+static void flush_queue(struct rxq *q)
 {
 	atomic_store_explicit(&q->fill_pub, q->fill, memory_order_release);
-	if (q->acc_frames) {
-		counter_add(&q->frames, q->acc_frames);
+	uint32_t frames = q->fill - q->fill0;
+	if (frames) {
+		counter_add(&q->frames, frames);
 		counter_add(&q->bytes, q->acc_bytes);
 		if (q->acc_errors)
 			counter_add(&q->errors, q->acc_errors);
 	}
 	if (q->acc_missed)
 		counter_add(&q->missed, q->acc_missed);
-	q->acc_frames = q->acc_errors = q->acc_missed = 0;
+	q->acc_errors = q->acc_missed = 0;
 	q->acc_bytes = 0;
 	q->touched = false;
-	(void)dev;
 }
 
 void rxq_fire_irq(struct vmdq_dev *dev, struct rxq *q, unsigned qi,
@@ -162,6 +174,93 @@ uint64_t vmdq_dev_irq_service(struct vmdq_dev *dev)
 	return next;
 }
 
+/* qsel values other than a queue number */
+#define SEL_DROP (-1)   /* drop[i] says why */
+#define SEL_LOOKUP (-2) /* needs the filter table */
+
+/* Places one frame: a filter-table lookup if it needs one, then delivery
+ * into the next posted buffer of its queue.  Returns 1 if queued. */
+static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
+			     const struct vmdq_frame *f, const struct parsed *p,
+			     int32_t qi, const uint64_t *key, const uint32_t *hash,
+			     uint32_t home, const uint8_t *dropp, uint64_t *drops, uint16_t *touched,
+			     unsigned *ntouched, struct vmdq_rx_result *res)
+{
+	uint32_t fid = 0;
+	uint8_t drop = VMDQ_DROP_NONE;
+	if (qi == SEL_LOOKUP) {
+		const struct ft_entry *e = lookup(c->ft, p, *key, *hash);
+		if (e) {
+			qi = c->vmdq ? e->queue : 0;
+			fid = c->vmdq ? e->id : 0;
+		} else if (mac_is_multicast(p->dst) ? (c->allmulti || c->promisc)
+			   : ((c->has_mac && p->dst == c->own_mac) || c->promisc)) {
+			qi = (int32_t)home;
+		} else {
+			qi = SEL_DROP;
+			drop = VMDQ_DROP_FILTERED;
+		}
+	}
+	if (qi == SEL_DROP) {
+		if (drop == VMDQ_DROP_NONE)
+			drop = *dropp;
+		drops[drop]++;
+		goto result;
+	}
+	struct rxq *q = &dev->rxq[qi];
+	if (unlikely(atomic_load_explicit(&q->stopped, memory_order_acquire))) {
+		/* A stopped queue's ring belongs to its consumer now
+		 * (reclaim): count the frame without touching the ring. */
+		counter_add(&q->missed, 1);
+		goto missed;
+	}
+	if (!q->touched) {
+		q->touched = true;
+		q->fill0 = q->fill;
+		touched[(*ntouched)++] = (uint16_t)qi;
+	}
+	if (unlikely(q->fill == q->post_cache)) {
+		q->post_cache = atomic_load_explicit(&q->post, memory_order_acquire);
+		if (q->fill == q->post_cache) {
+			q->acc_missed++;
+			goto missed;
+		}
+	}
+	struct vmdq_rxd *d = &q->ring[q->fill & q->mask];
+	uint32_t dlen = p->dlen;
+	if (unlikely(dlen > d->buf_size)) {
+		q->acc_missed++; /* a buffer too small for the frame */
+		goto missed;
+	}
+	copy_frame(d->buf, f->data, dlen);
+	d->len = dlen;
+	d->wire_len = p->wlen;
+	d->filter_id = fid;
+	d->ts_ns = f->ts_ns;
+	d->vlan = p->vid;
+	d->flags = (uint16_t)(p->errors | (fid ? VMDQ_RXD_MATCH : 0) |
+			      (p->tagged ? VMDQ_RXD_TAGGED : 0));
+	d->queue = (uint16_t)qi;
+	q->fill++;
+	q->acc_bytes += dlen;
+	if (unlikely(p->errors))
+		q->acc_errors++;
+	if (res)
+		*res = (struct vmdq_rx_result){ .queue = qi, .filter_id = fid,
+						.drop = VMDQ_DROP_NONE,
+						.errors = p->errors, .match = fid != 0 };
+	return 1;
+missed:
+	drop = VMDQ_DROP_MISSED;
+	fid = 0;
+result:
+	if (res)
+		*res = (struct vmdq_rx_result){ .queue = drop == VMDQ_DROP_MISSED ? qi : -1,
+						.filter_id = fid, .drop = drop,
+						.errors = p->errors, .match = false };
+	return 0;
+}
+
 static unsigned sort_chunk(struct vmdq_dev *dev, const struct sortcfg *c,
 			   const struct vmdq_frame *fr, unsigned n,
 			   struct vmdq_rx_result *res, uint64_t *drops,
@@ -172,8 +271,7 @@ static unsigned sort_chunk(struct vmdq_dev *dev, const struct sortcfg *c,
 	uint64_t key[CHUNK];
 	uint32_t hash[CHUNK];
 	int32_t qsel[CHUNK];
-	uint32_t fid[CHUNK];
-	uint8_t st[CHUNK], drop[CHUNK];
+	uint8_t drop[CHUNK];
 	const uint32_t home = c->vmdq ? c->default_queue : 0;
 	unsigned queued = 0;
 
@@ -184,13 +282,10 @@ static unsigned sort_chunk(struct vmdq_dev *dev, const struct sortcfg *c,
 	/* pass 1: parse, settle what needs no table, prefetch buckets */
 	for (unsigned i = 0; i < n; i++) {
 		frame_parse(&fr[i], c->fcs, c->max_frame, &p[i]);
-		qsel[i] = -1;
-		fid[i] = 0;
-		drop[i] = VMDQ_DROP_NONE;
-		st[i] = ST_DONE;
 		uint8_t err = p[i].errors;
 		if (unlikely(err)) {
 			if (!c->store_bad) {
+				qsel[i] = SEL_DROP;
 				drop[i] = first_drop(err);
 				continue;
 			}
@@ -204,124 +299,20 @@ static unsigned sort_chunk(struct vmdq_dev *dev, const struct sortcfg *c,
 			continue;
 		}
 		if (unlikely(p[i].dst == MAC_BCAST)) {
-			if (c->broadcast)
-				qsel[i] = (int32_t)home;
-			else
-				drop[i] = VMDQ_DROP_FILTERED;
-			continue;
-		}
-		st[i] = ST_LOOKUP;
-		key[i] = first_key(t, &p[i]);
-		if (key[i]) {
-			hash[i] = ft_hash(t, key[i]);
-			__builtin_prefetch(&t->e[hash[i]]);
-		}
-	}
-
-	/* pass 2: resolve lookups into queues */
-	for (unsigned i = 0; i < n; i++) {
-		if (st[i] != ST_LOOKUP)
-			continue;
-		const struct ft_entry *e = lookup(t, &p[i], key[i], hash[i]);
-		if (e) {
-			if (c->vmdq) {
-				qsel[i] = e->queue;
-				fid[i] = e->id;
-			} else {
-				qsel[i] = 0;
-			}
-		} else if (mac_is_multicast(p[i].dst)) {
-			if (c->allmulti || c->promisc)
-				qsel[i] = (int32_t)home;
-			else
-				drop[i] = VMDQ_DROP_FILTERED;
-		} else if ((c->has_mac && p[i].dst == c->own_mac) || c->promisc) {
-			qsel[i] = (int32_t)home;
-		} else {
+			qsel[i] = c->broadcast ? (int32_t)home : SEL_DROP;
 			drop[i] = VMDQ_DROP_FILTERED;
+			continue;
 		}
+		qsel[i] = SEL_LOOKUP;
+		key[i] = first_key(t, &p[i]);
+		hash[i] = ft_hash(t, key[i]);
+		__builtin_prefetch(&t->e[hash[i]]);
 	}
 
-	/* Start the descriptors each frame will complete on their way, then
-	 * (once they have had time to arrive) the buffers they point at.  A
-	 * slot beyond the posted ones is harmless to prefetch: pass 3 checks. */
-	struct vmdq_rxd *slot[CHUNK];
-	for (unsigned i = 0; i < n; i++) {
-		slot[i] = NULL;
-		if (qsel[i] < 0)
-			continue;
-		struct rxq *q = &dev->rxq[qsel[i]];
-		if (likely(q->ring)) {
-			slot[i] = &q->ring[(q->fill + q->resv++) & q->mask];
-			__builtin_prefetch(slot[i], 1);
-		}
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (!slot[i])
-			continue;
-		dev->rxq[qsel[i]].resv = 0;
-		__builtin_prefetch(slot[i]->buf, 1);
-	}
-
-	/* pass 3: deliver into posted buffers */
-	for (unsigned i = 0; i < n; i++) {
-		int32_t qi = qsel[i];
-		if (qi < 0) {
-			drops[drop[i]]++;
-			goto result;
-		}
-		struct rxq *q = &dev->rxq[qi];
-		if (unlikely(atomic_load_explicit(&q->stopped, memory_order_acquire))) {
-			/* A stopped queue's ring belongs to its consumer now
-			 * (reclaim): count the frame without touching it. */
-			counter_add(&q->missed, 1);
-			qsel[i] = -1;
-			drop[i] = VMDQ_DROP_MISSED;
-			fid[i] = 0;
-			goto result;
-		}
-		if (!q->touched) {
-			q->touched = true;
-			touched[(*ntouched)++] = (uint16_t)qi;
-		}
-		uint32_t dlen = p[i].dlen;
-		if (unlikely(q->fill == q->post_cache)) {
-			q->post_cache = atomic_load_explicit(&q->post, memory_order_acquire);
-			if (q->fill == q->post_cache)
-				goto missed;
-		}
-		struct vmdq_rxd *d = &q->ring[q->fill & q->mask];
-		if (unlikely(dlen > d->buf_size))
-			goto missed; /* a buffer too small for the frame */
-		memcpy(d->buf, fr[i].data, dlen);
-		d->len = dlen;
-		d->wire_len = p[i].wlen;
-		d->filter_id = fid[i];
-		d->ts_ns = fr[i].ts_ns;
-		d->vlan = p[i].vid;
-		d->flags = (uint16_t)(p[i].errors | (fid[i] ? VMDQ_RXD_MATCH : 0) |
-				      (p[i].tagged ? VMDQ_RXD_TAGGED : 0));
-		d->queue = (uint16_t)qi;
-		q->fill++;
-		q->acc_frames++;
-		q->acc_bytes += dlen;
-		q->acc_errors += p[i].errors != 0;
-		queued++;
-		goto result;
-missed:
-		q->acc_missed++;
-		qsel[i] = -1;
-		drop[i] = VMDQ_DROP_MISSED;
-		fid[i] = 0;
-result:
-		if (res) {
-			res[i] = (struct vmdq_rx_result){
-				.queue = qsel[i] < 0 && drop[i] == VMDQ_DROP_MISSED ? qi : qsel[i],
-				.filter_id = fid[i], .drop = drop[i],
-				.errors = p[i].errors, .match = fid[i] != 0,
-			};
-		}
-	}
+	/* pass 2: resolve lookups and deliver, in arrival order */
+	for (unsigned i = 0; i < n; i++)
+		queued += place(dev, c, &fr[i], &p[i], qsel[i], &key[i], &hash[i], home,
+				&drop[i], drops, touched, ntouched, res ? &res[i] : NULL);
 	return queued;
 }
 
@@ -342,7 +333,7 @@ unsigned vmdq_rx_burst(struct vmdq_dev *dev, const struct vmdq_frame *frames,
 				     drops, touched, &ntouched);
 	}
 	for (unsigned i = 0; i < ntouched; i++)
-		flush_queue(dev, &dev->rxq[touched[i]]);
+		flush_queue(&dev->rxq[touched[i]]);
 	urcu_memb_read_unlock();
 
 	counter_add(&dev->frames_in, n);
