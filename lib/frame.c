@@ -68,4 +68,5 @@ void frame_parse_slow(const struct vmdq_frame *f, bool fcs, uint32_t max_frame,
 			err |= VMDQ_ERR_CRC;
 	}
 	p->errors = err;
+	p->dflags = (uint16_t)(err | (p->tagged ? VMDQ_RXD_TAGGED : 0));
 }

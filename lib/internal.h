@@ -58,6 +58,7 @@ struct parsed {
 	bool tagged;      /* outermost ethertype is a VLAN TPID */
 	bool hdr_ok;      /* dst and the outer tag could be read */
 	uint8_t errors;   /* VMDQ_ERR_* */
+	uint16_t dflags;  /* descriptor flags: errors | VMDQ_RXD_TAGGED */
 	uint32_t dlen;    /* bytes to deliver (FCS stripped, capped to caplen) */
 	uint32_t wlen;    /* reported length, FCS excluded */
 };
@@ -121,8 +122,10 @@ static inline void frame_parse(const struct vmdq_frame *f, bool fcs,
 			p->tagged = false;
 			p->ntags = 0;
 			p->vid = 0;
+			p->dflags = 0;
 		} else {
 			p->tagged = true;
+			p->dflags = VMDQ_RXD_TAGGED;
 			p->vid = load_be16(d + 14) & 0x0fff;
 			p->ntags = (uint8_t)(1 + is_vlan_tpid(load_be16(d + 16)));
 		}

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The read-side lock is two instructions once inlined; liburcu inlines it
+ * for code under a GPL-compatible licence, which vmdq's (MIT) is. */
+#define _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
 
 #include "internal.h"
@@ -238,8 +241,7 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 	d->filter_id = fid;
 	d->ts_ns = f->ts_ns;
 	d->vlan = p->vid;
-	d->flags = (uint16_t)(p->errors | (fid ? VMDQ_RXD_MATCH : 0) |
-			      (p->tagged ? VMDQ_RXD_TAGGED : 0));
+	d->flags = (uint16_t)(p->dflags | (fid ? VMDQ_RXD_MATCH : 0));
 	d->queue = (uint16_t)qi;
 	q->fill++;
 	q->acc_bytes += dlen;
@@ -261,7 +263,8 @@ result:
 	return 0;
 }
 
-static unsigned sort_chunk(struct vmdq_dev *dev, const struct sortcfg *c,
+static inline __attribute__((always_inline)) unsigned
+sort_chunk(struct vmdq_dev *dev, const struct sortcfg *c,
 			   const struct vmdq_frame *fr, unsigned n,
 			   struct vmdq_rx_result *res, uint64_t *drops,
 			   uint16_t *touched, unsigned *ntouched)
@@ -329,8 +332,13 @@ unsigned vmdq_rx_burst(struct vmdq_dev *dev, const struct vmdq_frame *frames,
 	const struct sortcfg *c = rcu_dereference(dev->cfg);
 	for (unsigned off = 0; off < n; off += CHUNK) {
 		unsigned m = n - off < CHUNK ? n - off : CHUNK;
-		queued += sort_chunk(dev, c, frames + off, m, res ? res + off : NULL,
-				     drops, touched, &ntouched);
+		/* two copies of the loop: the live path asks for no results */
+		if (res)
+			queued += sort_chunk(dev, c, frames + off, m, res + off, drops,
+					     touched, &ntouched);
+		else
+			queued += sort_chunk(dev, c, frames + off, m, NULL, drops,
+					     touched, &ntouched);
 	}
 	for (unsigned i = 0; i < ntouched; i++)
 		flush_queue(&dev->rxq[touched[i]]);
