@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -20,10 +21,26 @@ static size_t ft_bytes(uint32_t size)
 		63) & ~(size_t)63;
 }
 
+#define HUGE_ALIGN (2u << 20)
+
+/* Large tables go on transparent huge pages where the kernel offers them:
+ * a 65 536-filter table is 2 MiB, and sorting reads it at random, so 4 KiB
+ * pages would cost a TLB miss on most lookups. */
+static void *table_mem(size_t bytes)
+{
+	if (bytes < HUGE_ALIGN / 2)
+		return aligned_alloc(64, bytes);
+	size_t rounded = (bytes + HUGE_ALIGN - 1) & ~(size_t)(HUGE_ALIGN - 1);
+	void *m = aligned_alloc(HUGE_ALIGN, rounded);
+	if (m)
+		madvise(m, rounded, MADV_HUGEPAGE);
+	return m;
+}
+
 static struct ftable *ft_alloc(uint32_t bits)
 {
 	uint32_t size = 1u << bits;
-	struct ftable *t = aligned_alloc(64, ft_bytes(size));
+	struct ftable *t = table_mem(ft_bytes(size));
 	if (!t)
 		return NULL;
 	memset(t, 0, ft_bytes(size));
@@ -107,7 +124,7 @@ void ftable_remove(struct ftable *t, uint64_t key, enum vmdq_filter_kind kind)
 struct ftable *ftable_dup(const struct ftable *t)
 {
 	size_t bytes = ft_bytes(t->mask + 1);
-	struct ftable *n = aligned_alloc(64, bytes);
+	struct ftable *n = table_mem(bytes);
 	if (n)
 		memcpy(n, t, bytes);
 	return n;

@@ -78,7 +78,9 @@ static inline const struct ft_entry *lookup(const struct ftable *t,
  * copied with two overlapping fixed-size moves instead of a call. */
 static inline void copy_frame(uint8_t *dst, const uint8_t *src, uint32_t len)
 {
-	if (len >= 32 && len <= 64) {
+	if (len == 64) {
+		memcpy(dst, src, 64);
+	} else if (len >= 32 && len < 64) {
 		memcpy(dst, src, 32);
 		memcpy(dst + len - 32, src + len - 32, 32);
 	} else {

@@ -74,7 +74,7 @@ static int dcmp(const void *a, const void *b)
 }
 
 struct result {
-	double mpps, ns, wall_mpps;
+	double mpps, best_mpps, ns, wall_mpps;
 	uint64_t queued, missed;
 };
 
@@ -88,44 +88,65 @@ static inline uint64_t ticks(void) { return mono_now_ns(); }
 /*
  * One pass over all frames.  Only the device is timed: each burst of `burst`
  * frames (or, for the baseline, `burst` separate one-frame calls) is timed
- * with the TSC; the consumer then drains the queues untimed.  The wall time
- * of the whole pass (device + consumer) is reported beside it.
+ * with the TSC; the consumer then drains the queues untimed.  Returns the
+ * device's rate and sets *wall to the rate of the whole pass (device +
+ * consumer) and adds the frames drained to *queued.
  */
-static struct result run(struct vmdq_dev *dev, const struct vmdq_frame *fr,
-			 size_t n, unsigned burst, bool one_by_one, unsigned passes)
+static double pass(struct vmdq_dev *dev, const struct vmdq_frame *fr, size_t n,
+		   unsigned burst, bool one_by_one, double *wall, uint64_t *queued)
 {
 	struct vmdq_rxd tmp[VMDQ_MAX_BURST];
-	double *rates = calloc(passes, sizeof(double));
-	double *walls = calloc(passes, sizeof(double));
-	struct result r = { 0 };
-	for (unsigned p = 0; p < passes; p++) {
-		uint64_t drained = 0, dev_ticks = 0;
-		uint64_t t0 = mono_now_ns(), k0 = ticks();
-		for (size_t i = 0; i < n; i += burst) {
-			unsigned m = n - i < burst ? (unsigned)(n - i) : burst;
-			uint64_t a = ticks();
-			if (one_by_one)
-				for (unsigned j = 0; j < m; j++)
-					vmdq_rx_burst(dev, fr + i + j, 1, NULL);
-			else
-				vmdq_rx_burst(dev, fr + i, m, NULL);
-			dev_ticks += ticks() - a;
-			drained += consumer_run(dev, tmp);
-		}
-		uint64_t t1 = mono_now_ns(), k1 = ticks();
-		double ns_per_tick = (double)(t1 - t0) / (double)(k1 - k0);
-		rates[p] = (double)n / ((double)dev_ticks * ns_per_tick / 1e9);
-		walls[p] = (double)n / ((double)(t1 - t0) / 1e9);
-		r.queued += drained;
+	uint64_t dev_ticks = 0;
+	uint64_t t0 = mono_now_ns(), k0 = ticks();
+	for (size_t i = 0; i < n; i += burst) {
+		unsigned m = n - i < burst ? (unsigned)(n - i) : burst;
+		uint64_t a = ticks();
+		if (one_by_one)
+			for (unsigned j = 0; j < m; j++)
+				vmdq_rx_burst(dev, fr + i + j, 1, NULL);
+		else
+			vmdq_rx_burst(dev, fr + i, m, NULL);
+		dev_ticks += ticks() - a;
+		*queued += consumer_run(dev, tmp);
 	}
+	uint64_t t1 = mono_now_ns(), k1 = ticks();
+	double ns_per_tick = (double)(t1 - t0) / (double)(k1 - k0);
+	*wall = (double)n / ((double)(t1 - t0) / 1e9);
+	return (double)n / ((double)dev_ticks * ns_per_tick / 1e9);
+}
+
+static void summarise(double *rates, double *walls, unsigned passes, struct result *r)
+{
 	qsort(rates, passes, sizeof(double), dcmp);
 	qsort(walls, passes, sizeof(double), dcmp);
-	r.mpps = rates[passes / 2] / 1e6;
-	r.ns = 1e3 / r.mpps;
-	r.wall_mpps = walls[passes / 2] / 1e6;
-	free(rates);
-	free(walls);
-	return r;
+	r->mpps = rates[passes / 2] / 1e6;
+	r->best_mpps = rates[passes - 1] / 1e6;
+	r->ns = 1e3 / r->mpps;
+	r->wall_mpps = walls[passes / 2] / 1e6;
+}
+
+/*
+ * Batched and per-frame passes alternate (B, 1, B, 1, ...), so whatever
+ * else the shared machine is doing falls on both alike; each figure is the
+ * median of its passes.
+ */
+static void run_pair(struct vmdq_dev *dev, const struct vmdq_frame *fr, size_t n,
+		     unsigned burst, unsigned passes, struct result *b, struct result *one)
+{
+	double *rb = calloc(passes, sizeof(double)), *wb = calloc(passes, sizeof(double));
+	double *ro = calloc(passes, sizeof(double)), *wo = calloc(passes, sizeof(double));
+	*b = (struct result){ 0 };
+	*one = (struct result){ 0 };
+	for (unsigned p = 0; p < passes; p++) {
+		rb[p] = pass(dev, fr, n, burst, false, &wb[p], &b->queued);
+		ro[p] = pass(dev, fr, n, burst, true, &wo[p], &one->queued);
+	}
+	summarise(rb, wb, passes, b);
+	summarise(ro, wo, passes, one);
+	free(rb);
+	free(wb);
+	free(ro);
+	free(wo);
 }
 
 int bench_sort(int argc, char **argv)
@@ -204,7 +225,7 @@ int bench_sort(int argc, char **argv)
 	printf("%8s  %10s %8s %9s  %10s %8s %9s  %8s\n", "filters", "Mpps", "ns/frame",
 	       "consumer", "Mpps", "ns/frame", "consumer", "speed-up");
 	vmdq_thread_online();
-	double mpps_first = 0, mpps_last = 0;
+	double mpps_first = 0, mpps_last = 0, best_first = 0;
 	int status = 0;
 	for (size_t c = 0; c < sizeof(nfilters) / sizeof(nfilters[0]); c++) {
 		unsigned nf = nfilters[c];
@@ -231,9 +252,11 @@ int bench_sort(int argc, char **argv)
 		}
 		consumer_init(dev, cons, bufmem);
 		/* warm-up pass, not counted */
-		run(dev, fr, n, burst, false, 1);
-		struct result b = run(dev, fr, n, burst, false, passes);
-		struct result one = run(dev, fr, n, burst, true, passes);
+		double wall;
+		uint64_t warm = 0;
+		pass(dev, fr, n, burst, false, &wall, &warm);
+		struct result b, one;
+		run_pair(dev, fr, n, burst, passes, &b, &one);
 		struct vmdq_dev_stats ds;
 		vmdq_dev_stats(dev, &ds);
 		uint64_t expect = (uint64_t)n * (2 * passes + 1);
@@ -248,13 +271,16 @@ int bench_sort(int argc, char **argv)
 		}
 		printf("%8u  %10.1f %8.2f %9.1f  %10.1f %8.2f %9.1f  %7.2fx\n", nf, b.mpps,
 		       b.ns, b.wall_mpps, one.mpps, one.ns, one.wall_mpps, b.mpps / one.mpps);
-		if (c == 0)
+		if (c == 0) {
 			mpps_first = b.mpps;
+			best_first = b.best_mpps;
+		}
 		mpps_last = b.mpps;
 		vmdq_dev_destroy(dev);
 	}
 	vmdq_thread_offline();
-	printf("\n8 filters: %.1f Mpps per core (target >= 60)\n", mpps_first);
+	printf("\n8 filters: %.1f Mpps per core, median (best pass %.1f) (target >= 60)\n",
+	       mpps_first, best_first);
 	printf("65536 filters vs 8: %.2fx slower (target <= 1.5)\n", mpps_first / mpps_last);
 	printf("every frame sorted into its queue: %s\n", status ? "NO" : "yes");
 	munmap(mem, n * FRAME);
