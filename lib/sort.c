@@ -213,13 +213,15 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 		goto result;
 	}
 	struct rxq *q = &dev->rxq[qi];
-	if (unlikely(atomic_load_explicit(&q->stopped, memory_order_acquire))) {
-		/* A stopped queue's ring belongs to its consumer now
-		 * (reclaim): count the frame without touching the ring. */
-		counter_add(&q->missed, 1);
-		goto missed;
-	}
-	if (!q->touched) {
+	if (unlikely(!q->touched)) {
+		/* First frame for this queue in the burst.  A stopped queue's
+		 * ring belongs to its consumer now (reclaim): count the frame
+		 * without touching the ring, and leave the queue untouched so
+		 * the next frame for it comes here too. */
+		if (unlikely(atomic_load_explicit(&q->stopped, memory_order_acquire))) {
+			counter_add(&q->missed, 1);
+			goto missed;
+		}
 		q->touched = true;
 		q->fill0 = q->fill;
 		touched[(*ntouched)++] = (uint16_t)qi;
@@ -288,20 +290,18 @@ sort_chunk(struct vmdq_dev *dev, const struct sortcfg *c,
 	for (unsigned i = 0; i < n; i++) {
 		frame_parse(&fr[i], c->fcs, c->max_frame, &p[i]);
 		uint8_t err = p[i].errors;
+		/* (no error implies a readable header) */
 		if (unlikely(err)) {
 			if (!c->store_bad) {
 				qsel[i] = SEL_DROP;
 				drop[i] = first_drop(err);
 				continue;
 			}
-			if (err & VMDQ_ERR_RUNT) {
+			if ((err & VMDQ_ERR_RUNT) || !p[i].hdr_ok) {
+				/* a runt, or truncated before the header ends */
 				qsel[i] = (int32_t)home;
 				continue;
 			}
-		}
-		if (unlikely(!p[i].hdr_ok)) {
-			qsel[i] = (int32_t)home; /* truncated before the header */
-			continue;
 		}
 		if (unlikely(p[i].dst == MAC_BCAST)) {
 			qsel[i] = c->broadcast ? (int32_t)home : SEL_DROP;
