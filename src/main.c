@@ -12,6 +12,7 @@ static const struct subcmd {
 } subcmds[] = {
 	{ "sort", cmd_sort, "run a capture through the device; one capture per queue" },
 	{ "transmit", cmd_transmit, "run per-queue captures through the TX arbiter onto a wire" },
+	{ "switch", cmd_switch, "the virtual switch: an uplink, VMs on vifs (foreground)" },
 	{ "bench", cmd_bench, "benchmarks: sort, hol" },
 };
 

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pcap backend: `pcap IN.pcap OUT.pcap [loop N]`.  Frames are read from
+ * IN (replayed as fast as the switch takes them; with loop N, N times over,
+ * loop 0 forever) and everything sent to the port is written to OUT.  It is
+ * an uplink for offline use and, as a vif, the switch's test backend (no
+ * root needed, output compared exactly).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+#include "vmdq/pcapio.h"
+
+struct pcap_port {
+	char *in_path;
+	struct vmdq_pcap_reader *in;
+	struct vmdq_pcap_writer *out;
+	uint64_t loops_left; /* 0 = forever when looping */
+	bool forever, eof;
+	uint8_t *hold;       /* frames of the current burst, owned */
+};
+
+#define HOLD_FRAMES 32
+
+static void pp_close(struct port *p)
+{
+	struct pcap_port *pp = p->priv;
+	if (!pp)
+		return;
+	vmdq_pcap_close(pp->in);
+	if (vmdq_pcap_finish(pp->out) < 0)
+		fprintf(stderr, "vmdq: port %s: output: %s\n", p->name, strerror(errno));
+	free(pp->in_path);
+	free(pp->hold);
+	free(pp);
+	p->priv = NULL;
+}
+
+static int pp_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
+{
+	if (nargs != 2 && !(nargs == 4 && strcmp(args[2], "loop") == 0)) {
+		snprintf(err, errlen, "pcap: expected 'pcap IN.pcap OUT.pcap [loop N]'");
+		return -EINVAL;
+	}
+	struct pcap_port *pp = calloc(1, sizeof(*pp));
+	if (!pp)
+		return -ENOMEM;
+	p->priv = pp;
+	pp->loops_left = 1;
+	if (nargs == 4) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(args[3], &end, 10);
+		if (errno || *end || end == args[3] || args[3][0] == '-') {
+			snprintf(err, errlen, "pcap: loop: '%s' is not a number", args[3]);
+			return -EINVAL;
+		}
+		pp->loops_left = n;
+		pp->forever = n == 0;
+	}
+	pp->in_path = strdup(args[0]);
+	/* virtual memory: only the pages of frames actually held get used */
+	pp->hold = malloc((size_t)HOLD_FRAMES * VMDQ_PCAP_SNAPLEN);
+	if (!pp->in_path || !pp->hold)
+		return -ENOMEM;
+	pp->in = vmdq_pcap_open(args[0], err, errlen);
+	if (!pp->in)
+		return -EINVAL;
+	pp->out = vmdq_pcap_create(args[1], err, errlen);
+	if (!pp->out)
+		return -EIO;
+	return 0;
+}
+
+static unsigned pp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+{
+	struct pcap_port *pp = p->priv;
+	unsigned got = 0;
+	char err[256];
+	if (n > HOLD_FRAMES)
+		n = HOLD_FRAMES;
+	while (got < n && !pp->eof) {
+		struct vmdq_frame fr;
+		int rc = vmdq_pcap_next(pp->in, &fr);
+		if (rc == 1) {
+			/* libpcap reuses its buffer: keep a copy for the burst */
+			uint8_t *slot = pp->hold + (size_t)got * VMDQ_PCAP_SNAPLEN;
+			uint32_t cl = fr.caplen < fr.len ? fr.caplen : fr.len;
+			if (cl > VMDQ_PCAP_SNAPLEN)
+				cl = VMDQ_PCAP_SNAPLEN;
+			memcpy(slot, fr.data, cl);
+			f[got] = fr;
+			f[got].data = slot;
+			f[got].caplen = cl;
+			got++;
+			p->rx_frames++;
+			p->rx_bytes += fr.len;
+			continue;
+		}
+		/* end of file (or damage): next loop, or done */
+		if (rc == 0 && (pp->forever || --pp->loops_left > 0)) {
+			vmdq_pcap_close(pp->in);
+			pp->in = vmdq_pcap_open(pp->in_path, err, sizeof(err));
+			if (!pp->in)
+				pp->eof = true;
+		} else {
+			pp->eof = true; /* a damaged file is not replayed */
+		}
+	}
+	return got;
+}
+
+static unsigned pp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
+{
+	struct pcap_port *pp = p->priv;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t cl = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
+		if (vmdq_pcap_write(pp->out, f[i].data, cl, f[i].len, f[i].ts_ns) < 0) {
+			p->tx_errors++;
+			return i;
+		}
+		p->tx_frames++;
+		p->tx_bytes += f[i].len;
+	}
+	return n;
+}
+
+static int pp_fd(struct port *p)
+{
+	(void)p;
+	return -1;
+}
+
+static bool pp_done(struct port *p)
+{
+	struct pcap_port *pp = p->priv;
+	return pp->eof;
+}
+
+const struct port_ops port_pcap_ops = {
+	.kind = "pcap", .uplink_ok = true, .vif_ok = true,
+	.open = pp_open, .close = pp_close, .rx = pp_rx, .tx = pp_tx,
+	.fd = pp_fd, .done = pp_done,
+};

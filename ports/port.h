@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ports/port.h - the one interface every backend (uplink or vif) implements.
+ *
+ * A port moves Ethernet frames in bursts.  Contract of each callback:
+ *  - open: parse the backend's arguments (the words after its kind in the
+ *    config line), acquire the resource; 0, or -errno with a reason in err.
+ *  - close: release everything open acquired (may be called after a failed
+ *    open); never fails.
+ *  - rx: up to n frames into f[]; their data stays valid until the next rx
+ *    call on this port.  Returns how many (0: nothing now).  May be NULL for
+ *    a port that never receives.
+ *  - tx: sends up to n frames, copying them (the caller's buffers are free
+ *    again when tx returns); returns how many were taken, the rest are the
+ *    caller's to count as dropped.
+ *  - fd: a descriptor that polls readable when rx has frames, or -1.
+ *  - done: true when a finite source (a capture) has nothing more to give;
+ *    NULL means never done.
+ */
+#ifndef VMDQ_PORT_H
+#define VMDQ_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdq/device.h"
+
+struct port;
+
+struct port_ops {
+	const char *kind;
+	bool uplink_ok, vif_ok;
+	int (*open)(struct port *p, char **args, int nargs, char *err, size_t errlen);
+	void (*close)(struct port *p);
+	unsigned (*rx)(struct port *p, struct vmdq_frame *f, unsigned n);
+	unsigned (*tx)(struct port *p, const struct vmdq_frame *f, unsigned n);
+	int (*fd)(struct port *p);
+	bool (*done)(struct port *p);
+};
+
+struct port {
+	const struct port_ops *ops;
+	void *priv;
+	char name[32];
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_errors;
+};
+
+const struct port_ops *port_ops_find(const char *kind);
+
+extern const struct port_ops port_pcap_ops;
+extern const struct port_ops port_tap_ops;
+extern const struct port_ops port_afpacket_ops;
+
+#endif

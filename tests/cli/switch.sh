@@ -1,0 +1,72 @@
+#!/bin/sh
+# vmdq switch with capture ports only (no root): forwarding as SPEC 2, every
+# count exact.  Three VMs: vm1 and vm2 untagged, vm3 on access VLAN 100.
+. "$(dirname "$0")/lib.sh"
+cd "$T"
+cat > up.txt <<'X'
+02:00:00:00:00:01 02:ee:00:00:00:01 repeat 5            # to vm1: its queue
+02:00:00:00:00:02 02:ee:00:00:00:01 repeat 3            # to vm2
+02:00:00:00:00:03 02:ee:00:00:00:01 vlan 100 repeat 2   # to vm3 on VLAN 100: untagged to it
+02:00:00:00:00:03 02:ee:00:00:00:01                     # vm3's MAC untagged: unknown -> flood untagged
+ff:ff:ff:ff:ff:ff 02:ee:00:00:00:01 repeat 2            # broadcast: vm1, vm2
+ff:ff:ff:ff:ff:ff 02:ee:00:00:00:02 vlan 100            # broadcast on VLAN 100: vm3 only
+02:ee:00:00:00:01 02:ee:00:00:00:03                     # to a station learned on the wire: not local
+02:00:00:00:00:02 02:ee:00:00:00:01 vlan 7              # vm2's MAC tagged: never to the untagged domain
+X
+cat > vm1.txt <<'X'
+02:ee:00:00:00:01 02:00:00:00:00:01 repeat 4            # to the wire
+ff:ff:ff:ff:ff:ff 02:00:00:00:00:01                     # broadcast: vm2 and the wire
+02:00:00:00:00:02 02:00:00:00:00:01 repeat 2            # to vm2, locally
+02:ee:00:00:00:01 02:00:00:00:00:66                     # spoofed source: dropped
+02:ee:00:00:00:01 02:00:00:00:00:01 vlan 5              # tagged from a VM: dropped
+X
+printf '02:ee:00:00:00:02 02:00:00:00:00:03 repeat 3\n' > vm3.txt
+: > empty.txt
+for f in up vm1 vm3 empty; do "$MKPCAP" $f.txt $f.pcap; done
+cat > sw.conf <<'X'
+device profile 82576
+uplink up pcap up.pcap wire.pcap
+vif vm1 pcap vm1.pcap vm1-out.pcap mac 02:00:00:00:00:01
+vif vm2 pcap empty.pcap vm2-out.pcap mac 02:00:00:00:00:02
+vif vm3 pcap vm3.pcap vm3-out.pcap mac 02:00:00:00:00:03 vlan 100
+X
+"$VMDQ" switch -c sw.conf -s stats.json 2> log
+eq "wire frames" "$(npkts wire.pcap)" 8
+eq "vm1 frames" "$(npkts vm1-out.pcap)" 8
+eq "vm2 frames" "$(npkts vm2-out.pcap)" 9
+eq "vm3 frames" "$(npkts vm3-out.pcap)" 3
+# isolation: no vif gets another vif's unicast from the wire
+eq "vm1 never sees vm2 unicast" "$(tcpdump -r vm1-out.pcap -n -e 2>/dev/null | grep -c '> 02:00:00:00:00:02')" 0
+eq "vm2 sees its own 3 + 2 from vm1" "$(tcpdump -r vm2-out.pcap -n -e 2>/dev/null | grep -c '> 02:00:00:00:00:02')" 5
+# access VLAN: vm3 gets untagged frames, its frames leave tagged
+eq "vm3 gets untagged" "$(tcpdump -r vm3-out.pcap -n -e 2>/dev/null | grep -c 802.1Q)" 0
+eq "vm3 to wire tagged 100" "$(tcpdump -r wire.pcap -n -e 2>/dev/null | grep -c 'vlan 100')" 3
+eq "untagged domain gets no tag" "$(tcpdump -r vm1-out.pcap -n -e 2>/dev/null | grep -c 802.1Q)" 0
+eq "wire never sees spoofed" "$(tcpdump -r wire.pcap -n -e 2>/dev/null | grep -c 02:00:00:00:00:66)" 0
+S=stats.json
+eq "wire polled" "$(jq .wire.polled $S)" 16
+eq "wire balance" "$(jq '.wire.delivered + ([.wire.drops[]] | add)' $S)" 16
+eq "not local" "$(jq '.wire.drops["not-local"]' $S)" 1
+eq "tagged to untagged" "$(jq '.wire.drops.tagged' $S)" 1
+eq "flooded" "$(jq .wire.flooded $S)" 4
+eq "device frames" "$(jq .device.frames $S)" 16
+eq "vm1" "$(jq -c '.vifs[0] | [.from_vm, .to_vm, .to_wire, .drops.spoofed, .drops.tagged]' $S)" "[9,8,5,1,1]"
+eq "vm3" "$(jq -c '.vifs[2] | [.from_vm, .to_vm, .to_wire]' $S)" "[3,3,3]"
+eq "to wire" "$(jq .to_wire $S)" 8
+# fairness on the wire: rr interleaves vm1 and vm3
+eq "rr interleave" "$(tcpdump -r wire.pcap -n -e 2>/dev/null | head -4 | awk '{print $2}' | tr '\n' ' ')" \
+	"02:00:00:00:00:01 02:00:00:00:00:03 02:00:00:00:00:01 02:00:00:00:00:03 "
+# config errors: line and reason, nothing started
+printf 'device vmdq on\nvif a pcap empty.pcap x.pcap\n' > bad.conf
+set +e
+"$VMDQ" switch -c bad.conf 2> err; rc=$?
+eq "bad vif exit" "$rc" 2
+contains "missing mac" err "bad.conf:2: vif a: missing 'mac MAC'"
+printf 'uplink u pcap up.pcap w.pcap\nvif a frob x mac 02:00:00:00:00:01\n' > bad2.conf
+"$VMDQ" switch -c bad2.conf 2> err; rc=$?
+contains "unknown backend" err "bad2.conf:2: vif a: unknown backend 'frob'"
+printf 'vif a pcap empty.pcap x.pcap mac 02:00:00:00:00:01\nvif b pcap empty.pcap y.pcap mac 02:00:00:00:00:01\n' > bad3.conf
+"$VMDQ" switch -c bad3.conf 2> err; rc=$?
+contains "duplicate MAC" err "bad3.conf:2: vif b: vif a has that MAC on that VLAN already"
+set -e
+finish
