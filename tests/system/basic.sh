@@ -1,0 +1,61 @@
+#!/bin/sh
+# The switch on real interfaces: an external host behind a veth uplink
+# (AF_PACKET), three VMs on TAP vifs in their own namespaces, vm3 on access
+# VLAN 100.  Ping across, isolation, VLAN tagging on the wire, anti-spoofing,
+# clean shutdown.
+. "$(dirname "$0")/lib.sh"
+ext_host 10.99.0.100
+for i in 1 2 3; do netns vq$i$ID; done
+cat > "$T/sw.conf" <<X
+device profile 82599
+uplink up afpacket vqu$ID
+vif vm1 tap vqt1$ID mac 02:00:00:00:00:01 netns vq1$ID
+vif vm2 tap vqt2$ID mac 02:00:00:00:00:02 netns vq2$ID
+vif vm3 tap vqt3$ID mac 02:00:00:00:00:03 vlan 100 netns vq3$ID
+X
+start_switch "$T/sw.conf"
+vm_up vq1$ID vqt1$ID 02:00:00:00:00:01 10.99.0.1
+vm_up vq2$ID vqt2$ID 02:00:00:00:00:02 10.99.0.2
+vm_up vq3$ID vqt3$ID 02:00:00:00:00:03 10.99.0.3
+
+ok ip netns exec "$NS_EXT" ping -c 3 -i 0.2 -W 2 -q 10.99.0.1 > /dev/null
+ok ip netns exec vq1$ID ping -c 3 -i 0.2 -W 2 -q 10.99.0.2 > /dev/null
+ok ip netns exec vq2$ID ping -c 3 -i 0.2 -W 2 -q 10.99.0.100 > /dev/null
+
+# isolation: vm2 sees none of the unicast between ext and vm1
+ip netns exec vq2$ID tcpdump -i vqt2$ID -n -e -w "$T/vm2.pcap" 2>/dev/null &
+TD=$!
+sleep 0.5
+ip netns exec "$NS_EXT" ping -c 5 -i 0.1 -W 2 -q 10.99.0.1 > /dev/null || fail "ping vm1 (isolation run)"
+sleep 0.3
+kill $TD; wait $TD 2>/dev/null || true
+eq "vm2 sees no vm1 unicast" \
+	"$(tcpdump -r "$T/vm2.pcap" -n -e 2>/dev/null | grep -c 'ICMP echo')" 0
+
+# vm3 is on VLAN 100: untagged hosts cannot reach it, and what it sends
+# leaves the uplink tagged 100
+ip netns exec "$NS_EXT" tcpdump -i eth0 -n -e -w "$T/ext.pcap" 2>/dev/null &
+TD=$!
+sleep 0.5
+if ip netns exec vq3$ID ping -c 2 -i 0.2 -W 1 -q 10.99.0.100 > /dev/null 2>&1; then
+	fail "vm3 on VLAN 100 reached the untagged host"
+fi
+sleep 0.3
+kill $TD; wait $TD 2>/dev/null || true
+eq "vm3's ARP leaves tagged" \
+	"$(tcpdump -r "$T/ext.pcap" -n -e 2>/dev/null | grep -c 'vlan 100.*02:00:00:00:00:03\|02:00:00:00:00:03.*vlan 100')" \
+	"$(tcpdump -r "$T/ext.pcap" -n -e 2>/dev/null | grep -c '02:00:00:00:00:03')"
+ok test "$(tcpdump -r "$T/ext.pcap" -n -e 2>/dev/null | grep -c 'vlan 100')" -ge 1
+
+# anti-spoofing: vm1 changes its MAC; its frames are dropped and counted
+ip -n vq1$ID link set vqt1$ID address 02:00:00:00:00:66
+if ip netns exec vq1$ID ping -c 2 -i 0.2 -W 1 -q 10.99.0.100 > /dev/null 2>&1; then
+	fail "a spoofed source got through"
+fi
+ip -n vq1$ID link set vqt1$ID address 02:00:00:00:00:01
+
+stop_switch
+ok test "$(jq '.vifs[0].drops.spoofed' "$T/stats.json")" -ge 2
+eq "wire balance" "$(jq '.wire.polled - .wire.delivered - ([.wire.drops[]] | add)' "$T/stats.json")" 0
+eq "TAPs removed" "$(ip -n vq1$ID link show vqt1$ID 2>/dev/null | wc -l)" 0
+finish

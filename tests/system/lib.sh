@@ -1,0 +1,94 @@
+# Shared helpers for the system tests (sourced): real topologies in network
+# namespaces, removed on exit whatever happens.  Needs root; a test exits 77
+# (skipped) where namespaces cannot be made.
+set -eu
+: "${VMDQ:?}"
+[ "$(id -u)" -eq 0 ] || { echo "not root: skipped"; exit 77; }
+ID=$$
+NS_EXT=vqe$ID
+T=$(mktemp -d /tmp/vmdq-sys.XXXXXX)
+SW_PID=
+NSES=""
+LINKS=""
+FAILS=0
+CHECKS=0
+
+cleanup() {
+	if [ -n "$SW_PID" ] && kill -0 "$SW_PID" 2>/dev/null; then
+		kill -TERM "$SW_PID" 2>/dev/null || true
+		wait "$SW_PID" 2>/dev/null || true
+	fi
+	for l in $LINKS; do ip link del "$l" 2>/dev/null || true; done
+	for n in $NSES; do ip netns del "$n" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+eq() {
+	CHECKS=$((CHECKS + 1))
+	if [ "$2" != "$3" ]; then fail "$1: got '$2', want '$3'"; fi
+}
+ok() { CHECKS=$((CHECKS + 1)); "$@" || fail "$*"; }
+finish() { echo "$CHECKS checks, $FAILS failed"; [ "$FAILS" -eq 0 ]; }
+
+# netns NAME: a namespace with loopback up
+netns() {
+	ip netns add "$1" || { echo "cannot make network namespaces: skipped"; exit 77; }
+	NSES="$NSES $1"
+	ip -n "$1" link set lo up
+}
+
+# no_offload NS IF: plain frames (no GSO super-frames, no partial checksums)
+no_offload() {
+	if [ "$1" = - ]; then
+		ethtool -K "$2" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
+	else
+		ip netns exec "$1" ethtool -K "$2" rx off tx off tso off gso off gro off \
+			>/dev/null 2>&1 || true
+	fi
+}
+
+# ext_host IP: namespace $NS_EXT behind a veth; the root end, the switch's
+# uplink, is printed (its name)
+ext_host() {
+	netns "$NS_EXT"
+	up=vqu$ID
+	ip link add "$up" type veth peer name eth0 netns "$NS_EXT"
+	LINKS="$LINKS $up"
+	ip link set "$up" up
+	ip -n "$NS_EXT" link set eth0 address 02:ee:00:00:00:01 up
+	ip -n "$NS_EXT" addr add "$1/24" dev eth0
+	no_offload - "$up"
+	no_offload "$NS_EXT" eth0
+}
+
+# start_switch CONFIG: runs it in the background, waits for TAPs to appear
+start_switch() {
+	"$VMDQ" switch -c "$1" -s "$T/stats.json" 2> "$T/switch.log" &
+	SW_PID=$!
+	for _ in $(seq 50); do
+		grep -q "switch running" "$T/switch.log" 2>/dev/null && return 0
+		kill -0 "$SW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "switch did not start:"; cat "$T/switch.log"; exit 1
+}
+
+# stop_switch: SIGTERM, expect exit 0
+stop_switch() {
+	kill -TERM "$SW_PID"
+	set +e
+	wait "$SW_PID"
+	rc=$?
+	set -e
+	SW_PID=
+	eq "switch exit status" "$rc" 0
+}
+
+# vm NS TAP MAC IP: configure the guest side of a vif's TAP
+vm_up() {
+	ip -n "$1" link set "$2" address "$3" up
+	ip -n "$1" addr add "$4/24" dev "$2"
+	no_offload "$1" "$2"
+}
