@@ -13,18 +13,27 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "ctl_proto.h"
 #include "subcmds.h"
 #include "vmdq/vmdq.h"
 #include "../switch/switch.h"
 
 static const char switch_help[] =
-	"usage: vmdq switch -c CONFIG [-s STATS.json]\n"
+	"usage: vmdq switch -c CONFIG [--ctl SOCKET] [-s STATS.json]\n"
 	"\n"
 	"Runs the virtual switch in the foreground: an uplink, VMs on vifs, frames\n"
 	"sorted by the VMDq device into one queue per vif and handed over in groups,\n"
@@ -39,6 +48,8 @@ static const char switch_help[] =
 	"  vif del NAME\n"
 	"\n"
 	"  -c, --config CONFIG    the configuration (required)\n"
+	"      --ctl SOCKET       control socket for 'vmdq ctl' (default\n"
+	"                         " CTL_DEFAULT_SOCKET ", mode 0600)\n"
 	"  -s, --stats FILE       write the switch's counters as JSON on exit\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -309,9 +320,15 @@ static int write_stats(const char *path, struct vmdq_switch *sw)
 	return rc;
 }
 
-/* Every port a capture: then the run ends when they are exhausted. */
+/* Every port a capture: then the run ends when they are exhausted.  A
+ * switch started with no port at all waits for vifs from `vmdq ctl`. */
 static bool all_finite(struct vmdq_switch *sw)
 {
+	bool any = sw->has_uplink;
+	for (int i = 0; i < SW_MAX_VIFS; i++)
+		any |= sw->vif[i].used;
+	if (!any)
+		return false;
 	if (sw->has_uplink && !sw->uplink.ops->done)
 		return false;
 	for (int i = 0; i < SW_MAX_VIFS; i++)
@@ -350,21 +367,526 @@ static int apply(struct vmdq_switch *sw, const char *path, struct line *l)
 	return 0;
 }
 
+/* ---- the control thread and its requests -------------------------------
+ *
+ * The control thread owns the socket.  Device commands (device, filter,
+ * queue) it applies itself: the device publishes changes without locks on
+ * the data path.  Everything that touches switch state (vifs, FDB, switch
+ * counters) it hands to the worker as a request, which the worker carries
+ * out between two polls; the control thread waits for the answer.
+ */
+
+struct ctl_req {
+	struct line l;
+	bool json;
+	bool show;
+	char what[16];
+	char *out;         /* the reply body, malloc'd by the worker */
+	int rc;
+	char err[VMDQ_ERRMSG_MAX];
+	bool done;
+};
+
+struct ctl {
+	const char *path;
+	const char *cfg_path;
+	int lfd;           /* listening socket */
+	int stop_fd;       /* eventfd: tells the control thread to finish */
+	int wake_fd;       /* eventfd: tells the worker a request waits */
+	pthread_t thread;
+	bool running;
+	struct vmdq_switch *sw;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ctl_req *pending;
+	_Atomic bool has_pending;
+	_Atomic unsigned cfg_gen; /* bumped when a device command was applied */
+};
+
+static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
+{
+	(void)sw;
+	char mac[18];
+	vmdq_mac_format(v->mac, mac);
+	json_t *e = json_object();
+	json_object_set_new(e, "name", json_string(v->port.name));
+	json_object_set_new(e, "backend", json_string(v->port.ops->kind));
+	json_object_set_new(e, "mac", json_string(mac));
+	json_object_set_new(e, "vlan", v->vlan ? json_integer(v->vlan) : json_null());
+	json_object_set_new(e, "queue", json_integer(v->queue));
+	json_object_set_new(e, "to_vm", json_integer((json_int_t)v->to_vm));
+	json_object_set_new(e, "from_vm", json_integer((json_int_t)v->from_vm));
+	json_object_set_new(e, "to_wire", json_integer((json_int_t)v->to_wire));
+	json_object_set_new(e, "drops", drops_json(v->drops));
+	return e;
+}
+
+static uint64_t sum(const uint64_t *v, unsigned n)
+{
+	uint64_t t = 0;
+	for (unsigned i = 0; i < n; i++)
+		t += v[i];
+	return t;
+}
+
+/* Runs a show command in the worker: output as a table or JSON. */
+static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *o = open_memstream(&buf, &blen);
+	json_t *js = NULL;
+	if (strcmp(r->what, "vifs") == 0) {
+		js = json_array();
+		if (!r->json)
+			fprintf(o, "%-12s %-8s %-17s %5s %5s %10s %10s %10s %8s\n", "NAME",
+				"BACKEND", "MAC", "VLAN", "QUEUE", "TO_VM", "FROM_VM", "TO_WIRE",
+				"DROPS");
+		for (int i = 0; i < SW_MAX_VIFS; i++) {
+			const struct sw_vif *v = &sw->vif[i];
+			if (!v->used)
+				continue;
+			json_array_append_new(js, vif_json(sw, v));
+			char mac[18], vl[8] = "-";
+			vmdq_mac_format(v->mac, mac);
+			if (v->vlan)
+				snprintf(vl, sizeof(vl), "%u", v->vlan);
+			if (!r->json)
+				fprintf(o, "%-12s %-8s %-17s %5s %5d %10llu %10llu %10llu %8llu\n",
+					v->port.name, v->port.ops->kind, mac, vl, v->queue,
+					(unsigned long long)v->to_vm, (unsigned long long)v->from_vm,
+					(unsigned long long)v->to_wire,
+					(unsigned long long)sum(v->drops, SWD__COUNT));
+		}
+	} else if (strcmp(r->what, "fdb") == 0) {
+		size_t n = vmdq_fdb_count(sw->fdb);
+		struct vmdq_fdb_entry *e = calloc(n ? n : 1, sizeof(*e));
+		n = vmdq_fdb_dump(sw->fdb, e, n);
+		js = json_array();
+		uint64_t now = mono_now_ns();
+		if (!r->json)
+			fprintf(o, "%-17s %5s %-12s %-7s %6s\n", "MAC", "VLAN", "PORT", "TYPE", "AGE");
+		for (size_t i = 0; i < n; i++) {
+			char mac[18];
+			vmdq_mac_format(e[i].mac, mac);
+			const char *port = e[i].port == 0 ? (sw->has_uplink ? sw->uplink.name : "uplink")
+					 : sw->vif[e[i].port - 1].port.name;
+			double age = e[i].is_static ? 0 : (double)(now - e[i].last_ns) / 1e9;
+			json_t *x = json_object();
+			json_object_set_new(x, "mac", json_string(mac));
+			json_object_set_new(x, "vlan", json_integer(e[i].vlan));
+			json_object_set_new(x, "port", json_string(port));
+			json_object_set_new(x, "static", json_boolean(e[i].is_static));
+			json_object_set_new(x, "age_s", e[i].is_static ? json_null() : json_real(age));
+			json_array_append_new(js, x);
+			if (!r->json)
+				fprintf(o, "%-17s %5u %-12s %-7s %6.1f\n", mac, e[i].vlan, port,
+					e[i].is_static ? "static" : "learned", age);
+		}
+		free(e);
+	} else if (strcmp(r->what, "stats") == 0) {
+		js = json_object();
+		json_t *wire = json_object();
+		json_object_set_new(wire, "polled", json_integer((json_int_t)sw->wire_polled));
+		json_object_set_new(wire, "delivered", json_integer((json_int_t)sw->wire_delivered));
+		json_object_set_new(wire, "flooded", json_integer((json_int_t)sw->wire_flooded));
+		json_object_set_new(wire, "drops", drops_json(sw->wire_drops));
+		json_object_set_new(js, "wire", wire);
+		json_object_set_new(js, "to_wire", json_integer((json_int_t)sw->to_wire));
+		struct vmdq_dev_stats ds;
+		vmdq_dev_stats(sw->dev, &ds);
+		json_t *dev = json_object(), *dd = json_object();
+		json_object_set_new(dev, "frames", json_integer((json_int_t)ds.frames_in));
+		for (unsigned d = VMDQ_DROP_FILTERED; d < VMDQ_DROP__COUNT; d++)
+			json_object_set_new(dd, vmdq_drop_name((enum vmdq_drop)d),
+					    json_integer((json_int_t)ds.drops[d]));
+		json_object_set_new(dev, "drops", dd);
+		json_object_set_new(js, "device", dev);
+		if (!r->json) {
+			fprintf(o, "device: %llu frames in", (unsigned long long)ds.frames_in);
+			for (unsigned d = VMDQ_DROP_FILTERED; d < VMDQ_DROP__COUNT; d++)
+				fprintf(o, ", %s %llu", vmdq_drop_name((enum vmdq_drop)d),
+					(unsigned long long)ds.drops[d]);
+			fprintf(o, "\nwire -> VMs: %llu polled, %llu delivered (%llu flooded)",
+				(unsigned long long)sw->wire_polled,
+				(unsigned long long)sw->wire_delivered,
+				(unsigned long long)sw->wire_flooded);
+			for (unsigned d = 0; d < SWD__COUNT; d++)
+				if (sw->wire_drops[d])
+					fprintf(o, ", %s %llu", sw_drop_name((enum sw_drop)d),
+						(unsigned long long)sw->wire_drops[d]);
+			fprintf(o, "\nVMs -> wire: %llu sent\n", (unsigned long long)sw->to_wire);
+		}
+	} else { /* queues */
+		struct vmdq_dev_config c;
+		vmdq_dev_get_config(sw->dev, &c);
+		js = json_array();
+		if (!r->json)
+			fprintf(o, "%5s %-12s %10s %12s %8s %8s %10s %6s %6s %4s\n", "QUEUE", "OWNER",
+				"FRAMES", "BYTES", "MISSED", "ERRORS", "TX_FRAMES", "WEIGHT", "ITR",
+				"CPU");
+		for (unsigned q = 0; q < c.queues; q++) {
+			struct vmdq_queue_stats st;
+			struct vmdq_queue_info qi;
+			vmdq_queue_stats(sw->dev, q, &st);
+			vmdq_queue_get_info(sw->dev, q, &qi);
+			const char *owner = q == c.default_queue ? "(default)"
+					  : sw->queue_vif[q] >= 0 ? sw->vif[sw->queue_vif[q]].port.name
+					  : "-";
+			if (!st.frames && !st.missed && !st.tx_frames && owner[0] == '-')
+				continue;
+			json_t *x = json_object();
+			json_object_set_new(x, "queue", json_integer(q));
+			json_object_set_new(x, "owner", owner[0] == '-' ? json_null() : json_string(owner));
+			json_object_set_new(x, "frames", json_integer((json_int_t)st.frames));
+			json_object_set_new(x, "bytes", json_integer((json_int_t)st.bytes));
+			json_object_set_new(x, "missed", json_integer((json_int_t)st.missed));
+			json_object_set_new(x, "errors", json_integer((json_int_t)st.errors));
+			json_object_set_new(x, "tx_frames", json_integer((json_int_t)st.tx_frames));
+			json_object_set_new(x, "weight", json_integer(qi.weight));
+			json_object_set_new(x, "itr_us", json_integer(qi.itr_us));
+			json_object_set_new(x, "cpu", json_integer(qi.cpu));
+			json_array_append_new(js, x);
+			if (!r->json)
+				fprintf(o, "%5u %-12s %10llu %12llu %8llu %8llu %10llu %6u %6u %4u\n", q,
+					owner, (unsigned long long)st.frames, (unsigned long long)st.bytes,
+					(unsigned long long)st.missed, (unsigned long long)st.errors,
+					(unsigned long long)st.tx_frames, qi.weight, qi.itr_us, qi.cpu);
+		}
+	}
+	if (r->json) {
+		char *t = json_dumps(js, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+		fprintf(o, "%s\n", t ? t : "null");
+		free(t);
+	}
+	json_decref(js);
+	fclose(o);
+	r->out = buf;
+	r->rc = 0;
+}
+
+/* The worker's side: carry out the waiting request, if any. */
+static void worker_serve(struct ctl *c)
+{
+	if (!atomic_load_explicit(&c->has_pending, memory_order_acquire))
+		return;
+	uint64_t v;
+	if (read(c->wake_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: already read */
+	}
+	pthread_mutex_lock(&c->mu);
+	struct ctl_req *r = c->pending;
+	c->pending = NULL;
+	atomic_store(&c->has_pending, false);
+	pthread_mutex_unlock(&c->mu);
+	if (!r)
+		return;
+	if (r->show) {
+		worker_show(c->sw, r);
+	} else {
+		struct line *l = &r->l;
+		if (l->kind == L_VIF) {
+			struct sw_vif_spec sp = { .name = l->name, .kind = l->backend,
+						  .args = l->args, .nargs = l->nargs,
+						  .vlan = l->vlan, .queue = l->queue };
+			memcpy(sp.mac, l->mac, 6);
+			r->rc = vmdq_switch_vif_add(c->sw, &sp, r->err, sizeof(r->err));
+			if (r->rc >= 0)
+				r->rc = 0;
+		} else if (l->kind == L_VIF_DEL) {
+			r->rc = vmdq_switch_vif_del(c->sw, l->name, r->err, sizeof(r->err));
+		} else {
+			r->rc = vmdq_switch_set_uplink(c->sw, l->name, l->backend, l->args,
+						       l->nargs, r->err, sizeof(r->err));
+		}
+	}
+	pthread_mutex_lock(&c->mu);
+	r->done = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void to_worker(struct ctl *c, struct ctl_req *r)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->pending) /* one at a time */
+		pthread_cond_wait(&c->cv, &c->mu);
+	c->pending = r;
+	atomic_store_explicit(&c->has_pending, true, memory_order_release);
+	uint64_t one = 1;
+	if (write(c->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the worker is due to look anyway */
+	}
+	while (!r->done)
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void reply(int fd, const char *status, const char *body)
+{
+	char head[VMDQ_ERRMSG_MAX + 16];
+	int n = snprintf(head, sizeof(head), "%s\n", status);
+	if (write(fd, head, (size_t)n) < 0 || (body && write(fd, body, strlen(body)) < 0)) {
+		/* the client went away: nothing to do */
+	}
+}
+
+/* One connection: check the peer, read one line, run it, answer. */
+static void serve_one(struct ctl *c, int fd)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+	    (cred.uid != 0 && cred.uid != getuid())) {
+		reply(fd, "error: permission denied (the control socket is root's)", NULL);
+		return;
+	}
+	struct timeval tv = { .tv_sec = CTL_TIMEOUT_MS / 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char buf[CTL_MAX_REQUEST + 1];
+	size_t got = 0;
+	while (got < CTL_MAX_REQUEST) {
+		ssize_t r = read(fd, buf + got, CTL_MAX_REQUEST - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (memchr(buf, '\n', got))
+			break;
+	}
+	buf[got] = '\0';
+	char *nl = memchr(buf, '\n', got);
+	if (!nl) {
+		/* garbage, a line too long, or a client that went away */
+		reply(fd, got >= CTL_MAX_REQUEST ? "error: request too long"
+						  : "error: incomplete request", NULL);
+		return;
+	}
+	*nl = '\0';
+	if (strlen(buf) != (size_t)(nl - buf)) {
+		reply(fd, "error: unexpected NUL character", NULL);
+		return;
+	}
+	struct ctl_req *r = calloc(1, sizeof(*r));
+	if (!r) {
+		reply(fd, "error: out of memory", NULL);
+		return;
+	}
+	char *cmd = buf;
+	if (strncmp(cmd, "-j ", 3) == 0) {
+		r->json = true;
+		cmd += 3;
+	}
+	char *w[MAX_WORDS];
+	char *copy = strdup(cmd);
+	int nw = copy ? split(copy, w, MAX_WORDS) : -1;
+	char status[VMDQ_ERRMSG_MAX + 16];
+	if (nw < 0) {
+		reply(fd, "error: too many words", NULL);
+	} else if (nw == 0) {
+		reply(fd, "error: empty command", NULL);
+	} else if (strcmp(w[0], "show") == 0) {
+		static const char *const whats[] = { "queues", "filters", "vifs", "fdb", "stats" };
+		bool known = false;
+		for (size_t i = 0; i < 5; i++)
+			known |= nw == 2 && strcmp(w[1], whats[i]) == 0;
+		if (!known) {
+			reply(fd, "error: show: expected queues, filters, vifs, fdb or stats", NULL);
+		} else if (strcmp(w[1], "filters") == 0) {
+			/* the device's own table: no need to ask the worker */
+			struct vmdq_filter *fl = NULL;
+			size_t n = vmdq_filter_list(c->sw->dev, NULL, 0);
+			fl = calloc(n ? n : 1, sizeof(*fl));
+			n = vmdq_filter_list(c->sw->dev, fl, n);
+			char *out = NULL;
+			size_t olen = 0;
+			FILE *o = open_memstream(&out, &olen);
+			json_t *js = json_array();
+			if (!r->json)
+				fprintf(o, "%6s %-5s %-17s %5s %5s\n", "ID", "KIND", "MAC", "VLAN", "QUEUE");
+			for (size_t i = 0; i < n; i++) {
+				static const char *const kinds[] = { "mac", "pair", "vlan" };
+				char mac[18] = "-";
+				if (fl[i].kind != VMDQ_FILTER_VLAN)
+					vmdq_mac_format(fl[i].mac, mac);
+				json_t *x = json_object();
+				json_object_set_new(x, "id", json_integer(fl[i].id));
+				json_object_set_new(x, "kind", json_string(kinds[fl[i].kind]));
+				json_object_set_new(x, "mac", fl[i].kind == VMDQ_FILTER_VLAN
+							      ? json_null() : json_string(mac));
+				json_object_set_new(x, "vlan", fl[i].kind == VMDQ_FILTER_MAC
+							       ? json_null() : json_integer(fl[i].vlan));
+				json_object_set_new(x, "queue", json_integer(fl[i].queue));
+				json_array_append_new(js, x);
+				if (!r->json) {
+					char vl[8] = "-";
+					if (fl[i].kind != VMDQ_FILTER_MAC)
+						snprintf(vl, sizeof(vl), "%u", fl[i].vlan);
+					fprintf(o, "%6u %-5s %-17s %5s %5u\n", fl[i].id,
+						kinds[fl[i].kind], mac, vl, fl[i].queue);
+				}
+			}
+			if (r->json) {
+				char *t = json_dumps(js, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+				fprintf(o, "%s\n", t ? t : "null");
+				free(t);
+			}
+			json_decref(js);
+			fclose(o);
+			reply(fd, "ok", out);
+			free(out);
+			free(fl);
+		} else {
+			r->show = true;
+			snprintf(r->what, sizeof(r->what), "%s", w[1]);
+			to_worker(c, r);
+			reply(fd, "ok", r->out);
+			free(r->out);
+		}
+	} else if (strcmp(w[0], "vif") == 0 || strcmp(w[0], "uplink") == 0) {
+		r->l.text = strdup(cmd);
+		r->l.nw = split(r->l.text, r->l.w, MAX_WORDS);
+		if (parse_switch_line(&r->l, r->err, sizeof(r->err)) < 0) {
+			snprintf(status, sizeof(status), "error: %s", r->err);
+			reply(fd, status, NULL);
+		} else {
+			to_worker(c, r);
+			if (r->rc < 0) {
+				snprintf(status, sizeof(status), "error: %s", r->err);
+				reply(fd, status, NULL);
+			} else {
+				reply(fd, "ok", NULL);
+			}
+		}
+		free(r->l.text);
+	} else {
+		struct vmdq_cmd vc;
+		char out[64];
+		if (vmdq_cmd_parse(cmd, &vc, r->err, sizeof(r->err)) < 0) {
+			snprintf(status, sizeof(status), "error: %s", r->err);
+			reply(fd, status, NULL);
+		} else if (vc.kind == VMDQ_CMD_AT) {
+			reply(fd, "error: at: only vmdq sort runs a schedule", NULL);
+		} else if (vmdq_cmd_apply(c->sw->dev, &vc, out, sizeof(out), r->err,
+					  sizeof(r->err)) < 0) {
+			snprintf(status, sizeof(status), "error: %s", r->err);
+			reply(fd, status, NULL);
+		} else {
+			atomic_fetch_add(&c->cfg_gen, 1);
+			if (out[0])
+				strcat(out, "\n");
+			reply(fd, "ok", out);
+		}
+		vmdq_cmd_clear(&vc);
+	}
+	free(copy);
+	free(r);
+}
+
+static void *ctl_main(void *arg)
+{
+	struct ctl *c = arg;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = c->lfd, .events = POLLIN },
+				       { .fd = c->stop_fd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_one(c, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* Binds the socket (refusing to steal one a live switch listens on). */
+static int ctl_start(struct ctl *c, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(c->path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", c->path);
+		return -1;
+	}
+	strcpy(sa.sun_path, c->path);
+	if (strcmp(c->path, CTL_DEFAULT_SOCKET) == 0)
+		mkdir("/run/vmdq", 0755);
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(probe);
+		snprintf(err, errlen, "%s: another switch is listening there", c->path);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(c->path); /* a stale socket from a switch that died */
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	mode_t old = umask(0177); /* the socket is born 0600 */
+	int rc = c->lfd < 0 ? -1 : bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(c->lfd, 16) < 0 || chmod(c->path, 0600) < 0) {
+		snprintf(err, errlen, "%s: %s", c->path, strerror(errno));
+		return -1;
+	}
+	c->stop_fd = eventfd(0, EFD_CLOEXEC);
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (c->stop_fd < 0 || c->wake_fd < 0 ||
+	    pthread_create(&c->thread, NULL, ctl_main, c) != 0) {
+		snprintf(err, errlen, "control thread: %s", strerror(errno));
+		return -1;
+	}
+	c->running = true;
+	return 0;
+}
+
+static void ctl_stop(struct ctl *c)
+{
+	if (c->running) {
+		uint64_t one = 1;
+		if (write(c->stop_fd, &one, sizeof(one)) < 0) {
+			/* cannot happen on a fresh eventfd */
+		}
+		/* a request in flight must still get its answer */
+		while (pthread_tryjoin_np(c->thread, NULL) != 0) {
+			worker_serve(c);
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		c->running = false;
+	}
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->path);
+	}
+	if (c->stop_fd >= 0)
+		close(c->stop_fd);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
+}
+
 int cmd_switch(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "ctl", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cpath = NULL, *spath = NULL;
+	const char *cpath = NULL, *spath = NULL, *ctl_path = CTL_DEFAULT_SOCKET;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': cpath = optarg; break;
 		case 's': spath = optarg; break;
+		case 'C': ctl_path = optarg; break;
 		case 'h': fputs(switch_help, stdout); return 0;
 		default: fputs(switch_help, stderr); return EXIT_USAGE;
 		}
@@ -386,6 +908,7 @@ int cmd_switch(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	int status = 0;
+	struct ctl ctl = { .lfd = -1, .stop_fd = -1, .wake_fd = -1 };
 	vmdq_thread_online();
 	struct vmdq_dev *dev = vmdq_dev_create();
 	struct vmdq_switch *sw = dev ? vmdq_switch_create(dev) : NULL;
@@ -402,9 +925,18 @@ int cmd_switch(int argc, char **argv)
 	}
 	if (!sw->has_uplink)
 		fprintf(stderr, "vmdq: warning: no uplink; VMs can reach each other only\n");
-	fprintf(stderr, "vmdq: switch running\n");
+	ctl.sw = sw;
+	ctl.path = ctl_path;
+	char cerr[VMDQ_ERRMSG_MAX];
+	if (ctl_start(&ctl, cerr, sizeof(cerr)) < 0) {
+		fprintf(stderr, "vmdq: control socket %s\n", cerr);
+		status = 1;
+		goto out;
+	}
+	fprintf(stderr, "vmdq: switch running, control socket %s\n", ctl_path);
 	bool finite = all_finite(sw);
 	while (!stop_flag) {
+		worker_serve(&ctl);
 		unsigned work = vmdq_switch_poll(sw, mono_now_ns());
 		if (finite) {
 			if (!work && vmdq_switch_drained(sw))
@@ -414,8 +946,9 @@ int cmd_switch(int argc, char **argv)
 		if (work)
 			continue;
 		/* idle: sleep on every port's descriptor (~0% CPU) */
-		struct pollfd pfd[SW_MAX_VIFS + 1];
+		struct pollfd pfd[SW_MAX_VIFS + 2];
 		nfds_t npfd = 0;
+		pfd[npfd++] = (struct pollfd){ .fd = ctl.wake_fd, .events = POLLIN };
 		if (sw->has_uplink && sw->uplink.ops->fd(&sw->uplink) >= 0)
 			pfd[npfd++] = (struct pollfd){ .fd = sw->uplink.ops->fd(&sw->uplink),
 						       .events = POLLIN };
@@ -432,6 +965,7 @@ int cmd_switch(int argc, char **argv)
 		status = 1;
 	}
 out:
+	ctl_stop(&ctl);
 	vmdq_switch_destroy(sw);
 	vmdq_dev_destroy(dev);
 	vmdq_thread_offline();

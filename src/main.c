@@ -13,6 +13,7 @@ static const struct subcmd {
 	{ "sort", cmd_sort, "run a capture through the device; one capture per queue" },
 	{ "transmit", cmd_transmit, "run per-queue captures through the TX arbiter onto a wire" },
 	{ "switch", cmd_switch, "the virtual switch: an uplink, VMs on vifs (foreground)" },
+	{ "ctl", cmd_ctl, "one command to a running switch (show vifs, filter add, ...)" },
 	{ "bench", cmd_bench, "benchmarks: sort, hol" },
 };
 

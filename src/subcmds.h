@@ -8,6 +8,7 @@ int cmd_sort(int argc, char **argv);
 int cmd_transmit(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_switch(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 int bench_sort(int argc, char **argv);
 int bench_hol(int argc, char **argv);
 
