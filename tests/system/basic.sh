@@ -22,6 +22,29 @@ ok ip netns exec "$NS_EXT" ping -c 3 -i 0.2 -W 2 -q 10.99.0.1 > /dev/null
 ok ip netns exec vq1$ID ping -c 3 -i 0.2 -W 2 -q 10.99.0.2 > /dev/null
 ok ip netns exec vq2$ID ping -c 3 -i 0.2 -W 2 -q 10.99.0.100 > /dev/null
 
+# TCP each way (iperf3)
+bps=$(tcp vq1$ID 10.99.0.1 "$NS_EXT" 2 5201)
+ok test -n "$bps"
+bps=$(tcp "$NS_EXT" 10.99.0.100 vq2$ID 2 5202)
+ok test -n "$bps"
+
+# broadcast from the wire reaches exactly the VMs of its VLAN
+for i in 1 2 3; do
+	ip netns exec vq$i$ID tcpdump -i vqt$i$ID -n -e -U -w "$T/b$i.pcap" 'ether broadcast' 2>/dev/null &
+	eval "CAP$i=\$!"
+done
+sleep 0.5
+BC=ffffffffffff02ee00000001
+send_raw "$NS_EXT" eth0 "${BC}88b5$(printf '%092d' 0)" 3                  # untagged
+send_raw "$NS_EXT" eth0 "${BC}8100006488b5$(printf '%088d' 0)" 2          # VLAN 100
+send_raw "$NS_EXT" eth0 "${BC}8100000788b5$(printf '%088d' 0)" 4          # VLAN 7: nobody
+sleep 0.5
+kill $CAP1 $CAP2 $CAP3; wait $CAP1 $CAP2 $CAP3 2>/dev/null || true
+eq "untagged broadcast to vm1" "$(npkts "$T/b1.pcap" 0x88b5)" 3
+eq "untagged broadcast to vm2" "$(npkts "$T/b2.pcap" 0x88b5)" 3
+eq "VLAN 100 broadcast to vm3 only, untagged" "$(npkts "$T/b3.pcap" 0x88b5)" 2
+eq "vm3 gets it without the tag" "$(npkts "$T/b3.pcap" 802.1Q)" 0
+
 # isolation: vm2 sees none of the unicast between ext and vm1
 ip netns exec vq2$ID tcpdump -i vqt2$ID -n -e -w "$T/vm2.pcap" 2>/dev/null &
 TD=$!
@@ -56,6 +79,7 @@ ip -n vq1$ID link set vqt1$ID address 02:00:00:00:00:01
 
 stop_switch
 ok test "$(jq '.vifs[0].drops.spoofed' "$T/stats.json")" -ge 2
+ ok test "$(jq '.wire.drops["no-vif"]' "$T/stats.json")" -ge 4   # the VLAN 7 broadcasts
 eq "wire balance" "$(jq '.wire.polled - .wire.delivered - ([.wire.drops[]] | add)' "$T/stats.json")" 0
 eq "TAPs removed" "$(ip -n vq1$ID link show vqt1$ID 2>/dev/null | wc -l)" 0
 finish

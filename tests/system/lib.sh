@@ -92,3 +92,36 @@ vm_up() {
 	ip -n "$1" addr add "$4/24" dev "$2"
 	no_offload "$1" "$2"
 }
+
+# send_raw NS IF HEXFRAME [COUNT]: a raw Ethernet frame, as is (tags included)
+send_raw() {
+	ip netns exec "$1" /usr/bin/python3 - "$2" "$3" "${4:-1}" <<'P'
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for _ in range(int(sys.argv[3])):
+    s.send(bytes.fromhex(sys.argv[2]))
+P
+}
+
+# capture NS IF FILE: start tcpdump; stop with stop_capture
+capture() {
+	ip netns exec "$1" tcpdump -i "$2" -n -e -U -w "$3" 2>/dev/null &
+	CAP_PID=$!
+	sleep 0.5
+}
+stop_capture() {
+	sleep 0.3
+	kill "$CAP_PID" 2>/dev/null || true
+	wait "$CAP_PID" 2>/dev/null || true
+}
+npkts() { tcpdump -r "$1" -n -e 2>/dev/null | grep -c "${2:-.}" || true; }
+
+# tcp NS_SERVER IP NS_CLIENT SECONDS PORT: an iperf3 stream; prints the
+# receiver's bits per second ("" if it failed)
+tcp() {
+	ip netns exec "$1" iperf3 -s -1 -p "$5" > /dev/null 2>&1 &
+	sleep 0.4
+	ip netns exec "$3" iperf3 -c "$2" -p "$5" -t "$4" -J 2>/dev/null |
+		jq -r '.end.sum_received.bits_per_second // empty' 2>/dev/null || true
+}
