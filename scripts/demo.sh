@@ -1,5 +1,7 @@
 #!/bin/sh
-# make demo: the device at work on the bundled example.
+# make demo: vmdq at work.
+#  0. the switch, live: an external host and three VMs in network
+#     namespaces (needs root; skipped with a note otherwise);
 #  1. sorting: a capture from a host's uplink through the device, per queue;
 #  2. fairness: a greedy VM and a light VM share a 10 Gbit/s wire, FIFO
 #     (one shared queue) against VMDq's round robin over per-VM queues;
@@ -11,6 +13,8 @@ V="$top/$B/vmdq"
 out=$(mktemp -d /tmp/vmdq-demo.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
+"$top/scripts/demo-switch.sh" "$V" || echo "(the live switch demo could not run here; the offline parts follow)"
+echo
 echo "== 1. Sorting: $B/demo.pcap through examples/demo.conf"
 echo
 grep -v '^#' "$top/examples/demo.conf" | sed 's/^/    /'
