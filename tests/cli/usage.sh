@@ -24,7 +24,7 @@ MANWIDTH=80 man -l "$SRCDIR/doc/vmdq.1" 2>"$T/manerr" | tr -s ' ' > "$T/man"
 eq "man page renders" "$(test -s "$T/man" && echo yes)" yes
 eq "man page warnings" "$(cat "$T/manerr")" ""
 if [ -s "$T/man" ]; then
-	for w in "vmdq sort" "vmdq transmit" "vmdq bench" "filter add" "at K"; do
+	for w in "vmdq sort" "vmdq transmit" "vmdq switch" "vmdq ctl" "vmdq bench" "filter add" "at K" "uplink NAME afpacket IFNAME"; do
 		contains "man page: $w" "$T/man" "$w"
 	done
 fi
