@@ -44,7 +44,7 @@ struct afp {
 	uint32_t left;                   /* frames left in the current block */
 	struct tpacket3_hdr *next;       /* next frame in it */
 	uint8_t *copy;                   /* AFP_BURST frames re-tagged */
-	bool promisc;
+	uint64_t kdrops;                 /* the kernel's drops, accumulated */
 };
 
 static void afp_close(struct port *p)
@@ -217,6 +217,17 @@ static unsigned afp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 	return done;
 }
 
+static uint64_t afp_drops(struct port *p)
+{
+	struct afp *a = p->priv;
+	struct tpacket_stats_v3 st;
+	socklen_t len = sizeof(st);
+	/* reading the statistics resets them: accumulate */
+	if (getsockopt(a->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		a->kdrops += st.tp_drops;
+	return a->kdrops;
+}
+
 static int afp_fd(struct port *p)
 {
 	struct afp *a = p->priv;
@@ -226,5 +237,5 @@ static int afp_fd(struct port *p)
 const struct port_ops port_afpacket_ops = {
 	.kind = "afpacket", .uplink_ok = true, .vif_ok = false,
 	.open = afp_open, .close = afp_close, .rx = afp_rx, .tx = afp_tx,
-	.fd = afp_fd, .done = NULL,
+	.fd = afp_fd, .done = NULL, .drops = afp_drops,
 };

@@ -16,6 +16,8 @@
  *  - fd: a descriptor that polls readable when rx has frames, or -1.
  *  - done: true when a finite source (a capture) has nothing more to give;
  *    NULL means never done.
+ *  - drops: frames the kernel dropped before the port could read them
+ *    (a full receive ring), accumulated; NULL if it cannot tell.
  */
 #ifndef VMDQ_PORT_H
 #define VMDQ_PORT_H
@@ -37,6 +39,7 @@ struct port_ops {
 	unsigned (*tx)(struct port *p, const struct vmdq_frame *f, unsigned n);
 	int (*fd)(struct port *p);
 	bool (*done)(struct port *p);
+	uint64_t (*drops)(struct port *p);
 };
 
 struct port {

@@ -283,6 +283,8 @@ static json_t *drops_json(const uint64_t *d)
 	return o;
 }
 
+static json_t *uplink_json(struct vmdq_switch *sw);
+
 static int write_stats(const char *path, struct vmdq_switch *sw)
 {
 	json_t *o = json_object(), *wire = json_object(), *vifs = json_array();
@@ -315,6 +317,7 @@ static int write_stats(const char *path, struct vmdq_switch *sw)
 				    json_integer((json_int_t)ds.drops[d]));
 	json_object_set_new(dev, "drops", dd);
 	json_object_set_new(o, "device", dev);
+	json_object_set_new(o, "uplink", uplink_json(sw));
 	int rc = json_dump_file(o, path, JSON_PRESERVE_ORDER | JSON_INDENT(2));
 	json_decref(o);
 	return rc;
@@ -402,6 +405,22 @@ struct ctl {
 	_Atomic bool has_pending;
 	_Atomic unsigned cfg_gen; /* bumped when a device command was applied */
 };
+
+static json_t *uplink_json(struct vmdq_switch *sw)
+{
+	if (!sw->has_uplink)
+		return json_null();
+	struct port *u = &sw->uplink;
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(u->name));
+	json_object_set_new(o, "backend", json_string(u->ops->kind));
+	json_object_set_new(o, "rx_frames", json_integer((json_int_t)u->rx_frames));
+	json_object_set_new(o, "tx_frames", json_integer((json_int_t)u->tx_frames));
+	json_object_set_new(o, "kernel_drops", u->ops->drops
+				? json_integer((json_int_t)u->ops->drops(u)) : json_null());
+	json_object_set_new(o, "tx_errors", json_integer((json_int_t)u->tx_errors));
+	return o;
+}
 
 static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 {
@@ -502,6 +521,7 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 					    json_integer((json_int_t)ds.drops[d]));
 		json_object_set_new(dev, "drops", dd);
 		json_object_set_new(js, "device", dev);
+		json_object_set_new(js, "uplink", uplink_json(sw));
 		if (!r->json) {
 			fprintf(o, "device: %llu frames in", (unsigned long long)ds.frames_in);
 			for (unsigned d = VMDQ_DROP_FILTERED; d < VMDQ_DROP__COUNT; d++)
@@ -516,6 +536,14 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 					fprintf(o, ", %s %llu", sw_drop_name((enum sw_drop)d),
 						(unsigned long long)sw->wire_drops[d]);
 			fprintf(o, "\nVMs -> wire: %llu sent\n", (unsigned long long)sw->to_wire);
+			if (sw->has_uplink)
+				fprintf(o, "uplink %s: %llu frames in, %llu out, %llu dropped by the "
+					"kernel before the switch read them, %llu send errors\n",
+					sw->uplink.name, (unsigned long long)sw->uplink.rx_frames,
+					(unsigned long long)sw->uplink.tx_frames,
+					(unsigned long long)(sw->uplink.ops->drops
+						? sw->uplink.ops->drops(&sw->uplink) : 0),
+					(unsigned long long)sw->uplink.tx_errors);
 		}
 	} else { /* queues */
 		struct vmdq_dev_config c;

@@ -80,6 +80,9 @@ ip -n vq1$ID link set vqt1$ID address 02:00:00:00:00:01
 stop_switch
 ok test "$(jq '.vifs[0].drops.spoofed' "$T/stats.json")" -ge 2
  ok test "$(jq '.wire.drops["no-vif"]' "$T/stats.json")" -ge 4   # the VLAN 7 broadcasts
+eq "every frame read from the uplink went to the device" \
+	"$(jq '.uplink.rx_frames' "$T/stats.json")" "$(jq '.device.frames' "$T/stats.json")"
+ok test "$(jq '.uplink.kernel_drops' "$T/stats.json")" -ge 0
 eq "wire balance" "$(jq '.wire.polled - .wire.delivered - ([.wire.drops[]] | add)' "$T/stats.json")" 0
 eq "TAPs removed" "$(ip -n vq1$ID link show vqt1$ID 2>/dev/null | wc -l)" 0
 finish
