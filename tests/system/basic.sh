@@ -30,41 +30,35 @@ ok test -n "$bps"
 
 # broadcast from the wire reaches exactly the VMs of its VLAN
 for i in 1 2 3; do
-	ip netns exec vq$i$ID tcpdump -i vqt$i$ID -n -e -U -w "$T/b$i.pcap" 'ether broadcast' 2>/dev/null &
-	eval "CAP$i=\$!"
+	capture vq$i$ID vqt$i$ID "$T/b$i.pcap" 'ether broadcast'
+	eval "CAP$i=\$CAP_PID"
 done
-sleep 0.5
 BC=ffffffffffff02ee00000001
 send_raw "$NS_EXT" eth0 "${BC}88b5$(printf '%092d' 0)" 3                  # untagged
 send_raw "$NS_EXT" eth0 "${BC}8100006488b5$(printf '%088d' 0)" 2          # VLAN 100
 send_raw "$NS_EXT" eth0 "${BC}8100000788b5$(printf '%088d' 0)" 4          # VLAN 7: nobody
-sleep 0.5
-kill $CAP1 $CAP2 $CAP3; wait $CAP1 $CAP2 $CAP3 2>/dev/null || true
+for p in $CAP1 $CAP2 $CAP3; do stop_capture $p; done
 eq "untagged broadcast to vm1" "$(npkts "$T/b1.pcap" 0x88b5)" 3
 eq "untagged broadcast to vm2" "$(npkts "$T/b2.pcap" 0x88b5)" 3
 eq "VLAN 100 broadcast to vm3 only, untagged" "$(npkts "$T/b3.pcap" 0x88b5)" 2
 eq "vm3 gets it without the tag" "$(npkts "$T/b3.pcap" 802.1Q)" 0
 
 # isolation: vm2 sees none of the unicast between ext and vm1
-ip netns exec vq2$ID tcpdump -i vqt2$ID -n -e -w "$T/vm2.pcap" 2>/dev/null &
-TD=$!
-sleep 0.5
+capture vq2$ID vqt2$ID "$T/vm2.pcap"
+TD=$CAP_PID
 ip netns exec "$NS_EXT" ping -c 5 -i 0.1 -W 2 -q 10.99.0.1 > /dev/null || fail "ping vm1 (isolation run)"
-sleep 0.3
-kill $TD; wait $TD 2>/dev/null || true
+stop_capture $TD
 eq "vm2 sees no vm1 unicast" \
 	"$(tcpdump -r "$T/vm2.pcap" -n -e 2>/dev/null | grep -c 'ICMP echo')" 0
 
 # vm3 is on VLAN 100: untagged hosts cannot reach it, and what it sends
 # leaves the uplink tagged 100
-ip netns exec "$NS_EXT" tcpdump -i eth0 -n -e -w "$T/ext.pcap" 2>/dev/null &
-TD=$!
-sleep 0.5
+capture "$NS_EXT" eth0 "$T/ext.pcap"
+TD=$CAP_PID
 if ip netns exec vq3$ID ping -c 2 -i 0.2 -W 1 -q 10.99.0.100 > /dev/null 2>&1; then
 	fail "vm3 on VLAN 100 reached the untagged host"
 fi
-sleep 0.3
-kill $TD; wait $TD 2>/dev/null || true
+stop_capture $TD
 eq "vm3's ARP leaves tagged" \
 	"$(tcpdump -r "$T/ext.pcap" -n -e 2>/dev/null | grep -c 'vlan 100.*02:00:00:00:00:03\|02:00:00:00:00:03.*vlan 100')" \
 	"$(tcpdump -r "$T/ext.pcap" -n -e 2>/dev/null | grep -c '02:00:00:00:00:03')"

@@ -26,7 +26,10 @@ before=$(ctl -j show vifs | jq '.[1] | [.drops[]] | add')
 ip netns exec vq1$ID iperf3 -s -1 -p 5301 > /dev/null 2>&1 &
 tcp vq2$ID 10.99.0.2 "$NS_EXT" 4 5302 > "$T/bps2" &
 TCP2=$!
-sleep 0.4
+for _ in $(seq 100); do
+	ip netns exec vq1$ID ss -ltn 2>/dev/null | grep -q ":5301 " && break
+	sleep 0.05
+done
 ip netns exec "$NS_EXT" iperf3 -c 10.99.0.1 -p 5301 -t 4 > /dev/null 2>&1 &
 sleep 1
 for i in $(seq 20); do

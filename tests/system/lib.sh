@@ -104,16 +104,21 @@ for _ in range(int(sys.argv[3])):
 P
 }
 
-# capture NS IF FILE: start tcpdump; stop with stop_capture
+# capture NS IF FILE [FILTER]: starts tcpdump and returns once it listens
+# (its pid is in CAP_PID); stop it with stop_capture PID
 capture() {
-	ip netns exec "$1" tcpdump -i "$2" -n -e -U -w "$3" 2>/dev/null &
+	ip netns exec "$1" tcpdump -i "$2" -n -e -U -w "$3" ${4:-} 2> "$3.log" &
 	CAP_PID=$!
-	sleep 0.5
+	for _ in $(seq 100); do
+		grep -q "listening on" "$3.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "tcpdump on $2 did not start"
 }
 stop_capture() {
-	sleep 0.3
-	kill "$CAP_PID" 2>/dev/null || true
-	wait "$CAP_PID" 2>/dev/null || true
+	sleep 0.5 # let the last frames arrive
+	kill -INT "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
 }
 npkts() { tcpdump -r "$1" -n -e 2>/dev/null | grep -c "${2:-.}" || true; }
 
@@ -121,7 +126,10 @@ npkts() { tcpdump -r "$1" -n -e 2>/dev/null | grep -c "${2:-.}" || true; }
 # receiver's bits per second ("" if it failed)
 tcp() {
 	ip netns exec "$1" iperf3 -s -1 -p "$5" > /dev/null 2>&1 &
-	sleep 0.4
+	for _ in $(seq 100); do
+		ip netns exec "$1" ss -ltn 2>/dev/null | grep -q ":$5 " && break
+		sleep 0.05
+	done
 	ip netns exec "$3" iperf3 -c "$2" -p "$5" -t "$4" -J 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second // empty' 2>/dev/null || true
 }
