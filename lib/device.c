@@ -516,7 +516,8 @@ size_t vmdq_filter_list(struct vmdq_dev *dev, struct vmdq_filter *out,
 {
 	pthread_mutex_lock(&dev->ctl);
 	size_t n = dev->nfilters;
-	memcpy(out, dev->filters, (n < max ? n : max) * sizeof(*out));
+	if (out && max && n)
+		memcpy(out, dev->filters, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&dev->ctl);
 	return n;
 }

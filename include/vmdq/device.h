@@ -198,7 +198,8 @@ int64_t vmdq_filter_add(struct vmdq_dev *dev, const uint8_t *mac,
 			uint16_t vlan, unsigned queue);
 /* Removes filter id: 0 or -ENOENT. */
 int vmdq_filter_del(struct vmdq_dev *dev, uint32_t id);
-/* Copies up to max filters, in id order, into out; returns how many exist. */
+/* Copies up to max filters, in id order, into out (may be NULL with max 0,
+ * to ask how many there are); returns how many exist. */
 size_t vmdq_filter_list(struct vmdq_dev *dev, struct vmdq_filter *out,
 			size_t max);
 

@@ -37,7 +37,9 @@ BC=ffffffffffff02ee00000001
 send_raw "$NS_EXT" eth0 "${BC}88b5$(printf '%092d' 0)" 3                  # untagged
 send_raw "$NS_EXT" eth0 "${BC}8100006488b5$(printf '%088d' 0)" 2          # VLAN 100
 send_raw "$NS_EXT" eth0 "${BC}8100000788b5$(printf '%088d' 0)" 4          # VLAN 7: nobody
-for p in $CAP1 $CAP2 $CAP3; do stop_capture $p; done
+sleep 1 # let the switch deliver everything before the captures stop
+for p in $CAP1 $CAP2 $CAP3; do kill -INT $p 2>/dev/null || true; done
+wait $CAP1 $CAP2 $CAP3 2>/dev/null || true
 eq "untagged broadcast to vm1" "$(npkts "$T/b1.pcap" 0x88b5)" 3
 eq "untagged broadcast to vm2" "$(npkts "$T/b2.pcap" 0x88b5)" 3
 eq "VLAN 100 broadcast to vm3 only, untagged" "$(npkts "$T/b3.pcap" 0x88b5)" 2
