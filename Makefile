@@ -11,9 +11,10 @@ FUZZ_SECONDS ?= 30
 # Debian packages the build and the tests need (see README "Dependencies").
 PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        libpcap-dev liburcu-dev libcmocka-dev libjansson-dev zlib1g-dev \
-       jq tcpdump util-linux man-db iproute2 iputils-ping ethtool python3 iperf3
+       jq tcpdump util-linux man-db iproute2 iputils-ping ethtool python3 iperf3 \
+       netsniff-ng
 
-.PHONY: all deps build demo check unit asan fuzz bench clean
+.PHONY: all deps build demo check unit asan fuzz bench bench-switch clean
 
 all: build
 
@@ -59,6 +60,9 @@ check: build
 bench: build
 	./$(BUILD)/vmdq bench sort
 	./$(BUILD)/vmdq bench hol
+
+bench-switch: build
+	./scripts/bench-switch.sh $(BUILD) 5
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The AF_PACKET backend: `afpacket IFNAME`, an uplink on any interface.
+ * The AF_PACKET backend: `afpacket IFNAME`, on any interface: an uplink, or
+ * a vif on the host end of a container's veth pair.
  *
  * Receive through a TPACKET_V3 ring (the kernel fills blocks of frames; one
  * block is handed back per burst, no syscall per frame).  The kernel strips
@@ -235,7 +236,7 @@ static int afp_fd(struct port *p)
 }
 
 const struct port_ops port_afpacket_ops = {
-	.kind = "afpacket", .uplink_ok = true, .vif_ok = false,
+	.kind = "afpacket", .uplink_ok = true, .vif_ok = true,
 	.open = afp_open, .close = afp_close, .rx = afp_rx, .tx = afp_tx,
 	.fd = afp_fd, .done = NULL, .drops = afp_drops,
 };

@@ -17,7 +17,10 @@ SW=
 cleanup() {
 	[ -n "$SW" ] && kill -TERM "$SW" 2>/dev/null && wait "$SW" 2>/dev/null
 	ip link del vqu$ID 2>/dev/null || true
-	for n in vqe$ID vq1$ID vq2$ID vq3$ID; do ip netns del $n 2>/dev/null || true; done
+	for n in vqe$ID vq1$ID vq2$ID vq3$ID; do
+		ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del $n 2>/dev/null || true
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM

@@ -269,31 +269,48 @@ static void drop_wire(struct vmdq_switch *sw, struct sw_vif *v, enum sw_drop why
 		v->drops[why]++;
 }
 
-/* Sends one frame from the wire to vif v, adjusting its VLAN tag: an access
- * vif gets its VLAN's frames untagged; the untagged domain never gets a
- * tagged frame (SPEC 2).  Counts the frame as delivered or dropped. */
+/* Makes a frame from the wire fit for vif v: an access vif gets its VLAN's
+ * frames untagged (in place); the untagged domain never gets a tagged frame
+ * (SPEC 2).  Returns false, with the drop counted, if v must not get it. */
+static bool fit_for_vif(struct vmdq_switch *sw, struct sw_vif *v, uint8_t **data,
+			uint32_t *len, uint16_t vid, bool tagged)
+{
+	if (v->vlan) {
+		if (!tagged || vid != v->vlan || *len < 18) {
+			drop_wire(sw, v, SWD_WRONG_VLAN);
+			return false;
+		}
+		memmove(*data + 4, *data, 12); /* untag in place */
+		*data += 4;
+		*len -= 4;
+	} else if (tagged && vid != 0) {
+		drop_wire(sw, v, SWD_TAGGED);
+		return false;
+	}
+	return true;
+}
+
+/* Hands n prepared frames to vif v in one call; counts what it refused. */
+static void send_to_vif(struct vmdq_switch *sw, struct sw_vif *v, struct vmdq_frame *f,
+			unsigned n)
+{
+	if (!n)
+		return;
+	unsigned sent = v->port.ops->tx(&v->port, f, n);
+	v->to_vm += sent;
+	sw->wire_delivered += sent;
+	for (unsigned i = sent; i < n; i++)
+		drop_wire(sw, v, SWD_PORT_TX);
+}
+
+/* One frame from the wire to vif v (the default queue's per-frame path). */
 static void deliver_to_vif(struct vmdq_switch *sw, struct sw_vif *v, uint8_t *data,
 			   uint32_t len, uint16_t vid, bool tagged, uint64_t ts)
 {
-	if (v->vlan) {
-		if (!tagged || vid != v->vlan || len < 18) {
-			drop_wire(sw, v, SWD_WRONG_VLAN);
-			return;
-		}
-		memmove(data + 4, data, 12); /* untag in place */
-		data += 4;
-		len -= 4;
-	} else if (tagged && vid != 0) {
-		drop_wire(sw, v, SWD_TAGGED);
+	if (!fit_for_vif(sw, v, &data, &len, vid, tagged))
 		return;
-	}
 	struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
-	if (v->port.ops->tx(&v->port, &f, 1) != 1) {
-		drop_wire(sw, v, SWD_PORT_TX);
-		return;
-	}
-	v->to_vm++;
-	sw->wire_delivered++;
+	send_to_vif(sw, v, &f, 1);
 }
 
 /* Floods a frame from the wire to every vif of its VLAN (copies: each
@@ -361,19 +378,27 @@ static void switch_default(struct vmdq_switch *sw, struct vmdq_rxd *d, unsigned 
 	}
 }
 
-/* A group from a vif's queue: one decision for all of it (WP 3.5.1). */
+/* A group from a vif's queue: one decision for all of it (WP 3.5.1), and
+ * one hand-over to the vif's port. */
 static void switch_group(struct vmdq_switch *sw, int vi, struct vmdq_rxd *d, unsigned n)
 {
-	struct sw_vif *v = vi >= 0 ? &sw->vif[vi] : NULL;
-	for (unsigned i = 0; i < n; i++) {
-		sw->wire_polled++;
-		if (!v) {
+	sw->wire_polled += n;
+	if (vi < 0) {
+		for (unsigned i = 0; i < n; i++)
 			drop_wire(sw, NULL, SWD_VIF_GONE);
-			continue;
-		}
-		deliver_to_vif(sw, v, d[i].buf, d[i].len, d[i].vlan,
-			       d[i].flags & VMDQ_RXD_TAGGED, d[i].ts_ns);
+		return;
 	}
+	struct sw_vif *v = &sw->vif[vi];
+	struct vmdq_frame f[BURST];
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *data = d[i].buf;
+		uint32_t len = d[i].len;
+		if (fit_for_vif(sw, v, &data, &len, d[i].vlan, d[i].flags & VMDQ_RXD_TAGGED))
+			f[k++] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len,
+						      .ts_ns = d[i].ts_ns };
+	}
+	send_to_vif(sw, v, f, k);
 }
 
 static unsigned drain_queue(struct vmdq_switch *sw, unsigned q)

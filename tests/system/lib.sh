@@ -19,7 +19,11 @@ cleanup() {
 		wait "$SW_PID" 2>/dev/null || true
 	fi
 	for l in $LINKS; do ip link del "$l" 2>/dev/null || true; done
-	for n in $NSES; do ip netns del "$n" 2>/dev/null || true; done
+	for n in $NSES; do
+		# processes outlive a deleted namespace: stop them first
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$n" 2>/dev/null || true
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM

@@ -1,0 +1,108 @@
+#!/bin/sh
+# Switch benchmark (issue 3): 64-byte UDP frames from an external host to three
+# VMs, through vmdq switch and through the Linux bridge, on the identical
+# topology, in the same run:
+#
+#   [ext] eth0 --veth-- up  | switch or br0 |  vmNh --veth-- eth0 [vmN]  N = 1..3
+#
+# trafgen (netsniff-ng) sends for SECONDS (default 5) pinned to CPU 0; the
+# switch runs pinned to CPU 1.  Frames delivered = the VMs' eth0 rx_packets.
+# Needs root.  Usage: scripts/bench-switch.sh [BUILD] [SECONDS]
+set -eu
+B=${1:-build}
+SECS=${2:-5}
+top=$(cd "$(dirname "$0")/.." && pwd)
+V="$top/$B/vmdq"
+[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 1; }
+command -v trafgen > /dev/null || { echo "needs trafgen (netsniff-ng)"; exit 1; }
+ID=$$
+T=$(mktemp -d /tmp/vmdq-bench.XXXXXX)
+SW=
+cleanup() {
+	[ -n "$SW" ] && kill -TERM "$SW" 2>/dev/null && wait "$SW" 2>/dev/null
+	ip link del br$ID 2>/dev/null || true
+	ip link del up$ID 2>/dev/null || true
+	for i in 1 2 3; do ip link del vm${i}h$ID 2>/dev/null || true; done
+	for n in be$ID b1$ID b2$ID b3$ID; do
+		ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del $n 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+noff() { ethtool -K "$1" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true; }
+ip netns add be$ID
+ip link add up$ID type veth peer name eth0 netns be$ID
+ip -n be$ID link set eth0 address 02:ee:00:00:00:01 up
+ip netns exec be$ID sh -c "ethtool -K eth0 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true"
+ip link set up$ID up
+noff up$ID
+for i in 1 2 3; do
+	ip netns add b$i$ID
+	ip link add vm${i}h$ID type veth peer name eth0 netns b$i$ID
+	ip -n b$i$ID link set eth0 address 02:00:00:00:00:0$i up
+	ip link set vm${i}h$ID up
+	noff vm${i}h$ID
+done
+
+# 64-byte UDP frames (60 + FCS) to each VM in turn, with valid IPv4 headers
+# (where br_netfilter is loaded, the bridge hands IPv4 to iptables, which
+# drops bad headers)
+cat > "$T/tg.cfg" <<X
+$(for i in 1 2 3; do cat <<P
+{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x0$i, 0x02, 0xee, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
+  0x45, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, csumip(14, 33),
+  10, 99, 0, 100, 10, 99, 0, $i, 0x04, 0xd2, 0x16, 0x2e, 0x00, 0x1a, 0x00, 0x00,
+  fill(0x55, 18) }
+P
+done)
+X
+delivered() {
+	t=0
+	for i in 1 2 3; do
+		t=$((t + $(ip netns exec b$i$ID cat /sys/class/net/eth0/statistics/rx_packets)))
+	done
+	echo $t
+}
+sent() { ip netns exec be$ID cat /sys/class/net/eth0/statistics/tx_packets; }
+# run NAME: trafgen for SECS, prints "NAME sent delivered fps"
+run() {
+	d0=$(delivered); s0=$(sent)
+	# one trafgen process (it forks one per CPU otherwise), stopped by time
+	ip netns exec be$ID timeout -s INT "$SECS" taskset -c 0 \
+		trafgen --dev eth0 --conf "$T/tg.cfg" --cpus 1 > /dev/null 2>&1 || true
+	sleep 0.5
+	d=$(( $(delivered) - d0 )); s=$(( $(sent) - s0 ))
+	printf '%-14s %12s %12s %12s %6s%%\n' "$1" "$s" "$d" "$((d / SECS))" "$((100 * d / (s ? s : 1)))"
+}
+
+printf '%-14s %12s %12s %12s %7s\n' "" "sent" "delivered" "frames/s" "share"
+# 1. the Linux bridge
+ip link add br$ID type bridge
+ip link set br$ID type bridge ageing_time 30000 stp_state 0
+for l in up$ID vm1h$ID vm2h$ID vm3h$ID; do ip link set $l master br$ID; done
+ip link set br$ID up
+# let it learn the VMs' addresses (else it floods to all three)
+for i in 1 2 3; do ip netns exec b$i$ID sh -c "ip addr add 10.99.0.$i/24 dev eth0"; done
+ip netns exec be$ID ip addr add 10.99.0.100/24 dev eth0
+for i in 1 2 3; do ip netns exec b$i$ID ping -c 1 -W 1 10.99.0.100 > /dev/null 2>&1 || true; done
+# then take the VMs' addresses away: frames are counted on arrival at the
+# VM's interface and dropped before its IP stack (otherwise each VM's stack,
+# answering with ICMP port unreachable, runs on the forwarding CPU)
+for i in 1 2 3; do ip -n b$i$ID addr flush dev eth0; done
+run "linux bridge"
+for l in up$ID vm1h$ID vm2h$ID vm3h$ID; do ip link set $l nomaster; done
+ip link del br$ID
+# 2. vmdq switch
+cat > "$T/sw.conf" <<X
+uplink up afpacket up$ID
+vif vm1 afpacket vm1h$ID mac 02:00:00:00:00:01
+vif vm2 afpacket vm2h$ID mac 02:00:00:00:00:02
+vif vm3 afpacket vm3h$ID mac 02:00:00:00:00:03
+X
+taskset -c 1 "$V" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/sw.log" &
+SW=$!
+for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+run "vmdq switch"
+"$V" ctl --ctl "$T/ctl.sock" show stats | sed 's/^/  /'
+kill -TERM $SW; wait $SW || true; SW=
