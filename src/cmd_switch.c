@@ -285,46 +285,6 @@ static json_t *drops_json(const uint64_t *d)
 	return o;
 }
 
-static json_t *uplink_json(struct vmdq_switch *sw);
-
-static int write_stats(const char *path, struct vmdq_switch *sw)
-{
-	json_t *o = json_object(), *wire = json_object(), *vifs = json_array();
-	json_object_set_new(wire, "polled", json_integer((json_int_t)sw->wire_polled));
-	json_object_set_new(wire, "delivered", json_integer((json_int_t)sw->wire_delivered));
-	json_object_set_new(wire, "flooded", json_integer((json_int_t)sw->wire_flooded));
-	json_object_set_new(wire, "drops", drops_json(sw->wire_drops));
-	json_object_set_new(o, "wire", wire);
-	json_object_set_new(o, "to_wire", json_integer((json_int_t)sw->to_wire));
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (!v->used)
-			continue;
-		json_t *e = json_object();
-		json_object_set_new(e, "name", json_string(v->port.name));
-		json_object_set_new(e, "queue", json_integer(v->queue));
-		json_object_set_new(e, "to_vm", json_integer((json_int_t)v->to_vm));
-		json_object_set_new(e, "from_vm", json_integer((json_int_t)v->from_vm));
-		json_object_set_new(e, "to_wire", json_integer((json_int_t)v->to_wire));
-		json_object_set_new(e, "drops", drops_json(v->drops));
-		json_array_append_new(vifs, e);
-	}
-	json_object_set_new(o, "vifs", vifs);
-	struct vmdq_dev_stats ds;
-	vmdq_dev_stats(sw->dev, &ds);
-	json_t *dev = json_object(), *dd = json_object();
-	json_object_set_new(dev, "frames", json_integer((json_int_t)ds.frames_in));
-	for (unsigned d = VMDQ_DROP_FILTERED; d < VMDQ_DROP__COUNT; d++)
-		json_object_set_new(dd, vmdq_drop_name((enum vmdq_drop)d),
-				    json_integer((json_int_t)ds.drops[d]));
-	json_object_set_new(dev, "drops", dd);
-	json_object_set_new(o, "device", dev);
-	json_object_set_new(o, "uplink", uplink_json(sw));
-	int rc = json_dump_file(o, path, JSON_PRESERVE_ORDER | JSON_INDENT(2));
-	json_decref(o);
-	return rc;
-}
-
 /* Every port a capture: then the run ends when they are exhausted.  A
  * switch started with no port at all waits for vifs from `vmdq ctl`. */
 static bool all_finite(struct vmdq_switch *sw)
@@ -442,6 +402,41 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 	return e;
 }
 
+/* The switch's counters: the `show stats` JSON and the -s file alike. */
+static json_t *stats_json(struct vmdq_switch *sw)
+{
+	json_t *o = json_object(), *wire = json_object(), *vifs = json_array();
+	json_object_set_new(wire, "polled", json_integer((json_int_t)sw->wire_polled));
+	json_object_set_new(wire, "delivered", json_integer((json_int_t)sw->wire_delivered));
+	json_object_set_new(wire, "flooded", json_integer((json_int_t)sw->wire_flooded));
+	json_object_set_new(wire, "drops", drops_json(sw->wire_drops));
+	json_object_set_new(o, "wire", wire);
+	json_object_set_new(o, "to_wire", json_integer((json_int_t)sw->to_wire));
+	for (int i = 0; i < SW_MAX_VIFS; i++)
+		if (sw->vif[i].used)
+			json_array_append_new(vifs, vif_json(sw, &sw->vif[i]));
+	json_object_set_new(o, "vifs", vifs);
+	struct vmdq_dev_stats ds;
+	vmdq_dev_stats(sw->dev, &ds);
+	json_t *dev = json_object(), *dd = json_object();
+	json_object_set_new(dev, "frames", json_integer((json_int_t)ds.frames_in));
+	for (unsigned d = VMDQ_DROP_FILTERED; d < VMDQ_DROP__COUNT; d++)
+		json_object_set_new(dd, vmdq_drop_name((enum vmdq_drop)d),
+				    json_integer((json_int_t)ds.drops[d]));
+	json_object_set_new(dev, "drops", dd);
+	json_object_set_new(o, "device", dev);
+	json_object_set_new(o, "uplink", uplink_json(sw));
+	return o;
+}
+
+static int write_stats(const char *path, struct vmdq_switch *sw)
+{
+	json_t *o = stats_json(sw);
+	int rc = json_dump_file(o, path, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+	json_decref(o);
+	return rc;
+}
+
 static uint64_t sum(const uint64_t *v, unsigned n)
 {
 	uint64_t t = 0;
@@ -506,24 +501,9 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 		}
 		free(e);
 	} else if (strcmp(r->what, "stats") == 0) {
-		js = json_object();
-		json_t *wire = json_object();
-		json_object_set_new(wire, "polled", json_integer((json_int_t)sw->wire_polled));
-		json_object_set_new(wire, "delivered", json_integer((json_int_t)sw->wire_delivered));
-		json_object_set_new(wire, "flooded", json_integer((json_int_t)sw->wire_flooded));
-		json_object_set_new(wire, "drops", drops_json(sw->wire_drops));
-		json_object_set_new(js, "wire", wire);
-		json_object_set_new(js, "to_wire", json_integer((json_int_t)sw->to_wire));
+		js = stats_json(sw);
 		struct vmdq_dev_stats ds;
 		vmdq_dev_stats(sw->dev, &ds);
-		json_t *dev = json_object(), *dd = json_object();
-		json_object_set_new(dev, "frames", json_integer((json_int_t)ds.frames_in));
-		for (unsigned d = VMDQ_DROP_FILTERED; d < VMDQ_DROP__COUNT; d++)
-			json_object_set_new(dd, vmdq_drop_name((enum vmdq_drop)d),
-					    json_integer((json_int_t)ds.drops[d]));
-		json_object_set_new(dev, "drops", dd);
-		json_object_set_new(js, "device", dev);
-		json_object_set_new(js, "uplink", uplink_json(sw));
 		if (!r->json) {
 			fprintf(o, "device: %llu frames in", (unsigned long long)ds.frames_in);
 			for (unsigned d = VMDQ_DROP_FILTERED; d < VMDQ_DROP__COUNT; d++)
