@@ -19,7 +19,7 @@ const char *sw_drop_name(enum sw_drop d)
 		[SWD_WRONG_VLAN] = "wrong-vlan", [SWD_NOT_LOCAL] = "not-local",
 		[SWD_NO_VIF] = "no-vif", [SWD_TX_FULL] = "tx-full",
 		[SWD_TOO_BIG] = "too-big", [SWD_PORT_TX] = "port-tx",
-		[SWD_VIF_GONE] = "vif-gone",
+		[SWD_VIF_GONE] = "vif-gone", [SWD_BAD] = "bad",
 	};
 	return (unsigned)d < SWD__COUNT ? n[d] : "?";
 }
@@ -359,8 +359,8 @@ static void switch_default(struct vmdq_switch *sw, struct vmdq_rxd *d, unsigned 
 		uint16_t vid = d[i].vlan;
 		sw->wire_polled++;
 		if (len < 14 || (d[i].flags & VMDQ_ERR_MASK)) {
-			/* store-bad frames are not switched */
-			drop_wire(sw, NULL, SWD_NO_VIF);
+			/* bad frames (device store-bad on) are counted, not switched */
+			drop_wire(sw, NULL, SWD_BAD);
 			continue;
 		}
 		if (data[0] & 1) {
@@ -394,6 +394,10 @@ static void switch_group(struct vmdq_switch *sw, int vi, struct vmdq_rxd *d, uns
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *data = d[i].buf;
 		uint32_t len = d[i].len;
+		if (d[i].flags & VMDQ_ERR_MASK) {
+			drop_wire(sw, v, SWD_BAD);
+			continue;
+		}
 		if (fit_for_vif(sw, v, &data, &len, d[i].vlan, d[i].flags & VMDQ_RXD_TAGGED))
 			f[k++] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len,
 						      .ts_ns = d[i].ts_ns };

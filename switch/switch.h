@@ -40,6 +40,7 @@ enum sw_drop {
 	SWD_TOO_BIG,        /* a frame from a VM larger than a TX buffer */
 	SWD_PORT_TX,        /* the destination port refused the frame */
 	SWD_VIF_GONE,       /* frames drained from a queue whose vif left */
+	SWD_BAD,            /* delivered by the device with error bits (store-bad) */
 	SWD__COUNT
 };
 const char *sw_drop_name(enum sw_drop d);

@@ -56,6 +56,19 @@ eq "to wire" "$(jq .to_wire $S)" 8
 # fairness on the wire: rr interleaves vm1 and vm3
 eq "rr interleave" "$(tcpdump -r wire.pcap -n -e 2>/dev/null | head -4 | awk '{print $2}' | tr '\n' ' ')" \
 	"02:00:00:00:00:01 02:00:00:00:00:03 02:00:00:00:00:01 02:00:00:00:00:03 "
+# store-bad frames reach queues with error bits: counted as bad, not switched
+printf '02:00:00:00:00:01 02:ee:00:00:00:01 len 200 caplen 100\n02:00:00:00:00:02 02:ee:00:00:00:01 len 10\n02:00:00:00:00:01 02:ee:00:00:00:01\n' > bad.txt
+"$MKPCAP" bad.txt bad.pcap
+cat > sb.conf <<'X'
+device store-bad on
+uplink up pcap bad.pcap wire2.pcap
+vif vm1 pcap empty.pcap sb1.pcap mac 02:00:00:00:00:01
+X
+"$VMDQ" switch -c sb.conf -s sb.json 2> log
+eq "store-bad: bad frames" "$(jq '.wire.drops.bad' sb.json)" 2
+eq "store-bad: the good one delivered" "$(npkts sb1.pcap)" 1
+eq "store-bad: balance" "$(jq '.wire.polled - .wire.delivered - ([.wire.drops[]] | add)' sb.json)" 0
+
 # config errors: line and reason, nothing started
 printf 'device vmdq on\nvif a pcap empty.pcap x.pcap\n' > bad.conf
 set +e
