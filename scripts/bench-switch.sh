@@ -1,7 +1,8 @@
 #!/bin/sh
 # Switch benchmark (issue 3): 64-byte UDP frames from an external host to three
 # VMs, through vmdq switch and through the Linux bridge, on the identical
-# topology, in the same run:
+# topology, in the same run; then the switch again with sorting off (every
+# frame through the default queue, frame by frame):
 #
 #   [ext] eth0 --veth-- up  | switch or br0 |  vmNh --veth-- eth0 [vmN]  N = 1..3
 #
@@ -105,4 +106,8 @@ SW=$!
 for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
 run "vmdq switch"
 "$V" ctl --ctl "$T/ctl.sock" show stats | sed 's/^/  /'
+# 3. the same switch with sorting off: every frame through the default queue,
+#    one FDB lookup and one hand-over per frame (WP 1.4.1's software bridge)
+"$V" ctl --ctl "$T/ctl.sock" device vmdq off
+run "vmdq per-frame"
 kill -TERM $SW; wait $SW || true; SW=
