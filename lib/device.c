@@ -388,6 +388,14 @@ void vmdq_dev_get_config(struct vmdq_dev *dev, struct vmdq_dev_config *out)
 	pthread_mutex_unlock(&dev->ctl);
 }
 
+unsigned vmdq_dev_default_queue(struct vmdq_dev *dev)
+{
+	urcu_memb_read_lock();
+	unsigned q = rcu_dereference(dev->cfg)->default_queue;
+	urcu_memb_read_unlock();
+	return q;
+}
+
 /* ---- filters ---------------------------------------------------------- */
 
 static struct vmdq_filter *filter_by_id(struct vmdq_dev *dev, uint32_t id)

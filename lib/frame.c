@@ -38,7 +38,7 @@ void frame_parse_slow(const struct vmdq_frame *f, bool fcs, uint32_t max_frame,
 	p->dst = 0;
 
 	if (likely(cap >= ETH_HLEN)) {
-		uint16_t et = rd16(d + 12);
+		uint16_t et = load_be16(d + 12);
 		p->dst = mac_to_u64(d);
 		if (likely(!is_vlan_tpid(et))) {
 			p->hdr_ok = true;
@@ -47,8 +47,8 @@ void frame_parse_slow(const struct vmdq_frame *f, bool fcs, uint32_t max_frame,
 			p->ntags = 1;
 			if (cap >= ETH_HLEN + VLAN_HLEN) {
 				p->hdr_ok = true;
-				p->vid = rd16(d + 14) & 0x0fff;
-				if (is_vlan_tpid(rd16(d + 16)))
+				p->vid = load_be16(d + 14) & 0x0fff;
+				if (is_vlan_tpid(load_be16(d + 16)))
 					p->ntags = 2;
 			}
 		}

@@ -73,11 +73,6 @@ static inline bool is_vlan_tpid(uint16_t et)
 	return et == 0x8100 || et == 0x88a8;
 }
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
 static inline uint16_t load_be16(const uint8_t *d)
 {
 	uint16_t v;

@@ -226,11 +226,10 @@ static int load(const char *path, struct line **out, size_t *nout)
 		memset(l, 0, sizeof(*l));
 		l->no = no;
 		l->text = strdup(buf);
-		char *scratch = strdup(buf);
-		int nw = l->text && scratch ? split(scratch, l->w, MAX_WORDS) : -1;
-		free(scratch);
+		int nw = l->text ? split(l->text, l->w, MAX_WORDS) : -1;
 		if (nw < 0) {
-			fprintf(stderr, "%s:%u: too many words\n", path, no);
+			fprintf(stderr, "%s:%u: %s\n", path, no,
+				l->text ? "too many words" : "out of memory");
 			free(l->text);
 			rc = -1;
 			break;
@@ -239,7 +238,6 @@ static int load(const char *path, struct line **out, size_t *nout)
 			free(l->text);
 			continue;
 		}
-		nw = split(l->text, l->w, MAX_WORDS);
 		l->nw = nw;
 		if (strcmp(l->w[0], "uplink") == 0 || strcmp(l->w[0], "vif") == 0) {
 			if (parse_switch_line(l, err, sizeof(err)) < 0) {
@@ -365,7 +363,6 @@ struct ctl {
 	pthread_cond_t cv;
 	struct ctl_req *pending;
 	_Atomic bool has_pending;
-	_Atomic unsigned cfg_gen; /* bumped when a device command was applied */
 };
 
 static json_t *uplink_json(struct vmdq_switch *sw)
@@ -527,6 +524,38 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 						? sw->uplink.ops->drops(&sw->uplink) : 0),
 					(unsigned long long)sw->uplink.tx_errors);
 		}
+	} else if (strcmp(r->what, "filters") == 0) {
+		size_t cap = vmdq_filter_list(sw->dev, NULL, 0);
+		struct vmdq_filter *fl = calloc(cap ? cap : 1, sizeof(*fl));
+		size_t n = vmdq_filter_list(sw->dev, fl, cap);
+		if (n > cap)
+			n = cap; /* added since we counted: shown next time */
+		js = json_array();
+		if (!r->json)
+			fprintf(o, "%6s %-5s %-17s %5s %5s\n", "ID", "KIND", "MAC", "VLAN", "QUEUE");
+		for (size_t i = 0; i < n; i++) {
+			static const char *const kinds[] = { "mac", "pair", "vlan" };
+			char mac[18] = "-";
+			if (fl[i].kind != VMDQ_FILTER_VLAN)
+				vmdq_mac_format(fl[i].mac, mac);
+			json_t *x = json_object();
+			json_object_set_new(x, "id", json_integer(fl[i].id));
+			json_object_set_new(x, "kind", json_string(kinds[fl[i].kind]));
+			json_object_set_new(x, "mac", fl[i].kind == VMDQ_FILTER_VLAN
+						      ? json_null() : json_string(mac));
+			json_object_set_new(x, "vlan", fl[i].kind == VMDQ_FILTER_MAC
+						       ? json_null() : json_integer(fl[i].vlan));
+			json_object_set_new(x, "queue", json_integer(fl[i].queue));
+			json_array_append_new(js, x);
+			if (!r->json) {
+				char vl[8] = "-";
+				if (fl[i].kind != VMDQ_FILTER_MAC)
+					snprintf(vl, sizeof(vl), "%u", fl[i].vlan);
+				fprintf(o, "%6u %-5s %-17s %5s %5u\n", fl[i].id,
+					kinds[fl[i].kind], mac, vl, fl[i].queue);
+			}
+		}
+		free(fl);
 	} else { /* queues */
 		struct vmdq_dev_config c;
 		vmdq_dev_get_config(sw->dev, &c);
@@ -701,50 +730,6 @@ static void serve_one(struct ctl *c, int fd)
 			known |= nw == 2 && strcmp(w[1], whats[i]) == 0;
 		if (!known) {
 			reply(fd, "error: show: expected queues, filters, vifs, fdb or stats", NULL);
-		} else if (strcmp(w[1], "filters") == 0) {
-			/* the device's own table: no need to ask the worker */
-			struct vmdq_filter *fl = NULL;
-			size_t n = vmdq_filter_list(c->sw->dev, NULL, 0);
-			fl = calloc(n ? n : 1, sizeof(*fl));
-			n = vmdq_filter_list(c->sw->dev, fl, n);
-			char *out = NULL;
-			size_t olen = 0;
-			FILE *o = open_memstream(&out, &olen);
-			json_t *js = json_array();
-			if (!r->json)
-				fprintf(o, "%6s %-5s %-17s %5s %5s\n", "ID", "KIND", "MAC", "VLAN", "QUEUE");
-			for (size_t i = 0; i < n; i++) {
-				static const char *const kinds[] = { "mac", "pair", "vlan" };
-				char mac[18] = "-";
-				if (fl[i].kind != VMDQ_FILTER_VLAN)
-					vmdq_mac_format(fl[i].mac, mac);
-				json_t *x = json_object();
-				json_object_set_new(x, "id", json_integer(fl[i].id));
-				json_object_set_new(x, "kind", json_string(kinds[fl[i].kind]));
-				json_object_set_new(x, "mac", fl[i].kind == VMDQ_FILTER_VLAN
-							      ? json_null() : json_string(mac));
-				json_object_set_new(x, "vlan", fl[i].kind == VMDQ_FILTER_MAC
-							       ? json_null() : json_integer(fl[i].vlan));
-				json_object_set_new(x, "queue", json_integer(fl[i].queue));
-				json_array_append_new(js, x);
-				if (!r->json) {
-					char vl[8] = "-";
-					if (fl[i].kind != VMDQ_FILTER_MAC)
-						snprintf(vl, sizeof(vl), "%u", fl[i].vlan);
-					fprintf(o, "%6u %-5s %-17s %5s %5u\n", fl[i].id,
-						kinds[fl[i].kind], mac, vl, fl[i].queue);
-				}
-			}
-			if (r->json) {
-				char *t = json_dumps(js, JSON_PRESERVE_ORDER | JSON_INDENT(2));
-				fprintf(o, "%s\n", t ? t : "null");
-				free(t);
-			}
-			json_decref(js);
-			fclose(o);
-			reply(fd, "ok", out);
-			free(out);
-			free(fl);
 		} else {
 			r->show = true;
 			snprintf(r->what, sizeof(r->what), "%s", w[1]);
@@ -781,7 +766,6 @@ static void serve_one(struct ctl *c, int fd)
 			snprintf(status, sizeof(status), "error: %s", r->err);
 			reply(fd, status, NULL);
 		} else {
-			atomic_fetch_add(&c->cfg_gen, 1);
 			if (out[0])
 				strcat(out, "\n");
 			reply(fd, "ok", out);

@@ -570,12 +570,11 @@ unsigned vmdq_switch_poll(struct vmdq_switch *sw, uint64_t now)
 			work += n;
 		}
 	}
-	struct vmdq_dev_config c;
-	vmdq_dev_get_config(sw->dev, &c);
-	if (c.default_queue != sw->default_queue) {
+	unsigned dq = vmdq_dev_default_queue(sw->dev);
+	if (dq != sw->default_queue) {
 		/* the default queue moved (device default-queue): arm it */
-		sw->default_queue = c.default_queue;
-		queue_arm(sw->dev, c.default_queue, sw->defmem);
+		sw->default_queue = dq;
+		queue_arm(sw->dev, dq, sw->defmem);
 	}
 	work += drain_queue(sw, sw->default_queue);
 	for (int i = 0; i < SW_MAX_VIFS; i++) {

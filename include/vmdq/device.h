@@ -173,6 +173,9 @@ struct vmdq_dev_config {
 	uint8_t mac[6];
 };
 void vmdq_dev_get_config(struct vmdq_dev *dev, struct vmdq_dev_config *out);
+/* The default queue as the sorter sees it now: no lock, for data-path
+ * threads (registered with vmdq_thread_online). */
+unsigned vmdq_dev_default_queue(struct vmdq_dev *dev);
 
 /* Batching: between begin and commit, changes are made but published once,
  * at commit (one snapshot for the lot).  Nests. */
