@@ -11,6 +11,7 @@ FUZZ_SECONDS ?= 30
 # Debian packages the build and the tests need (see README "Dependencies").
 PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        libpcap-dev liburcu-dev libcmocka-dev libjansson-dev zlib1g-dev \
+       libxdp-dev libbpf-dev liburing-dev \
        jq tcpdump util-linux man-db iproute2 iputils-ping ethtool python3 iperf3 \
        netsniff-ng
 

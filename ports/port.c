@@ -7,6 +7,7 @@ static const struct port_ops *const all[] = {
 	&port_pcap_ops,
 	&port_tap_ops,
 	&port_afpacket_ops,
+	&port_afxdp_ops,
 };
 
 const struct port_ops *port_ops_find(const char *kind)

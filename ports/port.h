@@ -18,6 +18,8 @@
  *    NULL means never done.
  *  - drops: frames the kernel dropped before the port could read them
  *    (a full receive ring), accumulated; NULL if it cannot tell.
+ *  - describe: one line on what was opened (mode, queue), for the log; may
+ *    be NULL.
  */
 #ifndef VMDQ_PORT_H
 #define VMDQ_PORT_H
@@ -40,6 +42,7 @@ struct port_ops {
 	int (*fd)(struct port *p);
 	bool (*done)(struct port *p);
 	uint64_t (*drops)(struct port *p);
+	void (*describe)(struct port *p, char *buf, size_t len);
 };
 
 struct port {
@@ -54,5 +57,6 @@ const struct port_ops *port_ops_find(const char *kind);
 extern const struct port_ops port_pcap_ops;
 extern const struct port_ops port_tap_ops;
 extern const struct port_ops port_afpacket_ops;
+extern const struct port_ops port_afxdp_ops;
 
 #endif

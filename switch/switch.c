@@ -101,8 +101,13 @@ static int open_port(struct port *p, const char *name, const char *kind, bool up
 	p->ops = ops;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	int rc = ops->open(p, args, nargs, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
 		ops->close(p);
+	} else if (ops->describe) {
+		char d[128];
+		ops->describe(p, d, sizeof(d));
+		fprintf(stderr, "vmdq: %s %s: %s\n", uplink ? "uplink" : "vif", name, d);
+	}
 	return rc;
 }
 

@@ -41,6 +41,9 @@ netns() {
 	ip netns add "$1" || { echo "cannot make network namespaces: skipped"; exit 77; }
 	NSES="$NSES $1"
 	ip -n "$1" link set lo up
+	# no IPv6 chatter (router solicitations, DAD): counts stay exact
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
 }
 
 # no_offload NS IF: plain frames (no GSO super-frames, no partial checksums)
@@ -111,7 +114,7 @@ P
 # capture NS IF FILE [FILTER]: starts tcpdump and returns once it listens
 # (its pid is in CAP_PID); stop it with stop_capture PID
 capture() {
-	ip netns exec "$1" tcpdump -i "$2" -n -e -U -w "$3" ${4:-} 2> "$3.log" &
+	ip netns exec "$1" tcpdump -i "$2" --immediate-mode -n -e -U -w "$3" ${4:-} 2> "$3.log" &
 	CAP_PID=$!
 	for _ in $(seq 100); do
 		grep -q "listening on" "$3.log" 2>/dev/null && return 0

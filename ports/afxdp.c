@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The AF_XDP backend: `afxdp IFNAME [queue N] [mode auto|native|generic]
+ * [copy|zerocopy]`, on any interface: an uplink, or a vif on the host end of
+ * a container's veth pair.
+ *
+ * One XDP socket on one receive queue of the interface (queue 0 unless told;
+ * on a multi-queue NIC steer the traffic there or use `ethtool -L IF
+ * combined 1`).  libxdp attaches its default program, which redirects every
+ * frame of that queue to the socket; it is detached again when the socket is
+ * closed.  Native (driver) mode is tried first where the driver has it, then
+ * generic mode; the mode in use is logged when the port opens.
+ *
+ * The UMEM is split in two halves: receive frames live in the fill ring /
+ * RX ring cycle, transmit frames in a free list / TX ring / completion ring
+ * cycle.  A received frame is handed to the switch in place (no copy) and
+ * goes back to the fill ring on the next rx call; transmit copies into a TX
+ * frame.  Syscalls only where the kernel asks for a wakeup (need_wakeup), at
+ * most one per burst.  The interface is put in promiscuous mode through a
+ * packet socket that receives nothing (protocol 0), released on close.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+
+#include "port.h"
+
+#define XF_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE /* 4096 */
+#define XF_RX 4096                           /* frames for receive */
+#define XF_TX 2048                           /* frames for transmit */
+#define XF_RING 2048                         /* each of the four rings */
+#define XF_BURST 64
+
+struct xdp_port {
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+	uint8_t *area;
+	size_t area_len;
+	int promisc_fd;
+	uint32_t queue;
+	bool native, zerocopy;
+	char ifname[IF_NAMESIZE];
+	uint64_t held[XF_BURST]; /* frames handed out by the last rx */
+	unsigned nheld;
+	uint64_t rx_spare[XF_RX]; /* RX frames not in the fill ring */
+	unsigned nrx_spare;
+	uint64_t tx_free[XF_TX];
+	unsigned ntx_free;
+	unsigned tx_outstanding; /* submitted, completion not seen yet */
+	int ifindex;
+	uint64_t bad_desc;        /* RX descriptors outside our RX frames */
+};
+
+static int quiet_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int quiet_bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void xp_close(struct port *p)
+{
+	struct xdp_port *x = p->priv;
+	if (!x)
+		return;
+	if (x->xsk)
+		xsk_socket__delete(x->xsk); /* libxdp detaches its program when last */
+	if (x->umem)
+		xsk_umem__delete(x->umem);
+	if (x->area)
+		munmap(x->area, x->area_len);
+	if (x->promisc_fd >= 0)
+		close(x->promisc_fd);
+	free(x);
+	p->priv = NULL;
+}
+
+/* Gives the RX frames in spare to the kernel, as many as the fill ring takes. */
+static void refill(struct xdp_port *x)
+{
+	if (!x->nrx_spare)
+		return;
+	uint32_t idx;
+	/* reserve is all or nothing: ask for what the ring has room for */
+	unsigned n = xsk_prod_nb_free(&x->fill, x->nrx_spare);
+	if (n > x->nrx_spare)
+		n = x->nrx_spare;
+	n = n ? xsk_ring_prod__reserve(&x->fill, n, &idx) : 0;
+	for (unsigned i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = x->rx_spare[--x->nrx_spare];
+	if (n)
+		xsk_ring_prod__submit(&x->fill, n);
+}
+
+static int try_socket(struct xdp_port *x, uint32_t xdp_flags, uint16_t bind_flags)
+{
+	struct xsk_socket_config sc = {
+		.rx_size = XF_RING, .tx_size = XF_RING,
+		.xdp_flags = xdp_flags, .bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
+	};
+	return xsk_socket__create(&x->xsk, x->ifname, x->queue, x->umem, &x->rx, &x->tx, &sc);
+}
+
+static int xp_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
+{
+	static const char usage[] =
+		"afxdp: expected 'afxdp IFNAME [queue N] [mode auto|native|generic] "
+		"[copy|zerocopy]'";
+	if (nargs < 1) {
+		snprintf(err, errlen, "%s", usage);
+		return -EINVAL;
+	}
+	struct xdp_port *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	p->priv = x;
+	x->promisc_fd = -1;
+	const char *mode = "auto";
+	uint16_t copy_flag = 0;
+	for (int i = 1; i < nargs; i++) {
+		if (strcmp(args[i], "queue") == 0 && i + 1 < nargs) {
+			char *end;
+			unsigned long q = strtoul(args[++i], &end, 10);
+			if (*end || end == args[i] || q > 1023) {
+				snprintf(err, errlen, "afxdp: bad queue '%s'", args[i]);
+				return -EINVAL;
+			}
+			x->queue = (uint32_t)q;
+		} else if (strcmp(args[i], "mode") == 0 && i + 1 < nargs) {
+			mode = args[++i];
+			if (strcmp(mode, "auto") && strcmp(mode, "native") && strcmp(mode, "generic")) {
+				snprintf(err, errlen, "afxdp: bad mode '%s' (auto, native or generic)",
+					 mode);
+				return -EINVAL;
+			}
+		} else if (strcmp(args[i], "copy") == 0) {
+			copy_flag = XDP_COPY;
+		} else if (strcmp(args[i], "zerocopy") == 0) {
+			copy_flag = XDP_ZEROCOPY;
+		} else {
+			snprintf(err, errlen, "afxdp: unexpected '%s'; %s", args[i], usage);
+			return -EINVAL;
+		}
+	}
+	if (strlen(args[0]) >= IF_NAMESIZE || !if_nametoindex(args[0])) {
+		snprintf(err, errlen, "afxdp %s: no such interface", args[0]);
+		return -ENODEV;
+	}
+	snprintf(x->ifname, sizeof(x->ifname), "%s", args[0]);
+	libxdp_set_print(quiet_print);
+	libbpf_set_print(quiet_bpf_print);
+
+	x->area_len = (size_t)(XF_RX + XF_TX) * XF_SIZE;
+	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x->area == MAP_FAILED) {
+		x->area = NULL;
+		return -ENOMEM;
+	}
+	struct xsk_umem_config uc = {
+		.fill_size = XF_RING, .comp_size = XF_RING, .frame_size = XF_SIZE,
+		.frame_headroom = 0, .flags = 0,
+	};
+	int rc = xsk_umem__create(&x->umem, x->area, x->area_len, &x->fill, &x->comp, &uc);
+	if (rc) {
+		x->umem = NULL;
+		snprintf(err, errlen, "afxdp %s: UMEM: %s%s", x->ifname, strerror(-rc),
+			 rc == -EPERM ? " (needs CAP_NET_ADMIN, CAP_BPF)" : "");
+		return rc;
+	}
+	rc = -EINVAL;
+	if (strcmp(mode, "generic") != 0) {
+		rc = try_socket(x, XDP_FLAGS_DRV_MODE, copy_flag);
+		x->native = rc == 0;
+	}
+	if (rc && strcmp(mode, "native") != 0)
+		rc = try_socket(x, XDP_FLAGS_SKB_MODE, copy_flag == XDP_ZEROCOPY ? 0 : copy_flag);
+	if (rc) {
+		x->xsk = NULL;
+		snprintf(err, errlen, "afxdp %s queue %u: %s%s", x->ifname, x->queue,
+			 strerror(-rc),
+			 rc == -EPERM ? " (needs CAP_NET_ADMIN, CAP_BPF)"
+			 : rc == -EBUSY ? " (another XDP program or socket is on it)"
+			 : rc == -EINVAL ? " (no such queue, or the mode is not supported)"
+			 : "");
+		return rc;
+	}
+	struct xdp_options opts;
+	socklen_t ol = sizeof(opts);
+	if (getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_OPTIONS, &opts, &ol) == 0)
+		x->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
+
+	for (unsigned i = 0; i < XF_RX; i++)
+		x->rx_spare[x->nrx_spare++] = (uint64_t)i * XF_SIZE;
+	for (unsigned i = 0; i < XF_TX; i++)
+		x->tx_free[x->ntx_free++] = (uint64_t)(XF_RX + i) * XF_SIZE;
+	refill(x);
+
+	x->promisc_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	x->ifindex = (int)if_nametoindex(x->ifname);
+	struct packet_mreq mr = { .mr_ifindex = x->ifindex,
+				  .mr_type = PACKET_MR_PROMISC };
+	if (x->promisc_fd < 0 ||
+	    setsockopt(x->promisc_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+		snprintf(err, errlen, "afxdp %s: promiscuous mode: %s", x->ifname, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void xp_describe(struct port *p, char *buf, size_t len)
+{
+	struct xdp_port *x = p->priv;
+	snprintf(buf, len, "afxdp %s queue %u, %s mode, %s", x->ifname, x->queue,
+		 x->native ? "native" : "generic", x->zerocopy ? "zero-copy" : "copy");
+}
+
+static unsigned xp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+{
+	struct xdp_port *x = p->priv;
+	/* the frames of the previous burst are free again */
+	for (unsigned i = 0; i < x->nheld; i++)
+		x->rx_spare[x->nrx_spare++] = x->held[i];
+	x->nheld = 0;
+	refill(x);
+	if (n > XF_BURST)
+		n = XF_BURST;
+	uint32_t idx;
+	unsigned avail = xsk_ring_cons__peek(&x->rx, n, &idx), got = 0;
+	for (unsigned i = 0; i < avail; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
+		uint64_t base = xsk_umem__extract_addr(d->addr);
+		uint64_t off = xsk_umem__add_offset_to_addr(d->addr);
+		/* even the kernel's descriptor is checked: in our RX half, in one frame */
+		if (base >= (uint64_t)XF_RX * XF_SIZE || off < base ||
+		    off + d->len > base - base % XF_SIZE + XF_SIZE) {
+			x->bad_desc++;
+			continue;
+		}
+		x->held[x->nheld++] = base - base % XF_SIZE;
+		f[got++] = (struct vmdq_frame){ .data = x->area + off, .caplen = d->len,
+						.len = d->len };
+		p->rx_frames++;
+		p->rx_bytes += d->len;
+	}
+	if (avail)
+		xsk_ring_cons__release(&x->rx, avail);
+	else if (xsk_ring_prod__needs_wakeup(&x->fill))
+		recvfrom(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	return got;
+}
+
+static void reclaim_tx(struct xdp_port *x)
+{
+	uint32_t idx;
+	unsigned n = xsk_ring_cons__peek(&x->comp, XF_RING, &idx);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t a = *xsk_ring_cons__comp_addr(&x->comp, idx + i);
+		if (a >= (uint64_t)XF_RX * XF_SIZE && a < (uint64_t)(XF_RX + XF_TX) * XF_SIZE &&
+		    x->ntx_free < XF_TX)
+			x->tx_free[x->ntx_free++] = a - (a % XF_SIZE);
+	}
+	if (n) {
+		xsk_ring_cons__release(&x->comp, n);
+		x->tx_outstanding -= n < x->tx_outstanding ? n : x->tx_outstanding;
+	}
+}
+
+static void send_big(struct port *p, struct xdp_port *x, const uint8_t *data, uint32_t len)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = x->ifindex,
+				   .sll_halen = 6 };
+	memcpy(sll.sll_addr, data, 6);
+	if (sendto(x->promisc_fd, data, len, 0, (struct sockaddr *)&sll, sizeof(sll)) ==
+	    (ssize_t)len) {
+		p->tx_frames++;
+		p->tx_bytes += len;
+	} else {
+		p->tx_errors++;
+	}
+}
+
+static void kick_tx(struct xdp_port *x)
+{
+	if (xsk_ring_prod__needs_wakeup(&x->tx))
+		sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+}
+
+static unsigned xp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
+{
+	struct xdp_port *x = p->priv;
+	unsigned done = 0;
+	int waited = 0;
+	reclaim_tx(x);
+	while (done < n) {
+		unsigned k = n - done;
+		if (k > x->ntx_free)
+			k = x->ntx_free;
+		unsigned room = xsk_prod_nb_free(&x->tx, k);
+		if (k > room)
+			k = room;
+		uint32_t idx = 0;
+		if (k)
+			k = xsk_ring_prod__reserve(&x->tx, k, &idx);
+		if (!k) {
+			/* every TX frame is in flight: let the kernel send, once */
+			if (waited++)
+				break;
+			kick_tx(x);
+			struct pollfd pfd = { .fd = xsk_socket__fd(x->xsk), .events = POLLOUT };
+			poll(&pfd, 1, 10);
+			reclaim_tx(x);
+			continue;
+		}
+		unsigned put = 0;
+		for (unsigned i = 0; i < k; i++) {
+			const struct vmdq_frame *fr = &f[done + i];
+			uint32_t len = fr->caplen < fr->len ? fr->caplen : fr->len;
+			if (len > XF_SIZE - XDP_PACKET_HEADROOM) {
+				/* a jumbo frame: too big for a UMEM frame, sent by the
+				 * packet socket instead (rare: one syscall) */
+				send_big(p, x, fr->data, len);
+				continue;
+			}
+			uint64_t a = x->tx_free[--x->ntx_free];
+			memcpy(x->area + a, fr->data, len);
+			struct xdp_desc *d = xsk_ring_prod__tx_desc(&x->tx, idx + put);
+			d->addr = a;
+			d->len = len;
+			d->options = 0;
+			p->tx_frames++;
+			p->tx_bytes += len;
+			put++;
+		}
+		x->tx.cached_prod -= k - put; /* slots reserved for jumbo frames */
+		xsk_ring_prod__submit(&x->tx, put);
+		x->tx_outstanding += put;
+		done += k;
+		kick_tx(x);
+	}
+	return done;
+}
+
+static uint64_t xp_drops(struct port *p)
+{
+	struct xdp_port *x = p->priv;
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+	if (getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_STATISTICS, &st, &len) < 0)
+		return 0;
+	return st.rx_dropped + st.rx_ring_full + x->bad_desc;
+}
+
+static int xp_fd(struct port *p)
+{
+	struct xdp_port *x = p->priv;
+	return xsk_socket__fd(x->xsk);
+}
+
+const struct port_ops port_afxdp_ops = {
+	.kind = "afxdp", .uplink_ok = true, .vif_ok = true,
+	.open = xp_open, .close = xp_close, .rx = xp_rx, .tx = xp_tx,
+	.fd = xp_fd, .done = NULL, .drops = xp_drops, .describe = xp_describe,
+};
