@@ -396,6 +396,10 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 	json_object_set_new(e, "from_vm", json_integer((json_int_t)v->from_vm));
 	json_object_set_new(e, "to_wire", json_integer((json_int_t)v->to_wire));
 	json_object_set_new(e, "drops", drops_json(v->drops));
+	/* frames the backend's kernel side dropped before the switch read them */
+	struct port *p = (struct port *)&v->port;
+	json_object_set_new(e, "kernel_drops",
+			    p->ops->drops ? json_integer((json_int_t)p->ops->drops(p)) : json_null());
 	return e;
 }
 
