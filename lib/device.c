@@ -571,8 +571,10 @@ int vmdq_queue_set_cpu(struct vmdq_dev *dev, unsigned q, unsigned cpu)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->ctl);
 	int rc = queue_check(dev, q);
-	if (rc == 0)
+	if (rc == 0) {
 		dev->rxq[q].cpu = cpu;
+		dev->rxq[q].cpu_set = true;
+	}
 	pthread_mutex_unlock(&dev->ctl);
 	return rc;
 }
@@ -586,6 +588,7 @@ int vmdq_queue_get_info(struct vmdq_dev *dev, unsigned q,
 	struct rxq *r = &dev->rxq[q];
 	*out = (struct vmdq_queue_info){
 		.weight = r->weight_m1 + 1, .itr_us = r->itr_us, .cpu = r->cpu,
+		.cpu_set = r->cpu_set,
 		.allocated = r->allocated, .stopped = atomic_load(&r->stopped),
 		.owner = r->owner,
 	};

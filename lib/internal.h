@@ -222,6 +222,7 @@ struct rxq {
 	_Atomic bool irq_enabled;
 	/* control */
 	unsigned weight_m1, itr_us, cpu; /* weight - 1: zeroed memory is weight 1 */
+	bool cpu_set;                     /* cpu was given (else: the main worker's) */
 	bool allocated;
 	uint64_t owner;
 };

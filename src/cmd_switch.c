@@ -33,7 +33,7 @@
 #include "../switch/switch.h"
 
 static const char switch_help[] =
-	"usage: vmdq switch -c CONFIG [--ctl SOCKET] [-s STATS.json]\n"
+	"usage: vmdq switch -c CONFIG [--ctl SOCKET] [-s STATS.json] [--cpu N]\n"
 	"\n"
 	"Runs the virtual switch in the foreground: an uplink, VMs on vifs, frames\n"
 	"sorted by the VMDq device into one queue per vif and handed over in groups,\n"
@@ -43,9 +43,11 @@ static const char switch_help[] =
 	"\n"
 	"CONFIG has device commands (see 'man vmdq') and:\n"
 	"  uplink NAME afpacket IFNAME\n"
+	"  uplink NAME afxdp IFNAME [queue N] [mode auto|native|generic] [copy|zerocopy]\n"
 	"  uplink NAME pcap IN.pcap OUT.pcap [loop N]\n"
 	"  vif NAME tap IFNAME mac MAC [vlan VID] [queue Q] [netns NS]\n"
 	"  vif NAME afpacket IFNAME mac MAC [vlan VID] [queue Q]\n"
+	"  vif NAME afxdp IFNAME [AF_XDP options] mac MAC [vlan VID] [queue Q]\n"
 	"  vif NAME pcap IN.pcap OUT.pcap mac MAC [vlan VID] [queue Q]\n"
 	"  vif del NAME\n"
 	"\n"
@@ -53,6 +55,9 @@ static const char switch_help[] =
 	"      --ctl SOCKET       control socket for 'vmdq ctl' (default\n"
 	"                         " CTL_DEFAULT_SOCKET ", mode 0600)\n"
 	"  -s, --stats FILE       write the switch's counters as JSON on exit\n"
+	"      --cpu N            pin the main worker (uplink, sorting, arbiter) to\n"
+	"                         CPU N (default: the first CPU it may run on);\n"
+	"                         'queue Q cpu N' gives queue Q's vif a worker on N\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"With only capture ports the switch stops when they are exhausted.\n"
@@ -300,13 +305,31 @@ static bool all_finite(struct vmdq_switch *sw)
 	return true;
 }
 
+/* The CPUs the switch may run on (its affinity when it started). */
+static cpu_set_t allowed_cpus;
+
+/* `queue Q cpu N` names a CPU a worker can be pinned to: checked before
+ * the command changes anything. */
+static int check_cpu(const struct vmdq_cmd *c, char *err, size_t errlen)
+{
+	if (c->kind != VMDQ_CMD_QUEUE_CPU)
+		return 0;
+	if (c->value < CPU_SETSIZE && CPU_ISSET(c->value, &allowed_cpus))
+		return 0;
+	snprintf(err, errlen, "queue %u cpu %u: the switch cannot run on CPU %u", c->num,
+		 c->value, c->value);
+	return -EINVAL;
+}
+
 static int apply(struct vmdq_switch *sw, const char *path, struct line *l)
 {
 	char err[VMDQ_ERRMSG_MAX];
 	int rc = 0;
 	switch (l->kind) {
 	case L_DEV:
-		rc = vmdq_cmd_apply(sw->dev, &l->cmd, NULL, 0, err, sizeof(err));
+		rc = check_cpu(&l->cmd, err, sizeof(err));
+		if (rc == 0)
+			rc = vmdq_cmd_apply(sw->dev, &l->cmd, NULL, 0, err, sizeof(err));
 		break;
 	case L_UPLINK:
 		rc = vmdq_switch_set_uplink(sw, l->name, l->backend, l->args, l->nargs, err,
@@ -343,6 +366,7 @@ struct ctl_req {
 	struct line l;
 	bool json;
 	bool show;
+	bool remap;        /* a queue's CPU changed: move vifs between workers */
 	char what[16];
 	char *out;         /* the reply body, malloc'd by the worker */
 	int rc;
@@ -383,7 +407,8 @@ static json_t *uplink_json(struct vmdq_switch *sw)
 
 static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 {
-	(void)sw;
+	struct sw_cnt c;
+	vmdq_switch_vif_counters(sw, (int)(v - sw->vif), &c);
 	char mac[18];
 	vmdq_mac_format(v->mac, mac);
 	json_t *e = json_object();
@@ -392,10 +417,11 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 	json_object_set_new(e, "mac", json_string(mac));
 	json_object_set_new(e, "vlan", v->vlan ? json_integer(v->vlan) : json_null());
 	json_object_set_new(e, "queue", json_integer(v->queue));
-	json_object_set_new(e, "to_vm", json_integer((json_int_t)v->to_vm));
-	json_object_set_new(e, "from_vm", json_integer((json_int_t)v->from_vm));
-	json_object_set_new(e, "to_wire", json_integer((json_int_t)v->to_wire));
-	json_object_set_new(e, "drops", drops_json(v->drops));
+	json_object_set_new(e, "worker", json_integer(v->worker));
+	json_object_set_new(e, "to_vm", json_integer((json_int_t)c.to_vm));
+	json_object_set_new(e, "from_vm", json_integer((json_int_t)c.from_vm));
+	json_object_set_new(e, "to_wire", json_integer((json_int_t)c.to_wire));
+	json_object_set_new(e, "drops", drops_json(c.drops));
 	/* frames the backend's kernel side dropped before the switch read them */
 	struct port *p = (struct port *)&v->port;
 	json_object_set_new(e, "kernel_drops",
@@ -407,12 +433,15 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 static json_t *stats_json(struct vmdq_switch *sw)
 {
 	json_t *o = json_object(), *wire = json_object(), *vifs = json_array();
-	json_object_set_new(wire, "polled", json_integer((json_int_t)sw->wire_polled));
-	json_object_set_new(wire, "delivered", json_integer((json_int_t)sw->wire_delivered));
-	json_object_set_new(wire, "flooded", json_integer((json_int_t)sw->wire_flooded));
-	json_object_set_new(wire, "drops", drops_json(sw->wire_drops));
+	struct sw_wire_cnt wc;
+	vmdq_switch_wire_counters(sw, &wc);
+	json_object_set_new(wire, "polled", json_integer((json_int_t)wc.polled));
+	json_object_set_new(wire, "delivered", json_integer((json_int_t)wc.delivered));
+	json_object_set_new(wire, "flooded", json_integer((json_int_t)wc.flooded));
+	json_object_set_new(wire, "drops", drops_json(wc.drops));
 	json_object_set_new(o, "wire", wire);
-	json_object_set_new(o, "to_wire", json_integer((json_int_t)sw->to_wire));
+	json_object_set_new(o, "to_wire", json_integer((json_int_t)wc.to_wire));
+	json_object_set_new(o, "workers", json_integer(sw->nworkers));
 	for (int i = 0; i < SW_MAX_VIFS; i++)
 		if (sw->vif[i].used)
 			json_array_append_new(vifs, vif_json(sw, &sw->vif[i]));
@@ -464,6 +493,8 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 			if (!v->used)
 				continue;
 			json_array_append_new(js, vif_json(sw, v));
+			struct sw_cnt c;
+			vmdq_switch_vif_counters(sw, i, &c);
 			char mac[18], vl[8] = "-";
 			vmdq_mac_format(v->mac, mac);
 			if (v->vlan)
@@ -471,9 +502,9 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 			if (!r->json)
 				fprintf(o, "%-12s %-8s %-17s %5s %5d %10llu %10llu %10llu %8llu\n",
 					v->port.name, v->port.ops->kind, mac, vl, v->queue,
-					(unsigned long long)v->to_vm, (unsigned long long)v->from_vm,
-					(unsigned long long)v->to_wire,
-					(unsigned long long)sum(v->drops, SWD__COUNT));
+					(unsigned long long)c.to_vm, (unsigned long long)c.from_vm,
+					(unsigned long long)c.to_wire,
+					(unsigned long long)sum(c.drops, SWD__COUNT));
 		}
 	} else if (strcmp(r->what, "fdb") == 0) {
 		size_t n = vmdq_fdb_count(sw->fdb);
@@ -503,6 +534,8 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 		free(e);
 	} else if (strcmp(r->what, "stats") == 0) {
 		js = stats_json(sw);
+		struct sw_wire_cnt wc;
+		vmdq_switch_wire_counters(sw, &wc);
 		struct vmdq_dev_stats ds;
 		vmdq_dev_stats(sw->dev, &ds);
 		if (!r->json) {
@@ -511,14 +544,14 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 				fprintf(o, ", %s %llu", vmdq_drop_name((enum vmdq_drop)d),
 					(unsigned long long)ds.drops[d]);
 			fprintf(o, "\nwire -> VMs: %llu polled, %llu delivered (%llu flooded)",
-				(unsigned long long)sw->wire_polled,
-				(unsigned long long)sw->wire_delivered,
-				(unsigned long long)sw->wire_flooded);
+				(unsigned long long)wc.polled,
+				(unsigned long long)wc.delivered,
+				(unsigned long long)wc.flooded);
 			for (unsigned d = 0; d < SWD__COUNT; d++)
-				if (sw->wire_drops[d])
+				if (wc.drops[d])
 					fprintf(o, ", %s %llu", sw_drop_name((enum sw_drop)d),
-						(unsigned long long)sw->wire_drops[d]);
-			fprintf(o, "\nVMs -> wire: %llu sent\n", (unsigned long long)sw->to_wire);
+						(unsigned long long)wc.drops[d]);
+			fprintf(o, "\nVMs -> wire: %llu sent\n", (unsigned long long)wc.to_wire);
 			if (sw->has_uplink)
 				fprintf(o, "uplink %s: %llu frames in, %llu out, %llu dropped by the "
 					"kernel before the switch read them, %llu send errors\n",
@@ -624,8 +657,12 @@ static void worker_serve(struct ctl *c)
 	pthread_mutex_unlock(&c->mu);
 	if (!r)
 		return;
+	/* the other workers stop between two rounds while the request runs */
+	vmdq_switch_park(c->sw);
 	if (r->show) {
 		worker_show(c->sw, r);
+	} else if (r->remap) {
+		r->rc = vmdq_switch_remap(c->sw, r->err, sizeof(r->err));
 	} else {
 		struct line *l = &r->l;
 		if (l->kind == L_VIF) {
@@ -643,6 +680,7 @@ static void worker_serve(struct ctl *c)
 						       l->nargs, r->err, sizeof(r->err));
 		}
 	}
+	vmdq_switch_unpark(c->sw);
 	pthread_mutex_lock(&c->mu);
 	r->done = true;
 	pthread_cond_broadcast(&c->cv);
@@ -663,6 +701,14 @@ static void to_worker(struct ctl *c, struct ctl_req *r)
 	while (!r->done)
 		pthread_cond_wait(&c->cv, &c->mu);
 	pthread_mutex_unlock(&c->mu);
+}
+
+/* After `queue Q cpu N`: the worker moves the queue's vif to its worker. */
+static int remap(struct ctl *c, struct ctl_req *r)
+{
+	r->remap = true;
+	to_worker(c, r);
+	return r->rc;
 }
 
 static void reply(int fd, const char *status, const char *body)
@@ -765,8 +811,12 @@ static void serve_one(struct ctl *c, int fd)
 			reply(fd, status, NULL);
 		} else if (vc.kind == VMDQ_CMD_AT) {
 			reply(fd, "error: at: only vmdq sort runs a schedule", NULL);
-		} else if (vmdq_cmd_apply(c->sw->dev, &vc, out, sizeof(out), r->err,
+		} else if (check_cpu(&vc, r->err, sizeof(r->err)) < 0 ||
+			   vmdq_cmd_apply(c->sw->dev, &vc, out, sizeof(out), r->err,
 					  sizeof(r->err)) < 0) {
+			snprintf(status, sizeof(status), "error: %s", r->err);
+			reply(fd, status, NULL);
+		} else if (vc.kind == VMDQ_CMD_QUEUE_CPU && remap(c, r) < 0) {
 			snprintf(status, sizeof(status), "error: %s", r->err);
 			reply(fd, status, NULL);
 		} else {
@@ -874,17 +924,27 @@ int cmd_switch(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "ctl", required_argument, NULL, 'C' },
+		{ "cpu", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cpath = NULL, *spath = NULL, *ctl_path = CTL_DEFAULT_SOCKET;
-	int o;
+	int o, main_cpu = -1;
+	char *end;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': cpath = optarg; break;
 		case 's': spath = optarg; break;
 		case 'C': ctl_path = optarg; break;
+		case 'P':
+			main_cpu = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || main_cpu < 0 || main_cpu >= CPU_SETSIZE) {
+				fprintf(stderr, "vmdq switch: --cpu: '%s' is not a CPU number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(switch_help, stdout); return 0;
 		default: fputs(switch_help, stderr); return EXIT_USAGE;
 		}
@@ -915,11 +975,29 @@ int cmd_switch(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	/* the main worker is pinned: to --cpu, or the first CPU it may use */
+	sched_getaffinity(0, sizeof(allowed_cpus), &allowed_cpus);
+	if (main_cpu < 0)
+		for (int i = 0; i < CPU_SETSIZE && main_cpu < 0; i++)
+			if (CPU_ISSET(i, &allowed_cpus))
+				main_cpu = i;
+	if (!CPU_ISSET(main_cpu, &allowed_cpus) || vmdq_switch_set_main_cpu(sw, main_cpu) < 0) {
+		fprintf(stderr, "vmdq switch: --cpu %d: the switch cannot run on that CPU\n",
+			main_cpu);
+		status = EXIT_USAGE;
+		goto out;
+	}
 	for (size_t i = 0; i < nlines; i++) {
 		if (apply(sw, cpath, &lines[i]) < 0) {
 			status = EXIT_USAGE;
 			goto out;
 		}
+	}
+	char rerr[VMDQ_ERRMSG_MAX];
+	if (vmdq_switch_remap(sw, rerr, sizeof(rerr)) < 0) {
+		fprintf(stderr, "vmdq: %s\n", rerr);
+		status = 1;
+		goto out;
 	}
 	if (!sw->has_uplink)
 		fprintf(stderr, "vmdq: warning: no uplink; VMs can reach each other only\n");
@@ -933,31 +1011,26 @@ int cmd_switch(int argc, char **argv)
 	}
 	fprintf(stderr, "vmdq: switch running, control socket %s\n", ctl_path);
 	bool finite = all_finite(sw);
+	if (!finite && vmdq_switch_start(sw, rerr, sizeof(rerr)) < 0) {
+		fprintf(stderr, "vmdq: %s\n", rerr);
+		status = 1;
+		goto out;
+	}
+	fprintf(stderr, "vmdq: main worker on CPU %d\n", main_cpu);
 	while (!stop_flag) {
 		worker_serve(&ctl);
-		unsigned work = vmdq_switch_poll(sw, mono_now_ns());
 		if (finite) {
+			/* captures: every worker's share in this thread, to the end */
+			unsigned work = vmdq_switch_poll(sw, mono_now_ns());
 			if (!work && vmdq_switch_drained(sw))
 				break;
 			continue;
 		}
-		if (work)
-			continue;
-		/* idle: sleep on every port's descriptor (~0% CPU) */
-		struct pollfd pfd[SW_MAX_VIFS + 2];
-		nfds_t npfd = 0;
-		pfd[npfd++] = (struct pollfd){ .fd = ctl.wake_fd, .events = POLLIN };
-		if (sw->has_uplink && sw->uplink.ops->fd(&sw->uplink) >= 0)
-			pfd[npfd++] = (struct pollfd){ .fd = sw->uplink.ops->fd(&sw->uplink),
-						       .events = POLLIN };
-		for (int i = 0; i < SW_MAX_VIFS; i++)
-			if (sw->vif[i].used && sw->vif[i].port.ops->fd(&sw->vif[i].port) >= 0)
-				pfd[npfd++] = (struct pollfd){
-					.fd = sw->vif[i].port.ops->fd(&sw->vif[i].port),
-					.events = POLLIN };
-		poll(pfd, npfd, 100);
+		if (!vmdq_switch_poll_worker(sw, 0, mono_now_ns()))
+			vmdq_switch_wait(sw, 0, ctl.wake_fd, 100); /* idle: ~0% CPU */
 	}
 	fprintf(stderr, "vmdq: switch stopping\n");
+	vmdq_switch_park(sw); /* counters stand still while they are written */
 	if (spath && write_stats(spath, sw) < 0) {
 		fprintf(stderr, "vmdq: %s: cannot write\n", spath);
 		status = 1;

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The virtual switch; see switch/switch.h and SPEC 2. */
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "switch.h"
 
@@ -20,9 +27,15 @@ const char *sw_drop_name(enum sw_drop d)
 		[SWD_NO_VIF] = "no-vif", [SWD_TX_FULL] = "tx-full",
 		[SWD_TOO_BIG] = "too-big", [SWD_PORT_TX] = "port-tx",
 		[SWD_VIF_GONE] = "vif-gone", [SWD_BAD] = "bad",
+		[SWD_HANDOFF_FULL] = "handoff-full",
 	};
 	return (unsigned)d < SWD__COUNT ? n[d] : "?";
 }
+
+static void workers_stop(struct vmdq_switch *sw);
+static int worker_of_queue(struct vmdq_switch *sw, unsigned q, char *err, size_t errlen);
+static void vif_hash_rebuild(struct vmdq_switch *sw);
+static unsigned drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v);
 
 static void *mem(size_t bytes)
 {
@@ -57,6 +70,12 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 		return NULL;
 	sw->dev = dev;
 	sw->age_ns = 300ull * 1000000000ull;
+	sw->nworkers = 1;
+	sw->wk[0].cpu = -1;
+	sw->wk[0].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&sw->park_mu, NULL);
+	pthread_cond_init(&sw->park_cv, NULL);
+	memset(sw->vif_hash, -1, sizeof(sw->vif_hash));
 	for (unsigned q = 0; q < VMDQ_MAX_QUEUES; q++)
 		sw->queue_vif[q] = -1;
 	sw->fdb = vmdq_fdb_create(16384);
@@ -65,7 +84,7 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 	vmdq_dev_get_config(dev, &c);
 	sw->default_queue = c.default_queue;
 	/* a transparent switch (WP 3.1): sorting on, promiscuous */
-	if (!sw->fdb || !sw->defmem || vmdq_dev_set_vmdq(dev, true) < 0 ||
+	if (!sw->fdb || !sw->defmem || sw->wk[0].efd < 0 || vmdq_dev_set_vmdq(dev, true) < 0 ||
 	    vmdq_dev_set_promisc(dev, true) < 0 || queue_arm(dev, c.default_queue, sw->defmem) < 0) {
 		vmdq_switch_destroy(sw);
 		errno = ENOMEM;
@@ -78,14 +97,29 @@ void vmdq_switch_destroy(struct vmdq_switch *sw)
 {
 	if (!sw)
 		return;
+	workers_stop(sw);
 	for (int i = 0; i < SW_MAX_VIFS; i++)
 		if (sw->vif[i].used)
 			vmdq_switch_vif_del(sw, sw->vif[i].port.name, NULL, 0);
+	for (int w = 0; w < sw->nworkers; w++)
+		if (sw->wk[w].efd > 0)
+			close(sw->wk[w].efd);
+	pthread_mutex_destroy(&sw->park_mu);
+	pthread_cond_destroy(&sw->park_cv);
 	if (sw->has_uplink)
 		sw->uplink.ops->close(&sw->uplink);
 	vmdq_fdb_destroy(sw->fdb);
 	unmem(sw->defmem, (size_t)SW_RING * SW_BUF);
 	free(sw);
+}
+
+
+static void free_inboxes(struct sw_vif *v)
+{
+	for (int p = 0; p < SW_MAX_WORKERS; p++) {
+		unmem(v->inbox[p].mem, (size_t)SW_INBOX * SW_TX_BUF);
+		v->inbox[p].mem = NULL;
+	}
 }
 
 static int open_port(struct port *p, const char *name, const char *kind, bool uplink,
@@ -172,9 +206,18 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		return q;
 	}
 	int rc;
+	int w = worker_of_queue(sw, (unsigned)q, err, errlen);
+	if (w < 0) {
+		rc = w;
+		goto undo_queue;
+	}
+	v->worker = w;
 	v->rxmem = mem((size_t)SW_RING * SW_BUF);
 	v->txmem = mem((size_t)SW_TX_SLOTS * SW_TX_BUF);
-	if (!v->rxmem || !v->txmem) {
+	bool inbox_ok = true;
+	for (int p = 0; p < sw->nworkers; p++)
+		inbox_ok &= (v->inbox[p].mem = mem((size_t)SW_INBOX * SW_TX_BUF)) != NULL;
+	if (!v->rxmem || !v->txmem || !inbox_ok) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "vif %s: out of memory", s->name);
 		goto undo_queue;
@@ -206,6 +249,7 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 	v->filter_id = (uint32_t)id;
 	v->used = true;
 	sw->queue_vif[q] = (int16_t)idx;
+	vif_hash_rebuild(sw);
 	return idx;
 undo_port:
 	v->port.ops->close(&v->port);
@@ -219,11 +263,12 @@ undo_queue:
 	vmdq_queue_free(sw->dev, (unsigned)q);
 	unmem(v->rxmem, (size_t)SW_RING * SW_BUF);
 	unmem(v->txmem, (size_t)SW_TX_SLOTS * SW_TX_BUF);
+	free_inboxes(v);
 	memset(v, 0, sizeof(*v));
 	return rc;
 }
 
-static void deliver_to_vif(struct vmdq_switch *sw, struct sw_vif *v, uint8_t *data,
+static void deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
 			   uint32_t len, uint16_t vid, bool tagged, uint64_t ts);
 
 int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, size_t errlen)
@@ -236,9 +281,12 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 	}
 	struct sw_vif *v = &sw->vif[idx];
 	unsigned q = (unsigned)v->queue;
-	/* 1. no new frames: FDB entry and filter go (stop removes filters) */
+	/* 1. no new frames: FDB entry and filter go (stop removes filters);
+	 *    the other workers are parked: the main worker finishes the vif */
 	vmdq_fdb_flush_port(sw->fdb, VIF_PORT(idx));
 	vmdq_queue_stop(sw->dev, q);
+	v->worker = 0;
+	drain_inboxes(sw, 0, v);
 	/* 2. frames already sorted to the queue still reach the VM; the
 	 *    posted buffers come back; frames waiting for the wire are sent */
 	struct vmdq_rxd d[SW_RING];
@@ -247,8 +295,8 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 		for (unsigned i = 0; i < n; i++) {
 			if (d[i].flags & VMDQ_RXD_CANCELLED)
 				continue;
-			sw->wire_polled++;
-			deliver_to_vif(sw, v, d[i].buf, d[i].len, d[i].vlan,
+			sw->wk[0].wc.polled++;
+			deliver_to_vif(sw, 0, v, d[i].buf, d[i].len, d[i].vlan,
 				       d[i].flags & VMDQ_RXD_TAGGED, d[i].ts_ns);
 		}
 	}
@@ -261,66 +309,180 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 	v->port.ops->close(&v->port);
 	unmem(v->rxmem, (size_t)SW_RING * SW_BUF);
 	unmem(v->txmem, (size_t)SW_TX_SLOTS * SW_TX_BUF);
+	free_inboxes(v);
 	memset(v, 0, sizeof(*v));
+	vif_hash_rebuild(sw);
 	return rc;
+}
+
+/* ---- workers' shared helpers ------------------------------------------ */
+
+/* Which vif has (mac, vlan)?  The vif table's own index, rebuilt on every
+ * vif change (workers parked): read by every worker without locks. */
+static unsigned vh_slot(const uint8_t *mac, uint16_t vlan)
+{
+	uint32_t h = (uint32_t)mac[5] * 0x9e3779b1u ^ (uint32_t)mac[4] * 0x85ebca6bu ^
+		     (uint32_t)mac[3] * 0xc2b2ae35u ^ vlan * 0x27d4eb2fu;
+	return (h ^ h >> 16) & 255;
+}
+
+static void vif_hash_rebuild(struct vmdq_switch *sw)
+{
+	memset(sw->vif_hash, -1, sizeof(sw->vif_hash));
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		if (!sw->vif[i].used)
+			continue;
+		unsigned h = vh_slot(sw->vif[i].mac, sw->vif[i].vlan);
+		while (sw->vif_hash[h] >= 0)
+			h = (h + 1) & 255;
+		sw->vif_hash[h] = (int8_t)i;
+	}
+}
+
+static int vif_lookup(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan)
+{
+	for (unsigned h = vh_slot(mac, vlan);; h = (h + 1) & 255) {
+		int i = sw->vif_hash[h];
+		if (i < 0)
+			return -1;
+		if (sw->vif[i].vlan == vlan && memcmp(sw->vif[i].mac, mac, 6) == 0)
+			return i;
+	}
+}
+
+/* Rings worker m's doorbell after this round (if it sleeps). */
+static inline void want_ring(struct vmdq_switch *sw, int self, int m)
+{
+	if (m != self)
+		sw->wk[self].ring |= 1u << m;
+}
+
+static void ring_doorbells(struct vmdq_switch *sw, int self)
+{
+	uint32_t r = sw->wk[self].ring;
+	if (!r)
+		return;
+	sw->wk[self].ring = 0;
+	/* pairs with the fence in vmdq_switch_wait: either the sleeper sees
+	 * our frames when it looks once more, or we see it sleeping */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (int m = 0; m < SW_MAX_WORKERS; m++) {
+		if (!(r & (1u << m)) || !atomic_load_explicit(&sw->wk[m].sleeping,
+							       memory_order_relaxed))
+			continue;
+		uint64_t one = 1;
+		if (write(sw->wk[m].efd, &one, sizeof(one)) < 0) {
+			/* saturated: it is awake anyway */
+		}
+	}
+}
+
+static bool inbox_push(struct sw_inbox *ib, const uint8_t *d, uint32_t len, uint64_t ts)
+{
+	uint32_t tail = atomic_load_explicit(&ib->tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&ib->head, memory_order_acquire);
+	if (!ib->mem || tail - head >= SW_INBOX || len > SW_TX_BUF)
+		return false;
+	unsigned k = tail % SW_INBOX;
+	memcpy(ib->mem + (size_t)k * SW_TX_BUF, d, len);
+	ib->len[k] = len;
+	ib->ts[k] = ts;
+	atomic_store_explicit(&ib->tail, tail + 1, memory_order_release);
+	return true;
+}
+
+static bool inbox_empty(struct sw_inbox *ib)
+{
+	return atomic_load_explicit(&ib->tail, memory_order_acquire) ==
+	       atomic_load_explicit(&ib->head, memory_order_relaxed);
+}
+
+/* Hands one frame to vif `to` from worker w: its own vif's port directly,
+ * another worker's through the inbox.  Returns false (counted) if refused. */
+static bool hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
+		    uint32_t len, uint64_t ts)
+{
+	if (to->worker == w) {
+		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
+		if (to->port.ops->tx(&to->port, &f, 1) == 1) {
+			to->c[w].to_vm++;
+			return true;
+		}
+		to->c[w].drops[SWD_PORT_TX]++;
+		return false;
+	}
+	if (!inbox_push(&to->inbox[w], data, len, ts)) {
+		to->c[w].drops[SWD_HANDOFF_FULL]++;
+		return false;
+	}
+	want_ring(sw, w, to->worker);
+	return true;
 }
 
 /* ---- wire -> VMs ------------------------------------------------------ */
 
-static void drop_wire(struct vmdq_switch *sw, struct sw_vif *v, enum sw_drop why)
+static void drop_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, enum sw_drop why)
 {
-	sw->wire_drops[why]++;
+	sw->wk[w].wc.drops[why]++;
 	if (v)
-		v->drops[why]++;
+		v->c[w].drops[why]++;
 }
 
 /* Makes a frame from the wire fit for vif v: an access vif gets its VLAN's
  * frames untagged (in place); the untagged domain never gets a tagged frame
  * (SPEC 2).  Returns false, with the drop counted, if v must not get it. */
-static bool fit_for_vif(struct vmdq_switch *sw, struct sw_vif *v, uint8_t **data,
+static bool fit_for_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t **data,
 			uint32_t *len, uint16_t vid, bool tagged)
 {
 	if (v->vlan) {
 		if (!tagged || vid != v->vlan || *len < 18) {
-			drop_wire(sw, v, SWD_WRONG_VLAN);
+			drop_wire(sw, w, v, SWD_WRONG_VLAN);
 			return false;
 		}
 		memmove(*data + 4, *data, 12); /* untag in place */
 		*data += 4;
 		*len -= 4;
-	} else if (tagged && vid != 0) {
-		drop_wire(sw, v, SWD_TAGGED);
+	} else if (tagged) {
+		drop_wire(sw, w, v, SWD_TAGGED);
 		return false;
 	}
 	return true;
 }
 
-/* Hands n prepared frames to vif v in one call; counts what it refused. */
-static void send_to_vif(struct vmdq_switch *sw, struct sw_vif *v, struct vmdq_frame *f,
+/* Hands n prepared frames to vif v (worker w's own) in one call; counts
+ * what it refused. */
+static void send_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, struct vmdq_frame *f,
 			unsigned n)
 {
 	if (!n)
 		return;
 	unsigned sent = v->port.ops->tx(&v->port, f, n);
-	v->to_vm += sent;
-	sw->wire_delivered += sent;
+	v->c[w].to_vm += sent;
+	sw->wk[w].wc.delivered += sent;
 	for (unsigned i = sent; i < n; i++)
-		drop_wire(sw, v, SWD_PORT_TX);
+		drop_wire(sw, w, v, SWD_PORT_TX);
 }
 
-/* One frame from the wire to vif v (the default queue's per-frame path). */
-static void deliver_to_vif(struct vmdq_switch *sw, struct sw_vif *v, uint8_t *data,
+/* One frame from the wire to vif v (the default queue's per-frame path,
+ * on the main worker). */
+static void deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
 			   uint32_t len, uint16_t vid, bool tagged, uint64_t ts)
 {
-	if (!fit_for_vif(sw, v, &data, &len, vid, tagged))
+	if (!fit_for_vif(sw, w, v, &data, &len, vid, tagged))
 		return;
-	struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
-	send_to_vif(sw, v, &f, 1);
+	if (v->worker == w) {
+		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
+		send_to_vif(sw, w, v, &f, 1);
+	} else if (hand_to(sw, w, v, data, len, ts)) {
+		sw->wk[w].wc.delivered++;
+	} else {
+		sw->wk[w].wc.drops[SWD_HANDOFF_FULL]++;
+	}
 }
 
 /* Floods a frame from the wire to every vif of its VLAN (copies: each
  * delivery may untag in place). */
-static void flood_from_wire(struct vmdq_switch *sw, const uint8_t *data, uint32_t len,
+static void flood_from_wire(struct vmdq_switch *sw, int w, const uint8_t *data, uint32_t len,
 			    uint16_t vid, bool tagged, uint64_t ts)
 {
 	static uint8_t copy[SW_BUF];
@@ -330,7 +492,6 @@ static void flood_from_wire(struct vmdq_switch *sw, const uint8_t *data, uint32_
 		if (!v->used || v->vlan != (tagged ? vid : 0))
 			continue;
 		memcpy(copy, data, len);
-		struct vmdq_frame f;
 		uint8_t *d = copy;
 		uint32_t l = len;
 		if (v->vlan) {
@@ -338,59 +499,55 @@ static void flood_from_wire(struct vmdq_switch *sw, const uint8_t *data, uint32_
 			d += 4;
 			l -= 4;
 		}
-		f = (struct vmdq_frame){ .data = d, .caplen = l, .len = l, .ts_ns = ts };
-		if (v->port.ops->tx(&v->port, &f, 1) == 1) {
-			v->to_vm++;
-			n++;
-		} else {
-			v->drops[SWD_PORT_TX]++;
-		}
+		n += hand_to(sw, w, v, d, l, ts);
 	}
 	if (n) {
-		sw->wire_delivered++;
-		sw->wire_flooded++;
+		sw->wk[w].wc.delivered++;
+		sw->wk[w].wc.flooded++;
 	} else {
-		sw->wire_drops[SWD_NO_VIF]++;
+		sw->wk[w].wc.drops[SWD_NO_VIF]++;
 	}
 }
 
 /* The default queue: frame by frame, through the FDB (SPEC 2). */
-static void switch_default(struct vmdq_switch *sw, struct vmdq_rxd *d, unsigned n)
+static void switch_default(struct vmdq_switch *sw, int w, struct vmdq_rxd *d, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *data = d[i].buf;
 		uint32_t len = d[i].len;
 		bool tagged = d[i].flags & VMDQ_RXD_TAGGED;
 		uint16_t vid = d[i].vlan;
-		sw->wire_polled++;
+		sw->wk[w].wc.polled++;
 		if (len < 14 || (d[i].flags & VMDQ_ERR_MASK)) {
 			/* bad frames (device store-bad on) are counted, not switched */
-			drop_wire(sw, NULL, SWD_BAD);
+			drop_wire(sw, w, NULL, SWD_BAD);
 			continue;
 		}
 		if (data[0] & 1) {
-			flood_from_wire(sw, data, len, vid, tagged, d[i].ts_ns);
+			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns);
 			continue;
 		}
 		int port = vmdq_fdb_lookup(sw->fdb, data, tagged ? vid : 0);
 		if (port == UPLINK_PORT) {
-			drop_wire(sw, NULL, SWD_NOT_LOCAL);
+			drop_wire(sw, w, NULL, SWD_NOT_LOCAL);
 		} else if (port > 0) {
-			deliver_to_vif(sw, &sw->vif[port - 1], data, len, vid, tagged, d[i].ts_ns);
+			deliver_to_vif(sw, w, &sw->vif[port - 1], data, len, vid, tagged,
+				       d[i].ts_ns);
 		} else {
-			flood_from_wire(sw, data, len, vid, tagged, d[i].ts_ns);
+			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns);
 		}
 	}
 }
 
 /* A group from a vif's queue: one decision for all of it (WP 3.5.1), and
  * one hand-over to the vif's port. */
-static void switch_group(struct vmdq_switch *sw, int vi, struct vmdq_rxd *d, unsigned n)
+static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
+			 unsigned n)
 {
-	sw->wire_polled += n;
+	sw->wk[w].wc.polled += n;
 	if (vi < 0) {
 		for (unsigned i = 0; i < n; i++)
-			drop_wire(sw, NULL, SWD_VIF_GONE);
+			drop_wire(sw, w, NULL, SWD_VIF_GONE);
 		return;
 	}
 	struct sw_vif *v = &sw->vif[vi];
@@ -400,31 +557,62 @@ static void switch_group(struct vmdq_switch *sw, int vi, struct vmdq_rxd *d, uns
 		uint8_t *data = d[i].buf;
 		uint32_t len = d[i].len;
 		if (d[i].flags & VMDQ_ERR_MASK) {
-			drop_wire(sw, v, SWD_BAD);
+			drop_wire(sw, w, v, SWD_BAD);
 			continue;
 		}
-		if (fit_for_vif(sw, v, &data, &len, d[i].vlan, d[i].flags & VMDQ_RXD_TAGGED))
+		if (fit_for_vif(sw, w, v, &data, &len, d[i].vlan, d[i].flags & VMDQ_RXD_TAGGED))
 			f[k++] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len,
 						      .ts_ns = d[i].ts_ns };
 	}
-	send_to_vif(sw, v, f, k);
+	send_to_vif(sw, w, v, f, k);
 }
 
-static unsigned drain_queue(struct vmdq_switch *sw, unsigned q)
+static unsigned drain_queue(struct vmdq_switch *sw, int w, unsigned q)
 {
 	struct vmdq_rxd d[BURST];
 	unsigned n = vmdq_rxq_poll(sw->dev, q, d, BURST);
 	if (!n)
 		return 0;
 	if (q == sw->default_queue)
-		switch_default(sw, d, n);
+		switch_default(sw, w, d, n);
 	else
-		switch_group(sw, sw->queue_vif[q], d, n);
+		switch_group(sw, w, sw->queue_vif[q], d, n);
 	/* the buffers are free again: every delivery copied */
 	for (unsigned i = 0; i < n; i++)
 		d[i].len = 0;
 	vmdq_rxq_post(sw->dev, q, d, n);
 	return n;
+}
+
+/* Frames other workers left for vif v: one hand-over per inbox. */
+static unsigned drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
+{
+	(void)sw;
+	unsigned total = 0;
+	for (int p = 0; p < SW_MAX_WORKERS; p++) {
+		struct sw_inbox *ib = &v->inbox[p];
+		if (!ib->mem)
+			continue;
+		uint32_t head = atomic_load_explicit(&ib->head, memory_order_relaxed);
+		uint32_t n = atomic_load_explicit(&ib->tail, memory_order_acquire) - head;
+		if (!n)
+			continue;
+		if (n > BURST)
+			n = BURST;
+		struct vmdq_frame f[BURST];
+		for (uint32_t i = 0; i < n; i++) {
+			unsigned k = (head + i) % SW_INBOX;
+			f[i] = (struct vmdq_frame){ .data = ib->mem + (size_t)k * SW_TX_BUF,
+						    .caplen = ib->len[k], .len = ib->len[k],
+						    .ts_ns = ib->ts[k] };
+		}
+		unsigned sent = v->port.ops->tx(&v->port, f, n);
+		v->c[w].to_vm += sent;
+		v->c[w].drops[SWD_PORT_TX] += n - sent;
+		atomic_store_explicit(&ib->head, head + n, memory_order_release);
+		total += n;
+	}
+	return total;
 }
 
 /* ---- VMs -> anywhere ---------------------------------------------------- */
@@ -447,20 +635,21 @@ static void learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, 
 
 /* Queues a VM's frame for the wire on the vif's TX queue, tagged with its
  * access VLAN.  The frame is copied into the vif's TX buffer slot. */
-static void to_wire(struct vmdq_switch *sw, struct sw_vif *v, const uint8_t *data,
+static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, const uint8_t *data,
 		    uint32_t len, uint64_t ts)
 {
 	if (!sw->has_uplink) {
-		v->drops[SWD_PORT_TX]++;
+		v->c[w].drops[SWD_PORT_TX]++;
 		return;
 	}
 	uint32_t out_len = len + (v->vlan ? 4 : 0);
 	if (out_len > SW_TX_BUF) {
-		v->drops[SWD_TOO_BIG]++;
+		v->c[w].drops[SWD_TOO_BIG]++;
 		return;
 	}
-	if (v->tx_posted - v->tx_done >= SW_TX_SLOTS) {
-		v->drops[SWD_TX_FULL]++;
+	if (v->tx_posted - atomic_load_explicit(&v->tx_done, memory_order_acquire) >=
+	    SW_TX_SLOTS) {
+		v->c[w].drops[SWD_TX_FULL]++;
 		return;
 	}
 	uint8_t *slot = v->txmem + (v->tx_posted % SW_TX_SLOTS) * (size_t)SW_TX_BUF;
@@ -476,66 +665,57 @@ static void to_wire(struct vmdq_switch *sw, struct sw_vif *v, const uint8_t *dat
 	}
 	struct vmdq_txd t = { .data = slot, .len = out_len, .caplen = out_len, .ts_ns = ts };
 	if (vmdq_txq_post(sw->dev, (unsigned)v->queue, &t, 1) != 1) {
-		v->drops[SWD_TX_FULL]++;
+		v->c[w].drops[SWD_TX_FULL]++;
 		return;
 	}
 	v->tx_posted++;
+	want_ring(sw, w, 0); /* the arbiter runs on the main worker */
 }
 
-static void deliver_local(struct vmdq_switch *sw, struct sw_vif *to, const uint8_t *data,
-			  uint32_t len, uint64_t ts)
-{
-	(void)sw;
-	struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
-	if (to->port.ops->tx(&to->port, &f, 1) == 1)
-		to->to_vm++;
-	else
-		to->drops[SWD_PORT_TX]++;
-}
-
-static unsigned from_vif(struct vmdq_switch *sw, int vi)
+static unsigned from_vif(struct vmdq_switch *sw, int w, int vi)
 {
 	struct sw_vif *v = &sw->vif[vi];
 	if (!v->port.ops->rx)
 		return 0;
 	struct vmdq_frame f[BURST];
 	unsigned n = v->port.ops->rx(&v->port, f, BURST);
+	struct sw_cnt *c = &v->c[w];
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *d = f[i].data;
 		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
-		v->from_vm++;
+		c->from_vm++;
 		if (len < 14) {
-			v->drops[SWD_TOO_BIG]++; /* runt from a VM: cannot be switched */
+			c->drops[SWD_TOO_BIG]++; /* runt from a VM: cannot be switched */
 			continue;
 		}
 		if (memcmp(d + 6, v->mac, 6) != 0) {
-			v->drops[SWD_SPOOFED]++; /* anti-spoofing (SPEC 2) */
+			c->drops[SWD_SPOOFED]++; /* anti-spoofing (SPEC 2) */
 			continue;
 		}
 		uint16_t et = (uint16_t)(d[12] << 8 | d[13]);
 		if (et == 0x8100 || et == 0x88a8) {
-			v->drops[SWD_TAGGED]++; /* VMs send untagged; the switch tags */
+			c->drops[SWD_TAGGED]++; /* VMs send untagged; the switch tags */
 			continue;
 		}
 		if (d[0] & 1) {
 			/* broadcast/multicast: the other vifs of the VLAN, and the wire */
 			for (int k = 0; k < SW_MAX_VIFS; k++)
 				if (k != vi && sw->vif[k].used && sw->vif[k].vlan == v->vlan)
-					deliver_local(sw, &sw->vif[k], d, len, f[i].ts_ns);
-			to_wire(sw, v, d, len, f[i].ts_ns);
+					hand_to(sw, w, &sw->vif[k], d, len, f[i].ts_ns);
+			to_wire(sw, w, v, d, len, f[i].ts_ns);
 			continue;
 		}
-		int port = vmdq_fdb_lookup(sw->fdb, d, v->vlan);
-		if (port > 0 && port - 1 != vi)
-			deliver_local(sw, &sw->vif[port - 1], d, len, f[i].ts_ns);
+		int to = vif_lookup(sw, d, v->vlan);
+		if (to >= 0 && to != vi)
+			hand_to(sw, w, &sw->vif[to], d, len, f[i].ts_ns);
 		else
-			to_wire(sw, v, d, len, f[i].ts_ns);
+			to_wire(sw, w, v, d, len, f[i].ts_ns);
 	}
 	return n;
 }
 
-/* The arbiter feeds the wire. */
-static unsigned wire_out(struct vmdq_switch *sw)
+/* The arbiter's picks go to the wire (main worker). */
+static unsigned wire_out(struct vmdq_switch *sw, int w)
 {
 	if (!sw->has_uplink)
 		return 0;
@@ -548,58 +728,370 @@ static unsigned wire_out(struct vmdq_switch *sw)
 		f[i] = (struct vmdq_frame){ .data = t[i].data, .caplen = t[i].caplen,
 					    .len = t[i].len, .ts_ns = t[i].ts_ns };
 	unsigned sent = sw->uplink.ops->tx(&sw->uplink, f, n);
-	sw->to_wire += sent;
-	sw->wire_tx_drops += n - sent;
+	sw->wk[w].wc.to_wire += sent;
+	sw->wk[w].wc.tx_drops += n - sent;
 	for (unsigned i = 0; i < n; i++) {
 		int vi = sw->queue_vif[t[i].queue];
 		if (vi >= 0) {
-			sw->vif[vi].tx_done++;
+			struct sw_vif *v = &sw->vif[vi];
+			/* the uplink copied it: the TX slot is the owner's again */
+			atomic_fetch_add_explicit(&v->tx_done, 1, memory_order_release);
 			if (i < sent)
-				sw->vif[vi].to_wire++;
+				v->c[w].to_wire++;
 			else
-				sw->vif[vi].drops[SWD_PORT_TX]++;
+				v->c[w].drops[SWD_PORT_TX]++;
 		}
 	}
 	return n;
 }
 
-unsigned vmdq_switch_poll(struct vmdq_switch *sw, uint64_t now)
+unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 {
 	unsigned work = 0;
-	if (sw->has_uplink && sw->uplink.ops->rx) {
-		struct vmdq_frame f[BURST];
-		unsigned n = sw->uplink.ops->rx(&sw->uplink, f, BURST);
-		if (n) {
-			learn_from_wire(sw, f, n, now);
-			vmdq_rx_burst(sw->dev, f, n, NULL);
-			work += n;
+	if (w == 0) {
+		if (sw->has_uplink && sw->uplink.ops->rx) {
+			struct vmdq_frame f[BURST];
+			unsigned n = sw->uplink.ops->rx(&sw->uplink, f, BURST);
+			if (n) {
+				learn_from_wire(sw, f, n, now);
+				vmdq_rx_burst(sw->dev, f, n, NULL);
+				work += n;
+			}
 		}
+		unsigned dq = vmdq_dev_default_queue(sw->dev);
+		if (dq != sw->default_queue) {
+			/* the default queue moved (device default-queue): arm it */
+			sw->default_queue = dq;
+			queue_arm(sw->dev, dq, sw->defmem);
+		}
+		work += drain_queue(sw, w, sw->default_queue);
 	}
-	unsigned dq = vmdq_dev_default_queue(sw->dev);
-	if (dq != sw->default_queue) {
-		/* the default queue moved (device default-queue): arm it */
-		sw->default_queue = dq;
-		queue_arm(sw->dev, dq, sw->defmem);
-	}
-	work += drain_queue(sw, sw->default_queue);
 	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		if (!sw->vif[i].used)
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used || v->worker != w)
 			continue;
 		unsigned k;
 		do {
-			k = drain_queue(sw, (unsigned)sw->vif[i].queue);
+			k = drain_queue(sw, w, (unsigned)v->queue);
 			work += k;
 		} while (k == BURST);
+		work += drain_inboxes(sw, w, v);
+		work += from_vif(sw, w, i);
 	}
-	for (int i = 0; i < SW_MAX_VIFS; i++)
-		if (sw->vif[i].used)
-			work += from_vif(sw, i);
-	work += wire_out(sw);
-	if (now && now - sw->last_age_ns > 1000000000ull) {
-		vmdq_fdb_age(sw->fdb, now, sw->age_ns);
-		sw->last_age_ns = now;
+	if (w == 0) {
+		work += wire_out(sw, w);
+		if (now && now - sw->last_age_ns > 1000000000ull) {
+			vmdq_fdb_age(sw->fdb, now, sw->age_ns);
+			sw->last_age_ns = now;
+		}
 	}
+	ring_doorbells(sw, w);
 	return work;
+}
+
+unsigned vmdq_switch_poll(struct vmdq_switch *sw, uint64_t now)
+{
+	unsigned work = 0;
+	for (int w = 0; w < sw->nworkers; w++)
+		work += vmdq_switch_poll_worker(sw, w, now);
+	return work;
+}
+
+/* Is there work for worker w that a descriptor would not announce? */
+static bool has_work(struct vmdq_switch *sw, int w)
+{
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used)
+			continue;
+		if (w == 0 && vmdq_txq_pending(sw->dev, (unsigned)v->queue))
+			return true;
+		if (v->worker != w)
+			continue;
+		if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue))
+			return true;
+		for (int p = 0; p < SW_MAX_WORKERS; p++)
+			if (v->inbox[p].mem && !inbox_empty(&v->inbox[p]))
+				return true;
+	}
+	return w == 0 && vmdq_rxq_ready(sw->dev, sw->default_queue);
+}
+
+void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_ms)
+{
+	struct sw_worker *k = &sw->wk[w];
+	struct pollfd pfd[2 * SW_MAX_VIFS + 3];
+	int irq_q[SW_MAX_VIFS];
+	nfds_t n = 0;
+	int nirq = 0;
+	pfd[n++] = (struct pollfd){ .fd = k->efd, .events = POLLIN };
+	if (extra_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = extra_fd, .events = POLLIN };
+	if (w == 0 && sw->has_uplink && sw->uplink.ops->fd(&sw->uplink) >= 0)
+		pfd[n++] = (struct pollfd){ .fd = sw->uplink.ops->fd(&sw->uplink),
+					    .events = POLLIN };
+	atomic_store_explicit(&k->sleeping, true, memory_order_relaxed);
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used || v->worker != w)
+			continue;
+		int fd = v->port.ops->fd(&v->port);
+		if (fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (w != 0) {
+			/* another worker sorts into this queue: its interrupt wakes us */
+			int ifd = vmdq_rxq_irq_fd(sw->dev, (unsigned)v->queue);
+			if (ifd >= 0) {
+				vmdq_rxq_irq_enable(sw->dev, (unsigned)v->queue);
+				pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
+				irq_q[nirq++] = v->queue;
+			}
+		}
+	}
+	atomic_thread_fence(memory_order_seq_cst);
+	if (w == 0) {
+		/* interrupts held back by moderation are due some time */
+		uint64_t due = vmdq_dev_irq_service(sw->dev);
+		if (due != UINT64_MAX && (timeout_ms < 0 || due / 1000000 < (uint64_t)timeout_ms))
+			timeout_ms = (int)(due / 1000000) + 1;
+	}
+	if (!has_work(sw, w) && !atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
+		poll(pfd, n, timeout_ms);
+	atomic_store_explicit(&k->sleeping, false, memory_order_relaxed);
+	for (int i = 0; i < nirq; i++)
+		vmdq_rxq_irq_disable(sw->dev, (unsigned)irq_q[i]);
+	uint64_t v;
+	for (nfds_t i = 0; i < n; i++) {
+		if (!(pfd[i].revents & POLLIN) || pfd[i].fd == extra_fd)
+			continue;
+		/* eventfds (doorbell, interrupts) are reset; reading a port's
+		 * descriptor is its rx call's business */
+		bool evfd = pfd[i].fd == k->efd;
+		for (int j = 0; j < nirq && !evfd; j++)
+			evfd = pfd[i].fd == vmdq_rxq_irq_fd(sw->dev, (unsigned)irq_q[j]);
+		if (evfd && read(pfd[i].fd, &v, sizeof(v)) < 0) {
+			/* already reset */
+		}
+	}
+}
+
+/* ---- workers ---------------------------------------------------------- */
+
+static int pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+static void *worker_main(void *arg)
+{
+	struct sw_worker *k = arg;
+	struct vmdq_switch *sw = (struct vmdq_switch *)((char *)(k - k->id) -
+						       offsetof(struct vmdq_switch, wk));
+	vmdq_thread_online();
+	while (!atomic_load(&sw->stopping)) {
+		if (atomic_load_explicit(&sw->park_req, memory_order_acquire)) {
+			pthread_mutex_lock(&sw->park_mu);
+			atomic_store(&k->parked, true);
+			pthread_cond_broadcast(&sw->park_cv);
+			while (atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
+				pthread_cond_wait(&sw->park_cv, &sw->park_mu);
+			atomic_store(&k->parked, false);
+			pthread_mutex_unlock(&sw->park_mu);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (!vmdq_switch_poll_worker(sw, k->id, now))
+			vmdq_switch_wait(sw, k->id, -1, 100);
+	}
+	vmdq_thread_offline();
+	return NULL;
+}
+
+static int worker_new(struct vmdq_switch *sw, int cpu, char *err, size_t errlen)
+{
+	if (sw->nworkers >= SW_MAX_WORKERS) {
+		snprintf(err, errlen, "CPU %d: the switch has %d workers, its limit", cpu,
+			 SW_MAX_WORKERS);
+		return -ENOSPC;
+	}
+	int w = sw->nworkers;
+	struct sw_worker *k = &sw->wk[w];
+	memset(k, 0, sizeof(*k));
+	k->id = w;
+	k->cpu = cpu;
+	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (k->efd < 0) {
+		snprintf(err, errlen, "worker: %s", strerror(errno));
+		return -errno;
+	}
+	sw->nworkers++;
+	/* every vif gets an inbox from the new worker */
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (v->used && !v->inbox[w].mem &&
+		    !(v->inbox[w].mem = mem((size_t)SW_INBOX * SW_TX_BUF))) {
+			snprintf(err, errlen, "worker: out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (sw->threaded) {
+		int rc = -pthread_create(&k->thread, NULL, worker_main, k);
+		if (rc == 0)
+			k->running = true;
+		if (rc == 0 && cpu >= 0)
+			rc = pin(k->thread, cpu);
+		if (rc < 0) {
+			snprintf(err, errlen, "worker on CPU %d: %s", cpu, strerror(-rc));
+			return rc;
+		}
+		fprintf(stderr, "vmdq: worker %d on CPU %d\n", w, cpu);
+	}
+	return w;
+}
+
+static int worker_for_cpu(struct vmdq_switch *sw, int cpu, char *err, size_t errlen)
+{
+	for (int w = 0; w < sw->nworkers; w++)
+		if (sw->wk[w].cpu == cpu)
+			return w;
+	return worker_new(sw, cpu, err, errlen);
+}
+
+/* The worker that is to serve queue q. */
+static int worker_of_queue(struct vmdq_switch *sw, unsigned q, char *err, size_t errlen)
+{
+	struct vmdq_queue_info qi;
+	if (vmdq_queue_get_info(sw->dev, q, &qi) < 0 || !qi.cpu_set || (int)qi.cpu == sw->wk[0].cpu)
+		return 0;
+	return worker_for_cpu(sw, (int)qi.cpu, err, errlen);
+}
+
+int vmdq_switch_set_main_cpu(struct vmdq_switch *sw, int cpu)
+{
+	if (cpu >= 0) {
+		int rc = pin(pthread_self(), cpu);
+		if (rc < 0)
+			return rc;
+	}
+	sw->wk[0].cpu = cpu;
+	return 0;
+}
+
+int vmdq_switch_remap(struct vmdq_switch *sw, char *err, size_t errlen)
+{
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used)
+			continue;
+		int w = worker_of_queue(sw, (unsigned)v->queue, err, errlen);
+		if (w < 0)
+			return w;
+		if (w != v->worker) {
+			fprintf(stderr, "vmdq: vif %s (queue %d) moves to worker %d\n",
+				v->port.name, v->queue, w);
+			v->worker = w;
+		}
+	}
+	return 0;
+}
+
+int vmdq_switch_start(struct vmdq_switch *sw, char *err, size_t errlen)
+{
+	sw->threaded = true;
+	for (int w = 1; w < sw->nworkers; w++) {
+		struct sw_worker *k = &sw->wk[w];
+		int rc = -pthread_create(&k->thread, NULL, worker_main, k);
+		if (rc == 0) {
+			k->running = true;
+			if (k->cpu >= 0)
+				rc = pin(k->thread, k->cpu);
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "worker on CPU %d: %s", k->cpu, strerror(-rc));
+			return rc;
+		}
+		fprintf(stderr, "vmdq: worker %d on CPU %d\n", w, k->cpu);
+	}
+	return 0;
+}
+
+void vmdq_switch_park(struct vmdq_switch *sw)
+{
+	if (!sw->threaded || sw->nworkers < 2)
+		return;
+	pthread_mutex_lock(&sw->park_mu);
+	atomic_store(&sw->park_req, true);
+	for (int w = 1; w < sw->nworkers; w++) {
+		uint64_t one = 1;
+		if (write(sw->wk[w].efd, &one, sizeof(one)) < 0) {
+			/* saturated: it wakes anyway */
+		}
+	}
+	for (int w = 1; w < sw->nworkers; w++)
+		while (sw->wk[w].running && !atomic_load(&sw->wk[w].parked))
+			pthread_cond_wait(&sw->park_cv, &sw->park_mu);
+	pthread_mutex_unlock(&sw->park_mu);
+}
+
+void vmdq_switch_unpark(struct vmdq_switch *sw)
+{
+	if (!sw->threaded || sw->nworkers < 2)
+		return;
+	pthread_mutex_lock(&sw->park_mu);
+	atomic_store(&sw->park_req, false);
+	pthread_cond_broadcast(&sw->park_cv);
+	pthread_mutex_unlock(&sw->park_mu);
+}
+
+static void workers_stop(struct vmdq_switch *sw)
+{
+	pthread_mutex_lock(&sw->park_mu);
+	atomic_store(&sw->stopping, true);
+	pthread_cond_broadcast(&sw->park_cv);
+	pthread_mutex_unlock(&sw->park_mu);
+	for (int w = 1; w < sw->nworkers; w++) {
+		if (!sw->wk[w].running)
+			continue;
+		uint64_t one = 1;
+		if (write(sw->wk[w].efd, &one, sizeof(one)) < 0) {
+			/* saturated: it wakes anyway */
+		}
+		pthread_join(sw->wk[w].thread, NULL);
+		sw->wk[w].running = false;
+	}
+}
+
+void vmdq_switch_vif_counters(const struct vmdq_switch *sw, int vi, struct sw_cnt *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct sw_vif *v = &sw->vif[vi];
+	for (int w = 0; w < SW_MAX_WORKERS; w++) {
+		out->to_vm += v->c[w].to_vm;
+		out->from_vm += v->c[w].from_vm;
+		out->to_wire += v->c[w].to_wire;
+		for (int d = 0; d < SWD__COUNT; d++)
+			out->drops[d] += v->c[w].drops[d];
+	}
+}
+
+void vmdq_switch_wire_counters(const struct vmdq_switch *sw, struct sw_wire_cnt *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int w = 0; w < SW_MAX_WORKERS; w++) {
+		const struct sw_wire_cnt *c = &sw->wk[w].wc;
+		out->polled += c->polled;
+		out->delivered += c->delivered;
+		out->flooded += c->flooded;
+		out->to_wire += c->to_wire;
+		out->tx_drops += c->tx_drops;
+		for (int d = 0; d < SWD__COUNT; d++)
+			out->drops[d] += c->drops[d];
+	}
 }
 
 bool vmdq_switch_drained(struct vmdq_switch *sw)
@@ -617,6 +1109,9 @@ bool vmdq_switch_drained(struct vmdq_switch *sw)
 		if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue) ||
 		    vmdq_txq_pending(sw->dev, (unsigned)v->queue))
 			return false;
+		for (int p = 0; p < SW_MAX_WORKERS; p++)
+			if (v->inbox[p].mem && !inbox_empty(&v->inbox[p]))
+				return false;
 	}
 	return vmdq_rxq_ready(sw->dev, sw->default_queue) == 0;
 }

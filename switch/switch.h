@@ -7,11 +7,27 @@
  *   vif port --rx--> anti-spoof --> local vif (VM to VM)
  *                              \--> vif's TX queue --arbiter--> uplink port
  *
- * Port 0 is the uplink, vif i is port i + 1.  The switch is driven by one
- * worker thread (vmdq_switch_poll); configuration calls are made from the
- * same thread between polls (the daemon's control requests are handed to the
- * worker), so switch state needs no locks.  The device's filter tables are
- * published by the device itself (RCU).
+ * Port 0 is the uplink, vif i is port i + 1.
+ *
+ * Workers (SPEC 2, issue 3 point 5).  Worker 0, the main worker, owns the
+ * uplink: it reads the wire, sorts (vmdq_rx_burst), switches the default
+ * queue frame by frame through the FDB, runs the transmit arbiter and ages
+ * the FDB.  Every vif belongs to one worker: the worker pinned to the CPU
+ * of the vif's queue (`queue Q cpu N`), or the main worker when the queue
+ * has no CPU.  A vif's worker polls its RX queue and hands each group to
+ * the vif's port, reads the vif's port (anti-spoofing, VM to VM, VM to
+ * wire through the vif's TX queue), and drains its inboxes.
+ *
+ * Nothing on the data path is shared for writing: the device's RX and TX
+ * queues are single-producer single-consumer; a frame for a vif of another
+ * worker goes through that vif's inbox from this worker (SPSC as well);
+ * every counter has one copy per worker and is summed when read; the FDB
+ * is the main worker's alone (VM-to-VM lookups use the vif table, which
+ * only changes while the workers are parked).  Workers sleep on a doorbell
+ * eventfd, their queues' interrupt eventfds and their ports' descriptors.
+ *
+ * Control calls (vif add/del, uplink, counters) are made from the main
+ * worker between polls with the other workers parked (vmdq_switch_park).
  */
 #ifndef VMDQ_SWITCH_H
 #define VMDQ_SWITCH_H
@@ -19,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #include "vmdq/device.h"
 #include "vmdq/fdb.h"
@@ -29,6 +46,8 @@
 #define SW_BUF 16448         /* RX buffer: max max-frame + tags + FCS */
 #define SW_TX_SLOTS 256      /* frames a vif may have waiting for the wire */
 #define SW_TX_BUF 9216
+#define SW_MAX_WORKERS 8
+#define SW_INBOX 64          /* frames one worker may have waiting for a vif */
 
 enum sw_drop {
 	SWD_SPOOFED,        /* source MAC not the vif's */
@@ -41,9 +60,32 @@ enum sw_drop {
 	SWD_PORT_TX,        /* the destination port refused the frame */
 	SWD_VIF_GONE,       /* frames drained from a queue whose vif left */
 	SWD_BAD,            /* delivered by the device with error bits (store-bad) */
+	SWD_HANDOFF_FULL,   /* the vif's inbox from another worker was full */
 	SWD__COUNT
 };
 const char *sw_drop_name(enum sw_drop d);
+
+/* A vif's counters; each worker keeps its own copy (sum them to read). */
+struct sw_cnt {
+	uint64_t to_vm, from_vm, to_wire;
+	uint64_t drops[SWD__COUNT];
+};
+
+/* The wire side: every frame polled from a queue is delivered or dropped. */
+struct sw_wire_cnt {
+	uint64_t polled, delivered, flooded;
+	uint64_t drops[SWD__COUNT];
+	uint64_t to_wire, tx_drops;
+};
+
+/* Frames for a vif from one other worker: a single-producer
+ * single-consumer ring of copies. */
+struct sw_inbox {
+	uint8_t *mem;       /* SW_INBOX slots of SW_TX_BUF */
+	uint32_t len[SW_INBOX];
+	uint64_t ts[SW_INBOX];
+	_Atomic uint32_t head, tail;
+};
 
 struct sw_vif {
 	struct port port;
@@ -51,12 +93,25 @@ struct sw_vif {
 	uint8_t mac[6];
 	uint16_t vlan;      /* access VLAN, 0 = untagged domain */
 	int queue;
+	int worker;         /* the worker that owns it */
 	uint32_t filter_id;
 	uint8_t *rxmem;     /* SW_RING buffers of SW_BUF */
 	uint8_t *txmem;     /* SW_TX_SLOTS buffers of SW_TX_BUF */
-	uint64_t tx_posted, tx_done;
-	uint64_t to_vm, from_vm, to_wire;
-	uint64_t drops[SWD__COUNT];
+	uint64_t tx_posted;          /* by the owner */
+	_Atomic uint64_t tx_done;    /* by the main worker, after the wire took it */
+	struct sw_inbox inbox[SW_MAX_WORKERS]; /* indexed by the producing worker */
+	struct sw_cnt c[SW_MAX_WORKERS];
+};
+
+struct sw_worker {
+	int id;
+	int cpu;            /* pinned there; -1: not pinned */
+	bool running;       /* has its own thread */
+	pthread_t thread;
+	int efd;            /* doorbell */
+	_Atomic bool sleeping, parked;
+	uint32_t ring;      /* doorbells to ring after this round (bit per worker) */
+	struct sw_wire_cnt wc;
 };
 
 struct vmdq_switch {
@@ -65,15 +120,18 @@ struct vmdq_switch {
 	bool has_uplink;
 	struct sw_vif vif[SW_MAX_VIFS];
 	int16_t queue_vif[VMDQ_MAX_QUEUES]; /* -1: no vif */
+	int8_t vif_hash[256];               /* (MAC, VLAN) -> vif, -1: empty */
 	struct vmdq_fdb *fdb;
 	uint8_t *defmem;    /* the default queue's buffers */
 	unsigned default_queue;
 	uint64_t age_ns;
 	uint64_t last_age_ns;
-	/* wire side: every frame polled from a queue is delivered or dropped */
-	uint64_t wire_polled, wire_delivered, wire_flooded;
-	uint64_t wire_drops[SWD__COUNT];
-	uint64_t to_wire, wire_tx_drops;
+	int nworkers;
+	bool threaded;      /* workers other than the main one run threads */
+	struct sw_worker wk[SW_MAX_WORKERS];
+	_Atomic bool park_req, stopping;
+	pthread_mutex_t park_mu;
+	pthread_cond_t park_cv;
 };
 
 /* A switch around dev (which it configures: vmdq on, promiscuous; the
@@ -102,9 +160,34 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *spec,
 int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, size_t errlen);
 int vmdq_switch_vif_find(const struct vmdq_switch *sw, const char *name);
 
-/* One round of work: uplink in, queues out, vifs in, wire out.  Returns the
- * number of frames moved (0: idle). */
+/* One round of every worker's work in the calling thread: uplink in,
+ * queues out, vifs in, wire out.  Returns the number of frames moved (0:
+ * idle).  For a switch without worker threads (tests, captures). */
 unsigned vmdq_switch_poll(struct vmdq_switch *sw, uint64_t now_ns);
+/* One round of worker w's work. */
+unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now_ns);
+/* Worker w found nothing to do: sleeps until a port, queue interrupt,
+ * doorbell or extra_fd (may be -1) has something, or timeout_ms passes. */
+void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_ms);
+
+/* The main worker runs on main_cpu (-1: not pinned).  Queues with a CPU get
+ * a worker pinned to it.  Before vmdq_switch_start every worker's work is
+ * done by vmdq_switch_poll in the calling thread; start gives the other
+ * workers threads.  0 or -errno (err says why). */
+int vmdq_switch_set_main_cpu(struct vmdq_switch *sw, int main_cpu);
+int vmdq_switch_start(struct vmdq_switch *sw, char *err, size_t errlen);
+/* Moves every vif to the worker of its queue's CPU (after `queue Q cpu N`);
+ * call with the workers parked. */
+int vmdq_switch_remap(struct vmdq_switch *sw, char *err, size_t errlen);
+/* Stops the other workers between two rounds / lets them go on.  Called by
+ * the main worker around control calls; nests nothing. */
+void vmdq_switch_park(struct vmdq_switch *sw);
+void vmdq_switch_unpark(struct vmdq_switch *sw);
+
+/* Counters summed over the workers (call with the workers parked for a
+ * consistent picture). */
+void vmdq_switch_vif_counters(const struct vmdq_switch *sw, int vi, struct sw_cnt *out);
+void vmdq_switch_wire_counters(const struct vmdq_switch *sw, struct sw_wire_cnt *out);
 /* True when every finite source is exhausted and nothing is in flight. */
 bool vmdq_switch_drained(struct vmdq_switch *sw);
 

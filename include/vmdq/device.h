@@ -248,6 +248,7 @@ int vmdq_queue_set_itr(struct vmdq_dev *dev, unsigned q, unsigned usec);
 int vmdq_queue_set_cpu(struct vmdq_dev *dev, unsigned q, unsigned cpu);
 struct vmdq_queue_info {
 	unsigned weight, itr_us, cpu;
+	bool cpu_set;      /* false: never given; the consumer picks */
 	bool allocated, stopped;
 	uint64_t owner;
 };
