@@ -584,7 +584,8 @@ static unsigned drain_queue(struct vmdq_switch *sw, int w, unsigned q)
 	return n;
 }
 
-/* Frames other workers left for vif v: one hand-over per inbox. */
+/* Frames other workers left for vif v: a hand-over per burst, until the
+ * inboxes are empty. */
 static unsigned drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 {
 	(void)sw;
@@ -593,24 +594,26 @@ static unsigned drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 		struct sw_inbox *ib = &v->inbox[p];
 		if (!ib->mem)
 			continue;
-		uint32_t head = atomic_load_explicit(&ib->head, memory_order_relaxed);
-		uint32_t n = atomic_load_explicit(&ib->tail, memory_order_acquire) - head;
-		if (!n)
-			continue;
-		if (n > BURST)
-			n = BURST;
-		struct vmdq_frame f[BURST];
-		for (uint32_t i = 0; i < n; i++) {
-			unsigned k = (head + i) % SW_INBOX;
-			f[i] = (struct vmdq_frame){ .data = ib->mem + (size_t)k * SW_TX_BUF,
-						    .caplen = ib->len[k], .len = ib->len[k],
-						    .ts_ns = ib->ts[k] };
+		for (;;) {
+			uint32_t head = atomic_load_explicit(&ib->head, memory_order_relaxed);
+			uint32_t n = atomic_load_explicit(&ib->tail, memory_order_acquire) - head;
+			if (!n)
+				break;
+			if (n > BURST)
+				n = BURST;
+			struct vmdq_frame f[BURST];
+			for (uint32_t i = 0; i < n; i++) {
+				unsigned k = (head + i) % SW_INBOX;
+				f[i] = (struct vmdq_frame){ .data = ib->mem + (size_t)k * SW_TX_BUF,
+							    .caplen = ib->len[k], .len = ib->len[k],
+							    .ts_ns = ib->ts[k] };
+			}
+			unsigned sent = v->port.ops->tx(&v->port, f, n);
+			v->c[w].to_vm += sent;
+			v->c[w].drops[SWD_PORT_TX] += n - sent;
+			atomic_store_explicit(&ib->head, head + n, memory_order_release);
+			total += n;
 		}
-		unsigned sent = v->port.ops->tx(&v->port, f, n);
-		v->c[w].to_vm += sent;
-		v->c[w].drops[SWD_PORT_TX] += n - sent;
-		atomic_store_explicit(&ib->head, head + n, memory_order_release);
-		total += n;
 	}
 	return total;
 }
@@ -745,6 +748,32 @@ static unsigned wire_out(struct vmdq_switch *sw, int w)
 	return n;
 }
 
+/* Backpressure: worker w reads a burst from a VM only when every inbox it
+ * feeds has room for a whole burst (a burst goes at most once to each vif),
+ * so a slower receiver on another worker holds the sender back (its frames
+ * wait in its port, e.g. the TAP's queue) instead of overflowing the
+ * hand-over. */
+static bool inboxes_have_room(const struct vmdq_switch *sw, int w)
+{
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		const struct sw_inbox *ib = &sw->vif[i].inbox[w];
+		if (!sw->vif[i].used || sw->vif[i].worker == w || !ib->mem)
+			continue;
+		uint32_t used = atomic_load_explicit(&ib->tail, memory_order_relaxed) -
+				atomic_load_explicit(&ib->head, memory_order_acquire);
+		if (used > SW_INBOX - BURST)
+			return false;
+	}
+	return true;
+}
+
+/* ... and when its TX queue has room for a burst. */
+static bool tx_has_room(struct sw_vif *v)
+{
+	return v->tx_posted - atomic_load_explicit(&v->tx_done, memory_order_acquire) <=
+	       SW_TX_SLOTS - BURST;
+}
+
 unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 {
 	unsigned work = 0;
@@ -766,6 +795,7 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 		}
 		work += drain_queue(sw, w, sw->default_queue);
 	}
+	bool room = inboxes_have_room(sw, w);
 	for (int i = 0; i < SW_MAX_VIFS; i++) {
 		struct sw_vif *v = &sw->vif[i];
 		if (!v->used || v->worker != w)
@@ -776,7 +806,8 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			work += k;
 		} while (k == BURST);
 		work += drain_inboxes(sw, w, v);
-		work += from_vif(sw, w, i);
+		if (room && (tx_has_room(v) || !sw->has_uplink))
+			work += from_vif(sw, w, i);
 	}
 	if (w == 0) {
 		work += wire_out(sw, w);

@@ -47,7 +47,7 @@
 #define SW_TX_SLOTS 256      /* frames a vif may have waiting for the wire */
 #define SW_TX_BUF 9216
 #define SW_MAX_WORKERS 8
-#define SW_INBOX 64          /* frames one worker may have waiting for a vif */
+#define SW_INBOX 256         /* frames one worker may have waiting for a vif */
 
 enum sw_drop {
 	SWD_SPOOFED,        /* source MAC not the vif's */
