@@ -50,6 +50,9 @@ static const char switch_help[] =
 	"  vif NAME afxdp IFNAME [AF_XDP options] mac MAC [vlan VID] [queue Q]\n"
 	"  vif NAME pcap IN.pcap OUT.pcap mac MAC [vlan VID] [queue Q]\n"
 	"  vif del NAME\n"
+	"An uplink line may end in 'txrate FPS': the wire takes at most FPS frames\n"
+	"per second (a slower wire, to see the arbiter at work); 'uplink txrate FPS'\n"
+	"changes it at runtime (0: unlimited).\n"
 	"\n"
 	"  -c, --config CONFIG    the configuration (required)\n"
 	"      --ctl SOCKET       control socket for 'vmdq ctl' (default\n"
@@ -75,7 +78,7 @@ static void on_signal(int sig)
 
 struct line {
 	unsigned no;
-	enum { L_DEV, L_UPLINK, L_VIF, L_VIF_DEL } kind;
+	enum { L_DEV, L_UPLINK, L_UPLINK_RATE, L_VIF, L_VIF_DEL } kind;
 	struct vmdq_cmd cmd;
 	char *text;               /* owned copy; words point into it */
 	char *w[MAX_WORDS];
@@ -88,6 +91,7 @@ struct line {
 	bool has_mac;
 	uint16_t vlan;
 	int queue;
+	uint64_t txrate;          /* uplink: frames per second, 0 = unlimited */
 };
 
 static int split(char *s, char **w, int max)
@@ -119,6 +123,17 @@ static int parse_switch_line(struct line *l, char *err, size_t errlen)
 {
 	char **w = l->w;
 	int n = l->nw;
+	if (strcmp(w[0], "uplink") == 0 && n >= 2 && strcmp(w[1], "txrate") == 0) {
+		unsigned long v;
+		if (n != 3 || num_arg(w[2], 0, 100000000, &v) < 0) {
+			snprintf(err, errlen, "uplink txrate: expected frames per second, "
+				 "0 (unlimited)..100000000");
+			return -1;
+		}
+		l->kind = L_UPLINK_RATE;
+		l->txrate = v;
+		return 0;
+	}
 	if (strcmp(w[0], "uplink") == 0) {
 		if (n < 3) {
 			snprintf(err, errlen, "uplink: expected 'uplink NAME KIND ARGS...'");
@@ -127,8 +142,20 @@ static int parse_switch_line(struct line *l, char *err, size_t errlen)
 		l->kind = L_UPLINK;
 		l->name = w[1];
 		l->backend = w[2];
-		for (int i = 3; i < n; i++)
+		for (int i = 3; i < n; i++) {
+			if (strcmp(w[i], "txrate") == 0) {
+				unsigned long v;
+				if (num_arg(i + 1 < n ? w[i + 1] : NULL, 1, 100000000, &v) < 0) {
+					snprintf(err, errlen, "uplink %s: txrate: expected frames per "
+						 "second, 1..100000000", l->name);
+					return -1;
+				}
+				l->txrate = v;
+				i++;
+				continue;
+			}
 			l->args[l->nargs++] = w[i];
+		}
 		return 0;
 	}
 	if (n >= 2 && strcmp(w[1], "del") == 0) {
@@ -334,6 +361,11 @@ static int apply(struct vmdq_switch *sw, const char *path, struct line *l)
 	case L_UPLINK:
 		rc = vmdq_switch_set_uplink(sw, l->name, l->backend, l->args, l->nargs, err,
 					    sizeof(err));
+		if (rc == 0)
+			sw->tx_rate = l->txrate;
+		break;
+	case L_UPLINK_RATE:
+		sw->tx_rate = l->txrate;
 		break;
 	case L_VIF: {
 		struct sw_vif_spec s = { .name = l->name, .kind = l->backend, .args = l->args,
@@ -673,11 +705,16 @@ static void worker_serve(struct ctl *c)
 			r->rc = vmdq_switch_vif_add(c->sw, &sp, r->err, sizeof(r->err));
 			if (r->rc >= 0)
 				r->rc = 0;
+		} else if (l->kind == L_UPLINK_RATE) {
+			c->sw->tx_rate = l->txrate;
+			r->rc = 0;
 		} else if (l->kind == L_VIF_DEL) {
 			r->rc = vmdq_switch_vif_del(c->sw, l->name, r->err, sizeof(r->err));
 		} else {
 			r->rc = vmdq_switch_set_uplink(c->sw, l->name, l->backend, l->args,
 						       l->nargs, r->err, sizeof(r->err));
+			if (r->rc == 0)
+				c->sw->tx_rate = l->txrate;
 		}
 	}
 	vmdq_switch_unpark(c->sw);

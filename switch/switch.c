@@ -717,13 +717,35 @@ static unsigned from_vif(struct vmdq_switch *sw, int w, int vi)
 	return n;
 }
 
+/* How many frames the wire takes now (the uplink's txrate: a token
+ * bucket of at most a burst). */
+static unsigned wire_budget(struct vmdq_switch *sw, uint64_t now)
+{
+	if (!sw->tx_rate || !now)
+		return BURST;
+	if (!sw->tx_last_ns)
+		sw->tx_last_ns = now;
+	uint64_t dt = now - sw->tx_last_ns;
+	sw->tx_last_ns = now;
+	const uint64_t cap = (uint64_t)BURST * 1000000000ull;
+	sw->tx_credit = dt > cap / sw->tx_rate ? cap : sw->tx_credit + dt * sw->tx_rate;
+	if (sw->tx_credit > cap)
+		sw->tx_credit = cap;
+	return (unsigned)(sw->tx_credit / 1000000000ull);
+}
+
 /* The arbiter's picks go to the wire (main worker). */
-static unsigned wire_out(struct vmdq_switch *sw, int w)
+static unsigned wire_out(struct vmdq_switch *sw, int w, uint64_t now)
 {
 	if (!sw->has_uplink)
 		return 0;
 	struct vmdq_txd t[BURST];
-	unsigned n = vmdq_tx_pick(sw->dev, t, BURST);
+	unsigned budget = wire_budget(sw, now);
+	if (!budget)
+		return 0;
+	unsigned n = vmdq_tx_pick(sw->dev, t, budget);
+	if (sw->tx_rate && now)
+		sw->tx_credit -= (uint64_t)n * 1000000000ull;
 	if (!n)
 		return 0;
 	struct vmdq_frame f[BURST];
@@ -810,7 +832,7 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			work += from_vif(sw, w, i);
 	}
 	if (w == 0) {
-		work += wire_out(sw, w);
+		work += wire_out(sw, w, now);
 		if (now && now - sw->last_age_ns > 1000000000ull) {
 			vmdq_fdb_age(sw->fdb, now, sw->age_ns);
 			sw->last_age_ns = now;
@@ -835,7 +857,9 @@ static bool has_work(struct vmdq_switch *sw, int w)
 		struct sw_vif *v = &sw->vif[i];
 		if (!v->used)
 			continue;
-		if (w == 0 && vmdq_txq_pending(sw->dev, (unsigned)v->queue))
+		/* (with a txrate, frames waiting for the wire wake the worker by
+		 * the timeout instead) */
+		if (w == 0 && !sw->tx_rate && vmdq_txq_pending(sw->dev, (unsigned)v->queue))
 			return true;
 		if (v->worker != w)
 			continue;
@@ -885,6 +909,11 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 		uint64_t due = vmdq_dev_irq_service(sw->dev);
 		if (due != UINT64_MAX && (timeout_ms < 0 || due / 1000000 < (uint64_t)timeout_ms))
 			timeout_ms = (int)(due / 1000000) + 1;
+		if (sw->tx_rate)
+			for (int i = 0; i < SW_MAX_VIFS; i++)
+				if (sw->vif[i].used &&
+				    vmdq_txq_pending(sw->dev, (unsigned)sw->vif[i].queue))
+					timeout_ms = 1; /* the wire takes more in a moment */
 	}
 	if (!has_work(sw, w) && !atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
 		poll(pfd, n, timeout_ms);

@@ -126,6 +126,9 @@ struct vmdq_switch {
 	unsigned default_queue;
 	uint64_t age_ns;
 	uint64_t last_age_ns;
+	uint64_t tx_rate;   /* frames/s the uplink takes (0: all it can) */
+	uint64_t tx_credit; /* frames that may leave now, in 1e-9 units */
+	uint64_t tx_last_ns;
 	int nworkers;
 	bool threaded;      /* workers other than the main one run threads */
 	struct sw_worker wk[SW_MAX_WORKERS];

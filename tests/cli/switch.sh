@@ -81,5 +81,16 @@ contains "unknown backend" err "bad2.conf:2: vif a: unknown backend 'frob'"
 printf 'vif a pcap empty.pcap x.pcap mac 02:00:00:00:00:01\nvif b pcap empty.pcap y.pcap mac 02:00:00:00:00:01\n' > bad3.conf
 "$VMDQ" switch -c bad3.conf 2> err; rc=$?
 contains "duplicate MAC" err "bad3.conf:2: vif b: vif a has that MAC on that VLAN already"
+printf 'uplink u pcap up.pcap w.pcap txrate 0\n' > bad4.conf
+"$VMDQ" switch -c bad4.conf 2> err; rc=$?
+eq "bad txrate exit" "$rc" 2
+contains "bad txrate" err "bad4.conf:1: uplink u: txrate: expected frames per second, 1..100000000"
+printf 'queue 1 cpu 999\n' > bad5.conf
+"$VMDQ" switch -c bad5.conf 2> err; rc=$?
+eq "unusable CPU exit" "$rc" 2
+contains "unusable CPU" err "bad5.conf:1: queue 1 cpu 999: the switch cannot run on CPU 999"
+"$VMDQ" switch -c bad5.conf --cpu x 2> err; rc=$?
+eq "bad --cpu exit" "$rc" 2
+contains "bad --cpu" err "vmdq switch: --cpu: 'x' is not a CPU number"
 set -e
 finish
