@@ -2,7 +2,8 @@
 # Switch benchmark (issue 3): 64-byte UDP frames from an external host to three
 # VMs, through vmdq switch and through the Linux bridge, on the identical
 # topology, in the same run; then the switch again with sorting off (every
-# frame through the default queue, frame by frame):
+# frame through the default queue, frame by frame), and the switch with
+# AF_XDP ports instead of AF_PACKET:
 #
 #   [ext] eth0 --veth-- up  | switch or br0 |  vmNh --veth-- eth0 [vmN]  N = 1..3
 #
@@ -110,4 +111,17 @@ run "vmdq switch"
 #    one FDB lookup and one hand-over per frame (WP 1.4.1's software bridge)
 "$V" ctl --ctl "$T/ctl.sock" device vmdq off
 run "vmdq per-frame"
+kill -TERM $SW; wait $SW || true; SW=
+# 4. the switch with AF_XDP ports (native XDP on the veths)
+cat > "$T/sw.conf" <<X
+uplink up afxdp up$ID
+vif vm1 afxdp vm1h$ID mac 02:00:00:00:00:01
+vif vm2 afxdp vm2h$ID mac 02:00:00:00:00:02
+vif vm3 afxdp vm3h$ID mac 02:00:00:00:00:03
+X
+taskset -c 1 "$V" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/sw.log" &
+SW=$!
+for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+run "vmdq AF_XDP"
+"$V" ctl --ctl "$T/ctl.sock" show stats | sed 's/^/  /'
 kill -TERM $SW; wait $SW || true; SW=

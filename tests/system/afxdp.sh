@@ -28,6 +28,7 @@ X
 	eq "$1: uplink mode logged" "$(grep -c "uplink wire: afxdp vqu$ID queue 0, $want mode" "$T/switch.log")" 1
 	eq "$1: vif mode logged" "$(grep -c "vif ct1: afxdp vqh$ID queue 0, $want mode" "$T/switch.log")" 1
 	eq "$1: XDP program on the uplink" "$(ip link show vqu$ID | grep -c 'prog/xdp')" 1
+	eq "$1: uplink promiscuous" "$(ip -d link show vqu$ID | grep -o 'promiscuity [0-9]*')" "promiscuity 1"
 
 	ok ip netns exec "$NS_EXT" ping -c 3 -i 0.2 -W 2 -q 10.98.0.1 > /dev/null
 	ok ip netns exec "$NS_EXT" ping -c 3 -i 0.2 -W 2 -q 10.98.0.2 > /dev/null
@@ -67,6 +68,8 @@ X
 	eq "$1: wire balance" \
 		"$(jq '.wire.polled - .wire.delivered - ([.wire.drops[]] | add)' "$T/stats.json")" 0
 	eq "$1: XDP program removed from the uplink" "$(ip link show vqu$ID | grep -c 'prog/xdp')" 0
+	eq "$1: uplink no longer promiscuous" \
+		"$(ip -d link show vqu$ID | grep -o 'promiscuity [0-9]*')" "promiscuity 0"
 	eq "$1: XDP program removed from the container's veth" \
 		"$(ip link show vqh$ID | grep -c 'prog/xdp')" 0
 }
