@@ -62,7 +62,6 @@ struct xdp_port {
 	unsigned nrx_spare;
 	uint64_t tx_free[XF_TX];
 	unsigned ntx_free;
-	unsigned tx_outstanding; /* submitted, completion not seen yet */
 	int ifindex;
 	uint64_t bad_desc;        /* RX descriptors outside our RX frames */
 };
@@ -285,10 +284,8 @@ static void reclaim_tx(struct xdp_port *x)
 		    x->ntx_free < XF_TX)
 			x->tx_free[x->ntx_free++] = a - (a % XF_SIZE);
 	}
-	if (n) {
+	if (n)
 		xsk_ring_cons__release(&x->comp, n);
-		x->tx_outstanding -= n < x->tx_outstanding ? n : x->tx_outstanding;
-	}
 }
 
 static void send_big(struct port *p, struct xdp_port *x, const uint8_t *data, uint32_t len)
@@ -359,7 +356,6 @@ static unsigned xp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 		}
 		x->tx.cached_prod -= k - put; /* slots reserved for jumbo frames */
 		xsk_ring_prod__submit(&x->tx, put);
-		x->tx_outstanding += put;
 		done += k;
 		kick_tx(x);
 	}

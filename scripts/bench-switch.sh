@@ -68,6 +68,12 @@ delivered() {
 }
 sent() { ip netns exec be$ID cat /sys/class/net/eth0/statistics/tx_packets; }
 # run NAME: trafgen for SECS, prints "NAME sent delivered fps"
+# start_sw CONFIG: starts the switch on CPU 1, returns once its socket is up
+start_sw() {
+	taskset -c 1 "$V" switch -c "$1" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/sw.log" &
+	SW=$!
+	for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+}
 run() {
 	d0=$(delivered); s0=$(sent)
 	# one trafgen process (it forks one per CPU otherwise), stopped by time
@@ -102,9 +108,7 @@ vif vm1 afpacket vm1h$ID mac 02:00:00:00:00:01
 vif vm2 afpacket vm2h$ID mac 02:00:00:00:00:02
 vif vm3 afpacket vm3h$ID mac 02:00:00:00:00:03
 X
-taskset -c 1 "$V" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/sw.log" &
-SW=$!
-for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+start_sw "$T/sw.conf"
 run "vmdq switch"
 "$V" ctl --ctl "$T/ctl.sock" show stats | sed 's/^/  /'
 # 3. the same switch with sorting off: every frame through the default queue,
@@ -119,9 +123,7 @@ vif vm1 afxdp vm1h$ID mac 02:00:00:00:00:01
 vif vm2 afxdp vm2h$ID mac 02:00:00:00:00:02
 vif vm3 afxdp vm3h$ID mac 02:00:00:00:00:03
 X
-taskset -c 1 "$V" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/sw.log" &
-SW=$!
-for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+start_sw "$T/sw.conf"
 run "vmdq AF_XDP"
 "$V" ctl --ctl "$T/ctl.sock" show stats | sed 's/^/  /'
 kill -TERM $SW; wait $SW || true; SW=

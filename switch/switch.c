@@ -876,7 +876,7 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 {
 	struct sw_worker *k = &sw->wk[w];
 	struct pollfd pfd[2 * SW_MAX_VIFS + 3];
-	int irq_q[SW_MAX_VIFS];
+	int irq_q[SW_MAX_VIFS], irq_fd[SW_MAX_VIFS];
 	nfds_t n = 0;
 	int nirq = 0;
 	pfd[n++] = (struct pollfd){ .fd = k->efd, .events = POLLIN };
@@ -899,6 +899,7 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 			if (ifd >= 0) {
 				vmdq_rxq_irq_enable(sw->dev, (unsigned)v->queue);
 				pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
+				irq_fd[nirq] = ifd;
 				irq_q[nirq++] = v->queue;
 			}
 		}
@@ -928,7 +929,7 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 		 * descriptor is its rx call's business */
 		bool evfd = pfd[i].fd == k->efd;
 		for (int j = 0; j < nirq && !evfd; j++)
-			evfd = pfd[i].fd == vmdq_rxq_irq_fd(sw->dev, (unsigned)irq_q[j]);
+			evfd = pfd[i].fd == irq_fd[j];
 		if (evfd && read(pfd[i].fd, &v, sizeof(v)) < 0) {
 			/* already reset */
 		}
@@ -972,6 +973,23 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Gives worker k its thread, pinned to its CPU. */
+static int worker_run(struct sw_worker *k, char *err, size_t errlen)
+{
+	int rc = -pthread_create(&k->thread, NULL, worker_main, k);
+	if (rc == 0) {
+		k->running = true;
+		if (k->cpu >= 0)
+			rc = pin(k->thread, k->cpu);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "worker on CPU %d: %s", k->cpu, strerror(-rc));
+		return rc;
+	}
+	fprintf(stderr, "vmdq: worker %d on CPU %d\n", k->id, k->cpu);
+	return 0;
+}
+
 static int worker_new(struct vmdq_switch *sw, int cpu, char *err, size_t errlen)
 {
 	if (sw->nworkers >= SW_MAX_WORKERS) {
@@ -1000,16 +1018,9 @@ static int worker_new(struct vmdq_switch *sw, int cpu, char *err, size_t errlen)
 		}
 	}
 	if (sw->threaded) {
-		int rc = -pthread_create(&k->thread, NULL, worker_main, k);
-		if (rc == 0)
-			k->running = true;
-		if (rc == 0 && cpu >= 0)
-			rc = pin(k->thread, cpu);
-		if (rc < 0) {
-			snprintf(err, errlen, "worker on CPU %d: %s", cpu, strerror(-rc));
+		int rc = worker_run(k, err, errlen);
+		if (rc < 0)
 			return rc;
-		}
-		fprintf(stderr, "vmdq: worker %d on CPU %d\n", w, cpu);
 	}
 	return w;
 }
@@ -1064,18 +1075,9 @@ int vmdq_switch_start(struct vmdq_switch *sw, char *err, size_t errlen)
 {
 	sw->threaded = true;
 	for (int w = 1; w < sw->nworkers; w++) {
-		struct sw_worker *k = &sw->wk[w];
-		int rc = -pthread_create(&k->thread, NULL, worker_main, k);
-		if (rc == 0) {
-			k->running = true;
-			if (k->cpu >= 0)
-				rc = pin(k->thread, k->cpu);
-		}
-		if (rc < 0) {
-			snprintf(err, errlen, "worker on CPU %d: %s", k->cpu, strerror(-rc));
+		int rc = worker_run(&sw->wk[w], err, errlen);
+		if (rc < 0)
 			return rc;
-		}
-		fprintf(stderr, "vmdq: worker %d on CPU %d\n", w, k->cpu);
 	}
 	return 0;
 }
