@@ -700,6 +700,8 @@ int vmdq_queue_free(struct vmdq_dev *dev, unsigned q)
 		} else {
 			r->allocated = false;
 			r->owner = 0;
+			r->nshm = 0;
+			atomic_store(&r->strip, false);
 			r->irq_pending = false;
 			atomic_store(&r->irq_enabled, false);
 			atomic_store_explicit(&r->stopped, false, memory_order_release);

@@ -205,6 +205,7 @@ struct rxq {
 	uint32_t mask;
 	bool touched;
 	_Atomic bool stopped;
+	_Atomic bool strip;          /* VLAN strip on */
 	uint32_t fill0;              /* fill when this burst first touched it */
 	uint32_t acc_errors, acc_missed; /* this burst */
 	uint64_t acc_bytes;
@@ -224,6 +225,9 @@ struct rxq {
 	unsigned weight_m1, itr_us, cpu; /* weight - 1: zeroed memory is weight 1 */
 	bool cpu_set;                     /* cpu was given (else: the main worker's) */
 	bool allocated;
+	/* Level 2: the owner's shared memory (consumer side) */
+	struct vmdq_mem_region shm[VMDQ_MAX_MEM_REGIONS];
+	unsigned nshm;
 	uint64_t owner;
 };
 

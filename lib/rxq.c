@@ -74,6 +74,130 @@ unsigned vmdq_rxq_post(struct vmdq_dev *dev, unsigned q,
 	return n;
 }
 
+/* ---- Level 2: shared buffers (SPEC 1.6) ------------------------------- */
+
+int vmdq_rxq_share_mem(struct vmdq_dev *dev, unsigned q, uint64_t owner,
+		       const struct vmdq_mem_region *reg, unsigned n)
+{
+	if (q >= VMDQ_MAX_QUEUES || n > VMDQ_MAX_MEM_REGIONS || (n && !reg))
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!reg[i].base || !reg[i].len ||
+		    (uintptr_t)reg[i].base + reg[i].len < (uintptr_t)reg[i].base)
+			return -EINVAL; /* empty, or wraps the address space */
+	pthread_mutex_lock(&dev->ctl);
+	struct rxq *r = &dev->rxq[q];
+	int rc = 0;
+	if (!r->allocated || r->owner != owner) {
+		rc = -EPERM;
+	} else if (r->ring && r->nshm &&
+		   atomic_load_explicit(&r->post, memory_order_relaxed) != r->reap) {
+		rc = -EBUSY; /* buffers of the old memory are still out */
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			r->shm[i] = reg[i];
+		r->nshm = n;
+	}
+	pthread_mutex_unlock(&dev->ctl);
+	return rc;
+}
+
+static bool in_shared(const struct rxq *r, const uint8_t *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+	if (!p || a + len < a)
+		return false;
+	for (unsigned i = 0; i < r->nshm; i++) {
+		uintptr_t b = (uintptr_t)r->shm[i].base;
+		if (a >= b && len <= r->shm[i].len && a - b <= r->shm[i].len - len)
+			return true;
+	}
+	return false;
+}
+
+unsigned vmdq_rxq_post_shared(struct vmdq_dev *dev, unsigned q, uint64_t owner,
+			      const struct vmdq_rxd *bufs, unsigned n, int *err)
+{
+	*err = 0;
+	if (q >= VMDQ_MAX_QUEUES || !dev->rxq[q].ring) {
+		*err = -EINVAL;
+		return 0;
+	}
+	struct rxq *r = &dev->rxq[q];
+	if (!r->allocated || r->owner != owner) {
+		*err = -EPERM;
+		return 0;
+	}
+	uint32_t post = atomic_load_explicit(&r->post, memory_order_relaxed);
+	uint32_t space = r->mask + 1 - (post - r->reap);
+	if (n > space)
+		n = space;
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		const struct vmdq_rxd *b = &bufs[i];
+		if (!in_shared(r, b->buf, b->buf_size)) {
+			*err = -EFAULT; /* not wholly inside the VM's memory */
+			break;
+		}
+		if (!b->hdr || !b->hdr_len || b->hdr_len > VMDQ_MAX_HDR) {
+			*err = -EINVAL;
+			break;
+		}
+		r->ring[(post + i) & r->mask] = (struct vmdq_rxd){
+			.buf = b->buf, .buf_size = b->buf_size, .cookie = b->cookie,
+			.hdr = b->hdr, .hdr_len = b->hdr_len };
+	}
+	atomic_store_explicit(&r->post, post + i, memory_order_release);
+	return i;
+}
+
+unsigned vmdq_rxq_retract(struct vmdq_dev *dev, unsigned q, struct vmdq_rxd *out,
+			  unsigned n)
+{
+	if (q >= VMDQ_MAX_QUEUES || !dev->rxq[q].ring)
+		return 0;
+	struct rxq *r = &dev->rxq[q];
+	pthread_mutex_lock(&dev->ctl);
+	bool was_stopped = atomic_load(&r->stopped);
+	if (!was_stopped) {
+		/* keep the sorter off the ring while its posted part shrinks */
+		atomic_store(&r->stopped, true);
+		urcu_memb_synchronize_rcu();
+	}
+	/* the sorter has published everything it filled: fill == fill_pub */
+	uint32_t fill = atomic_load_explicit(&r->fill_pub, memory_order_acquire);
+	uint32_t post = atomic_load_explicit(&r->post, memory_order_relaxed);
+	unsigned k = 0;
+	for (uint32_t i = fill; i != post && k < n; i++, k++) {
+		out[k] = r->ring[i & r->mask];
+		out[k].len = out[k].wire_len = out[k].filter_id = 0;
+		out[k].flags = VMDQ_RXD_CANCELLED;
+		out[k].queue = (uint16_t)q;
+	}
+	/* what did not fit in out stays posted */
+	uint32_t keep = fill + k;
+	if (k) {
+		uint32_t rest = post - keep;
+		for (uint32_t i = 0; i < rest; i++)
+			r->ring[(fill + i) & r->mask] = r->ring[(keep + i) & r->mask];
+		atomic_store_explicit(&r->post, fill + rest, memory_order_release);
+	}
+	r->fill = fill;
+	r->post_cache = fill;
+	if (!was_stopped)
+		atomic_store_explicit(&r->stopped, false, memory_order_release);
+	pthread_mutex_unlock(&dev->ctl);
+	return k;
+}
+
+int vmdq_queue_set_vlan_strip(struct vmdq_dev *dev, unsigned q, bool on)
+{
+	if (q >= VMDQ_MAX_QUEUES)
+		return -EINVAL;
+	atomic_store(&dev->rxq[q].strip, on);
+	return 0;
+}
+
 unsigned vmdq_rxq_ready(struct vmdq_dev *dev, unsigned q)
 {
 	if (q >= VMDQ_MAX_QUEUES)

@@ -235,20 +235,42 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 	}
 	struct vmdq_rxd *d = &q->ring[q->fill & q->mask];
 	uint32_t dlen = p->dlen;
-	if (unlikely(dlen > d->buf_size)) {
+	uint16_t xflags = 0;
+	bool strip = unlikely(p->tagged) && dlen >= ETH_HLEN + VLAN_HLEN &&
+		     atomic_load_explicit(&q->strip, memory_order_relaxed);
+	uint32_t blen = strip ? dlen - VLAN_HLEN : dlen;
+	if (unlikely(blen > d->buf_size)) {
 		q->acc_missed++; /* a buffer too small for the frame */
 		goto missed;
 	}
-	copy_frame(d->buf, f->data, dlen);
-	d->len = dlen;
+	if (likely(!strip && !d->hdr)) {
+		copy_frame(d->buf, f->data, dlen);
+	} else {
+		if (d->hdr) {
+			/* Level 2: the frame goes once into the VM's buffer;
+			 * the switch decides on its own replica of the header */
+			uint16_t h = (uint16_t)(dlen < d->hdr_len ? dlen : d->hdr_len);
+			memcpy(d->hdr, f->data, h);
+			d->hdr_len = h;
+			xflags |= VMDQ_RXD_TARGETED;
+		}
+		if (strip) {
+			memcpy(d->buf, f->data, 12);
+			memcpy(d->buf + 12, f->data + 16, dlen - 16);
+			xflags |= VMDQ_RXD_STRIPPED;
+		} else {
+			copy_frame(d->buf, f->data, dlen);
+		}
+	}
+	d->len = blen;
 	d->wire_len = p->wlen;
 	d->filter_id = fid;
 	d->ts_ns = f->ts_ns;
 	d->vlan = p->vid;
-	d->flags = (uint16_t)(p->dflags | (fid ? VMDQ_RXD_MATCH : 0));
+	d->flags = (uint16_t)(p->dflags | xflags | (fid ? VMDQ_RXD_MATCH : 0));
 	d->queue = (uint16_t)qi;
 	q->fill++;
-	q->acc_bytes += dlen;
+	q->acc_bytes += blen;
 	if (unlikely(p->errors))
 		q->acc_errors++;
 	if (res)

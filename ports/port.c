@@ -8,6 +8,7 @@ static const struct port_ops *const all[] = {
 	&port_tap_ops,
 	&port_afpacket_ops,
 	&port_afxdp_ops,
+	&port_vhost_user_ops,
 };
 
 const struct port_ops *port_ops_find(const char *kind)

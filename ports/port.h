@@ -20,6 +20,23 @@
  *    (a full receive ring), accumulated; NULL if it cannot tell.
  *  - describe: one line on what was opened (mode, queue), for the log; may
  *    be NULL.
+ *
+ * Optional, for ports with a control channel and Level 2 (vhost-user):
+ *  - service: called by the owning worker every round before anything else
+ *    (control messages, connection, refilling shared buffers).
+ *  - idle: the worker is about to sleep; true if the port has nothing
+ *    pending (it may re-enable its peer's notifications first).
+ *  - flush: the round is over: notify the peer once for all of it.
+ *  - targeted: true if the port shares its VM's receive buffers with the
+ *    device queue (p->dev, p->queue, p->owner, set before open): the switch
+ *    then posts no buffers of its own on that queue.
+ *  - complete: the switch's verdict on n targeted completions: deliver[i]
+ *    true hands d[i] to the VM (no copy), false gives the buffer back to
+ *    the device.  Returns how many were delivered.
+ *  - state: a word on the port's peer ("connected", "waiting", "broken:
+ *    loop", ...) and counters for `show vifs` (names NULL-terminated).
+ * The switch sets drain_rx before open: the port calls it (from service)
+ * to have every completion already in its queue handed over now.
  */
 #ifndef VMDQ_PORT_H
 #define VMDQ_PORT_H
@@ -43,6 +60,14 @@ struct port_ops {
 	bool (*done)(struct port *p);
 	uint64_t (*drops)(struct port *p);
 	void (*describe)(struct port *p, char *buf, size_t len);
+	int (*service)(struct port *p, uint64_t now_ns);
+	bool (*idle)(struct port *p);
+	void (*flush)(struct port *p);
+	bool (*targeted)(struct port *p);
+	unsigned (*complete)(struct port *p, struct vmdq_rxd *d, unsigned n,
+			     const bool *deliver);
+	const char *(*state)(struct port *p, const char *const **names,
+			     const uint64_t **vals, unsigned *n);
 };
 
 struct port {
@@ -50,6 +75,12 @@ struct port {
 	void *priv;
 	char name[32];
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_errors;
+	/* set by the switch before open (vifs) */
+	struct vmdq_dev *dev;
+	int queue;
+	uint64_t owner;
+	void (*drain_rx)(struct port *p);
+	void *sw;
 };
 
 const struct port_ops *port_ops_find(const char *kind);
@@ -58,5 +89,6 @@ extern const struct port_ops port_pcap_ops;
 extern const struct port_ops port_tap_ops;
 extern const struct port_ops port_afpacket_ops;
 extern const struct port_ops port_afxdp_ops;
+extern const struct port_ops port_vhost_user_ops;
 
 #endif

@@ -122,9 +122,14 @@ static void free_inboxes(struct sw_vif *v)
 	}
 }
 
-static int open_port(struct port *p, const char *name, const char *kind, bool uplink,
-		     char **args, int nargs, char *err, size_t errlen)
+static void drain_rx(struct port *p);
+
+/* Opens a port; a vif's port learns its device queue first (Level 2). */
+static int open_port(struct vmdq_switch *sw, struct port *p, const char *name,
+		     const char *kind, int vq, uint64_t owner, char **args, int nargs,
+		     char *err, size_t errlen)
 {
+	bool uplink = vq < 0;
 	const struct port_ops *ops = port_ops_find(kind);
 	if (!ops || (uplink ? !ops->uplink_ok : !ops->vif_ok)) {
 		snprintf(err, errlen, "%s %s: unknown backend '%s'", uplink ? "uplink" : "vif",
@@ -133,6 +138,13 @@ static int open_port(struct port *p, const char *name, const char *kind, bool up
 	}
 	memset(p, 0, sizeof(*p));
 	p->ops = ops;
+	if (!uplink) {
+		p->dev = sw->dev;
+		p->queue = vq;
+		p->owner = owner;
+		p->drain_rx = drain_rx;
+		p->sw = sw;
+	}
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	int rc = ops->open(p, args, nargs, err, errlen);
 	if (rc < 0) {
@@ -153,7 +165,7 @@ int vmdq_switch_set_uplink(struct vmdq_switch *sw, const char *name, const char 
 			 sw->uplink.name);
 		return -EEXIST;
 	}
-	int rc = open_port(&sw->uplink, name, kind, true, args, nargs, err, errlen);
+	int rc = open_port(sw, &sw->uplink, name, kind, -1, 0, args, nargs, err, errlen);
 	if (rc == 0)
 		sw->has_uplink = true;
 	return rc;
@@ -222,14 +234,27 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		snprintf(err, errlen, "vif %s: out of memory", s->name);
 		goto undo_queue;
 	}
-	if ((rc = queue_arm(sw->dev, (unsigned)q, v->rxmem)) < 0 ||
-	    (rc = vmdq_txq_setup(sw->dev, (unsigned)q, SW_TX_SLOTS)) < 0) {
+	if ((rc = vmdq_txq_setup(sw->dev, (unsigned)q, SW_TX_SLOTS)) < 0) {
 		snprintf(err, errlen, "vif %s: queue %d: %s", s->name, q, strerror(-rc));
 		goto undo_queue;
 	}
-	rc = open_port(&v->port, s->name, s->kind, false, s->args, s->nargs, err, errlen);
+	rc = open_port(sw, &v->port, s->name, s->kind, q, (uint64_t)idx + 1, s->args,
+		       s->nargs, err, errlen);
 	if (rc < 0)
 		goto undo_queue;
+	/* a targeted port posts its VM's buffers on the queue; the device
+	 * strips an access VLAN's tag on the way into them (no second move) */
+	v->targeted = v->port.ops->targeted && v->port.ops->targeted(&v->port);
+	if (v->targeted)
+		rc = vmdq_rxq_setup(sw->dev, (unsigned)q, SW_RING);
+	else
+		rc = queue_arm(sw->dev, (unsigned)q, v->rxmem);
+	if (rc == 0)
+		rc = vmdq_queue_set_vlan_strip(sw->dev, (unsigned)q, v->targeted && s->vlan);
+	if (rc < 0) {
+		snprintf(err, errlen, "vif %s: queue %d: %s", s->name, q, strerror(-rc));
+		goto undo_port;
+	}
 	int64_t id = vmdq_filter_add(sw->dev, s->mac, s->vlan, (unsigned)q);
 	if (id < 0) {
 		rc = (int)id;
@@ -270,6 +295,8 @@ undo_queue:
 
 static void deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
 			   uint32_t len, uint16_t vid, bool tagged, uint64_t ts);
+static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
+			 unsigned n);
 
 int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, size_t errlen)
 {
@@ -291,14 +318,21 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 	 *    posted buffers come back; frames waiting for the wire are sent */
 	struct vmdq_rxd d[SW_RING];
 	unsigned n;
+	/* a targeted port keeps its hands off the stopped queue from now on */
+	v->port.dev = NULL;
 	while ((n = vmdq_rxq_reclaim(sw->dev, q, d, SW_RING)) > 0) {
-		for (unsigned i = 0; i < n; i++) {
-			if (d[i].flags & VMDQ_RXD_CANCELLED)
-				continue;
-			sw->wk[0].wc.polled++;
-			deliver_to_vif(sw, 0, v, d[i].buf, d[i].len, d[i].vlan,
-				       d[i].flags & VMDQ_RXD_TAGGED, d[i].ts_ns);
-		}
+		unsigned k = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (!(d[i].flags & VMDQ_RXD_CANCELLED))
+				d[k++] = d[i];
+		if (v->targeted)
+			switch_group(sw, 0, idx, d, k);
+		else
+			for (unsigned i = 0; i < k; i++) {
+				sw->wk[0].wc.polled++;
+				deliver_to_vif(sw, 0, v, d[i].buf, d[i].len, d[i].vlan,
+					       d[i].flags & VMDQ_RXD_TAGGED, d[i].ts_ns);
+			}
 	}
 	while (vmdq_txq_pending(sw->dev, q) > 0 && sw->has_uplink)
 		vmdq_switch_poll(sw, 0);
@@ -551,6 +585,34 @@ static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 		return;
 	}
 	struct sw_vif *v = &sw->vif[vi];
+	if (v->targeted) {
+		/* Level 2: the frames are in the VM's buffers already; decide on
+		 * the header replicas and complete the buffers (no copy) */
+		bool ok[BURST];
+		for (unsigned i = 0; i < n; i++) {
+			uint16_t fl = d[i].flags;
+			ok[i] = false;
+			if (fl & VMDQ_ERR_MASK)
+				drop_wire(sw, w, v, SWD_BAD);
+			else if (v->vlan && (!(fl & VMDQ_RXD_STRIPPED) || d[i].vlan != v->vlan))
+				drop_wire(sw, w, v, SWD_WRONG_VLAN);
+			else if (!v->vlan && (fl & VMDQ_RXD_TAGGED))
+				drop_wire(sw, w, v, SWD_TAGGED);
+			else if (!(fl & VMDQ_RXD_TARGETED) || d[i].hdr_len < 14)
+				drop_wire(sw, w, v, SWD_BAD);
+			else
+				ok[i] = true;
+		}
+		unsigned want = 0;
+		for (unsigned i = 0; i < n; i++)
+			want += ok[i];
+		unsigned got = v->port.ops->complete(&v->port, d, n, ok);
+		v->c[w].to_vm += got;
+		sw->wk[w].wc.delivered += got;
+		for (unsigned i = got; i < want; i++)
+			drop_wire(sw, w, v, SWD_PORT_TX);
+		return;
+	}
 	struct vmdq_frame f[BURST];
 	unsigned k = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -573,15 +635,31 @@ static unsigned drain_queue(struct vmdq_switch *sw, int w, unsigned q)
 	unsigned n = vmdq_rxq_poll(sw->dev, q, d, BURST);
 	if (!n)
 		return 0;
-	if (q == sw->default_queue)
+	if (q == sw->default_queue) {
 		switch_default(sw, w, d, n);
-	else
-		switch_group(sw, w, sw->queue_vif[q], d, n);
+	} else {
+		int vi = sw->queue_vif[q];
+		switch_group(sw, w, vi, d, n);
+		if (vi >= 0 && sw->vif[vi].targeted)
+			return n; /* the VM's buffers: its port posts them again */
+	}
 	/* the buffers are free again: every delivery copied */
 	for (unsigned i = 0; i < n; i++)
 		d[i].len = 0;
 	vmdq_rxq_post(sw->dev, q, d, n);
 	return n;
+}
+
+/* A port asks for the completions waiting in its queue (before its VM's
+ * rings change): the owning worker, from the port's service call. */
+static void drain_rx(struct port *p)
+{
+	struct vmdq_switch *sw = p->sw;
+	struct sw_vif *v = (struct sw_vif *)(void *)((char *)p - offsetof(struct sw_vif, port));
+	if (!v->used)
+		return;
+	while (drain_queue(sw, v->worker, (unsigned)v->queue) > 0) {
+	}
 }
 
 /* Frames other workers left for vif v: a hand-over per burst, until the
@@ -822,6 +900,8 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 		struct sw_vif *v = &sw->vif[i];
 		if (!v->used || v->worker != w)
 			continue;
+		if (v->port.ops->service)
+			v->port.ops->service(&v->port, now);
 		unsigned k;
 		do {
 			k = drain_queue(sw, w, (unsigned)v->queue);
@@ -830,6 +910,11 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 		work += drain_inboxes(sw, w, v);
 		if (room && (tx_has_room(v) || !sw->has_uplink))
 			work += from_vif(sw, w, i);
+	}
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (v->used && v->worker == w && v->port.ops->flush)
+			v->port.ops->flush(&v->port); /* one notification per round */
 	}
 	if (w == 0) {
 		work += wire_out(sw, w, now);
@@ -864,6 +949,8 @@ static bool has_work(struct vmdq_switch *sw, int w)
 		if (v->worker != w)
 			continue;
 		if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue))
+			return true;
+		if (v->port.ops->idle && !v->port.ops->idle(&v->port))
 			return true;
 		for (int p = 0; p < SW_MAX_WORKERS; p++)
 			if (v->inbox[p].mem && !inbox_empty(&v->inbox[p]))

@@ -94,6 +94,7 @@ struct sw_vif {
 	uint16_t vlan;      /* access VLAN, 0 = untagged domain */
 	int queue;
 	int worker;         /* the worker that owns it */
+	bool targeted;      /* its port shares the VM's buffers (Level 2) */
 	uint32_t filter_id;
 	uint8_t *rxmem;     /* SW_RING buffers of SW_BUF */
 	uint8_t *txmem;     /* SW_TX_SLOTS buffers of SW_TX_BUF */

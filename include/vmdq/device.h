@@ -104,6 +104,12 @@ const char *vmdq_drop_name(enum vmdq_drop d);
 #define VMDQ_RXD_MATCH    0x0100u /* placed by a filter (filter_id valid) */
 #define VMDQ_RXD_TAGGED   0x0200u /* frame carries a VLAN tag (vlan valid) */
 #define VMDQ_RXD_CANCELLED 0x0400u /* buffer returned unused by reclaim */
+#define VMDQ_RXD_TARGETED 0x0800u /* a VM's shared buffer (Level 2): hdr holds
+				   * a replica of the frame's first bytes */
+#define VMDQ_RXD_STRIPPED 0x1000u /* the outer VLAN tag was removed on the way
+				   * into buf (vlan says which it was) */
+
+#define VMDQ_MAX_HDR 128 /* header replica of a targeted frame, at most */
 
 /* A frame offered to the device.  data points at caplen readable bytes;
  * len is the frame's length as its source reports it (FCS included when the
@@ -116,10 +122,12 @@ struct vmdq_frame {
 };
 
 /* An RX descriptor.  The consumer fills buf, buf_size and cookie when it
- * posts; the device fills the rest when it completes it. */
+ * posts (and, for a shared buffer, hdr and hdr_len); the device fills the
+ * rest when it completes it. */
 struct vmdq_rxd {
 	uint8_t *buf;
 	uint64_t cookie;
+	uint8_t *hdr;       /* shared buffers: the switch's header buffer */
 	uint32_t buf_size;
 	uint32_t len;       /* bytes written to buf (FCS stripped) */
 	uint32_t wire_len;  /* frame length as reported, FCS excluded */
@@ -128,7 +136,8 @@ struct vmdq_rxd {
 	uint16_t vlan;      /* outermost VID, 0 = none */
 	uint16_t flags;     /* VMDQ_ERR_* | VMDQ_RXD_* */
 	uint16_t queue;
-	uint16_t _pad;
+	uint16_t hdr_len;   /* posted: hdr's size (<= VMDQ_MAX_HDR); completed:
+			     * bytes replicated (the frame as on the wire) */
 };
 
 /* Per-frame outcome, for traces and tests (optional in vmdq_rx_burst). */
@@ -227,6 +236,37 @@ unsigned vmdq_rxq_ready(struct vmdq_dev *dev, unsigned q);
  * flagged VMDQ_RXD_CANCELLED.  Returns 0 while the queue is running. */
 unsigned vmdq_rxq_reclaim(struct vmdq_dev *dev, unsigned q,
 			  struct vmdq_rxd *out, unsigned n);
+
+/* Level 2, targeted receive (SPEC 1.6).  The queue's owner registers the
+ * memory its VM shares (host addresses of the VM's mapped regions; n = 0
+ * withdraws it), then posts buffers inside it with vmdq_rxq_post_shared:
+ * each buffer must lie wholly inside one region, or it is refused (*err =
+ * -EFAULT) and never written; posting stops at the first refused buffer.
+ * A frame sorted to a shared buffer is copied there once, its first
+ * hdr_len bytes are replicated into the descriptor's hdr (a buffer of the
+ * consumer's own, which the VM cannot change under the switch's feet) and
+ * the completion carries VMDQ_RXD_TARGETED.  Only the owner may share
+ * (-EPERM); the memory can change only while no shared buffer is posted
+ * (-EBUSY: retract them first).  Consumer thread only. */
+struct vmdq_mem_region {
+	const uint8_t *base;
+	size_t len;
+};
+#define VMDQ_MAX_MEM_REGIONS 8
+int vmdq_rxq_share_mem(struct vmdq_dev *dev, unsigned q, uint64_t owner,
+		       const struct vmdq_mem_region *r, unsigned n);
+unsigned vmdq_rxq_post_shared(struct vmdq_dev *dev, unsigned q, uint64_t owner,
+			      const struct vmdq_rxd *bufs, unsigned n, int *err);
+/* Takes back the posted buffers the device has not filled yet, while the
+ * queue keeps running (a VM resetting its rings); flagged CANCELLED.
+ * Completed descriptors stay for vmdq_rxq_poll.  Waits for a sort in
+ * progress to finish (an RCU grace period): never on the data path. */
+unsigned vmdq_rxq_retract(struct vmdq_dev *dev, unsigned q, struct vmdq_rxd *out,
+			  unsigned n);
+/* VLAN stripping (the 82576's per-pool VLAN strip): the outer tag of a
+ * tagged frame is left out on the way into the queue's buffers; the
+ * completion says VMDQ_RXD_STRIPPED and keeps the VID in vlan. */
+int vmdq_queue_set_vlan_strip(struct vmdq_dev *dev, unsigned q, bool on);
 
 /* Interrupt vector: an eventfd written when frames land while the queue's
  * interrupt is enabled, at most once per itr microseconds.  Firing disables

@@ -1,0 +1,793 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vhost-user backend: `vhost-user SOCKPATH [targeted on|off] [client]`.
+ * A VM (QEMU, or DPDK's virtio-user) attaches its virtio-net device to the
+ * switch through SOCKPATH: vmdq listens there (server, the default) or
+ * connects and reconnects (client).  Messages and virtqueues: vhost/vu.c.
+ *
+ * Virtqueue 0 is the guest's receive queue, 1 its transmit queue.
+ *  - VM -> switch (rx): chains of the transmit queue are copied into the
+ *    port's own buffers (the guest cannot change a frame after the switch
+ *    checked it) and returned to the guest at once.
+ *  - switch -> VM, targeted (Level 2, the default): the port takes the
+ *    guest's receive buffers from its avail ring, checks every descriptor
+ *    against the memory table (vhost/vu.c) and posts them on the vif's
+ *    device queue as shared buffers (vmdq_rxq_post_shared, which checks them
+ *    again against the registered memory).  The sorter copies each frame
+ *    for the vif once, straight from the uplink's buffer into guest memory,
+ *    and replicates its header into a buffer of ours; the switch decides on
+ *    the replica and calls complete(), which writes the virtio-net header
+ *    and the used entry: no copy.  Up to three quarters of the guest's ring
+ *    (at most SW ring size) is posted; the rest stays for frames that do not
+ *    come through the queue (floods, other VMs), which tx copies.
+ *  - switch -> VM, not targeted (Level 1): tx copies into the guest's
+ *    buffers (mergeable buffers when negotiated).
+ *  - The guest is called (call eventfd) once per round at most (flush), and
+ *    only when its notification suppression asks for it; its kicks are
+ *    suppressed while the worker polls and enabled before it sleeps.
+ *
+ * Anything hostile breaks the vif (vu_break): its buffers are taken back
+ * from the device, no frame moves until the guest resets the device, and
+ * the reason is counted (`vmdq ctl show vifs`).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "port.h"
+#include "../vhost/vu.h"
+
+#define VHU_BURST 64
+#define VHU_FRAME 9216          /* largest frame from a guest (jumbo) */
+#define VHU_HDR 64              /* header replica of a targeted frame */
+#define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
+#define RXQ 0
+#define TXQ 1
+
+enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C__COUNT };
+
+struct vhu {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool client, targeted, listening;
+	int lfd, cfd, epfd;
+	uint64_t next_connect_ns;
+	uint64_t last_svc_ns;
+	bool check_now;         /* look at the socket in the next service */
+	bool quiescing;
+	bool notify_on;         /* the guest's kicks are enabled */
+	int reg[VU_MAX_VRINGS]; /* kick fds in the epoll set */
+	struct vu_dev d;
+	/* targeted receive */
+	unsigned posted;        /* shared buffers on the device queue */
+	uint8_t *hdrbuf;        /* per head: VHU_HDR bytes of replica */
+	uint8_t **vhdr;         /* per head: where its virtio-net header goes */
+	unsigned ring_num;      /* size hdrbuf/vhdr were made for */
+	bool mem_shared;        /* the memory table is registered with the device */
+	/* guest -> switch */
+	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME */
+	uint64_t c[C__COUNT];
+	char statebuf[64];
+};
+
+static const char *const cnames[] = {
+	"connects", "disconnects", "refused", "short_buffers",
+	/* then vu_err names, filled at run time */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- guest memory and quiescing ---------------------------------------- */
+
+static void *vhu_map(void *arg, int fd, size_t len)
+{
+	(void)arg;
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void vhu_unmap(void *arg, void *addr, size_t len)
+{
+	(void)arg;
+	munmap(addr, len);
+}
+
+static bool rx_live(struct vhu *h)
+{
+	return vu_ring_live(&h->d, RXQ) && h->d.vq[RXQ].inflight;
+}
+
+/* Takes every shared buffer back from the device.  Buffers it never
+ * filled go back to the guest empty (if the ring is still there); filled
+ * ones are handed over through the switch (drain_rx -> complete). */
+static void take_back(struct port *p, bool to_guest)
+{
+	struct vhu *h = p->priv;
+	if (!h->targeted || !p->dev)
+		return;
+	bool was = h->quiescing;
+	h->quiescing = true; /* no refill meanwhile */
+	struct vmdq_rxd d[VHU_POST_MAX];
+	unsigned n;
+	while (h->posted && (n = vmdq_rxq_retract(p->dev, (unsigned)p->queue, d,
+						     VHU_POST_MAX)) > 0) {
+		h->posted -= n < h->posted ? n : h->posted;
+		if (to_guest && rx_live(h))
+			for (unsigned i = 0; i < n; i++)
+				vu_used_put(&h->d.vq[RXQ], (uint16_t)d[i].cookie, 0);
+	}
+	if (h->posted && p->drain_rx)
+		p->drain_rx(p); /* completions waiting in the queue */
+	h->posted = 0;
+	if (rx_live(h)) {
+		vu_used_publish(&h->d.vq[RXQ]);
+		vu_call(&h->d, &h->d.vq[RXQ]);
+	}
+	h->quiescing = was;
+}
+
+static void vhu_quiesce(void *arg)
+{
+	struct port *p = arg;
+	struct vhu *h = p->priv;
+	take_back(p, !h->d.broken);
+	if (h->mem_shared && p->dev) {
+		vmdq_rxq_share_mem(p->dev, (unsigned)p->queue, p->owner, NULL, 0);
+		h->mem_shared = false;
+	}
+}
+
+/* After a message: the device learns the guest's memory; the epoll set
+ * follows the kick fds; head-indexed arrays follow the ring size. */
+static void resync(struct port *p)
+{
+	struct vhu *h = p->priv;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++) {
+		/* a kick fd may have been closed and its number reused: register
+		 * afresh (messages are rare) */
+		if (h->reg[i] >= 0)
+			epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->reg[i], NULL);
+		int fd = h->d.vq[i].kick_fd;
+		if (fd >= 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 16 + i };
+			epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev);
+		}
+		h->reg[i] = fd;
+	}
+	if (!h->targeted || !p->dev)
+		return;
+	if (!h->mem_shared && h->d.mem.n) {
+		struct vmdq_mem_region r[VU_MAX_REGIONS];
+		for (unsigned i = 0; i < h->d.mem.n; i++)
+			r[i] = (struct vmdq_mem_region){ h->d.mem.r[i].host, h->d.mem.r[i].size };
+		int rc = vmdq_rxq_share_mem(p->dev, (unsigned)p->queue, p->owner, r,
+					    h->d.mem.n);
+		if (rc < 0)
+			fprintf(stderr, "vmdq: vif %s: sharing guest memory: %s\n", p->name,
+				strerror(-rc));
+		else
+			h->mem_shared = true;
+	}
+	unsigned num = h->d.vq[RXQ].num;
+	if (num && num != h->ring_num) {
+		free(h->hdrbuf);
+		free(h->vhdr);
+		h->hdrbuf = malloc((size_t)num * VHU_HDR);
+		h->vhdr = calloc(num, sizeof(*h->vhdr));
+		h->ring_num = h->hdrbuf && h->vhdr ? num : 0;
+	}
+}
+
+/* ---- connection ------------------------------------------------------- */
+
+static void disconnect(struct port *p, const char *why)
+{
+	struct vhu *h = p->priv;
+	if (h->cfd < 0)
+		return;
+	fprintf(stderr, "vmdq: vif %s: guest disconnected (%s)\n", p->name, why);
+	vhu_quiesce(p);
+	epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->cfd, NULL);
+	close(h->cfd);
+	h->cfd = -1;
+	vu_dev_reset(&h->d);
+	resync(p);
+	h->c[C_DISCONNECTS]++;
+	if (h->listening) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
+		epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
+	}
+	h->next_connect_ns = now_ns() + 1000000000ull;
+}
+
+static void connected(struct port *p, int fd)
+{
+	struct vhu *h = p->priv;
+	struct timeval tv = { .tv_sec = 1 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* a stalled peer */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	h->cfd = fd;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 2 };
+	epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev);
+	if (h->listening)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->lfd, NULL); /* one guest at a time */
+	vu_dev_reset(&h->d);
+	h->c[C_CONNECTS]++;
+	fprintf(stderr, "vmdq: vif %s: guest connected\n", p->name);
+}
+
+static int try_connect(struct port *p)
+{
+	struct vhu *h = p->priv;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	memcpy(a.sun_path, h->path, sizeof(h->path));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	connected(p, fd);
+	return 0;
+}
+
+static int send_msg(int fd, const struct vu_msg *r)
+{
+	uint8_t buf[VU_HDR_SIZE + VU_MAX_PAYLOAD];
+	memcpy(buf, &r->request, 4);
+	memcpy(buf + 4, &r->flags, 4);
+	memcpy(buf + 8, &r->size, 4);
+	memcpy(buf + VU_HDR_SIZE, &r->u, r->size);
+	ssize_t n = send(fd, buf, VU_HDR_SIZE + r->size, MSG_NOSIGNAL);
+	return n == (ssize_t)(VU_HDR_SIZE + r->size) ? 0 : -1;
+}
+
+/* Reads one message if one is there: 1 handled, 0 none, -1 hang up. */
+static int read_msg(struct port *p)
+{
+	struct vhu *h = p->priv;
+	struct vu_msg m;
+	uint8_t hdr[VU_HDR_SIZE];
+	char cbuf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
+	struct iovec iov = { hdr, sizeof(hdr) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(h->cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (unsigned i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (m.nfds < VU_MAX_FDS)
+				m.fds[m.nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n < VU_HDR_SIZE) {
+		/* the rest of the header is on its way: wait for it */
+		ssize_t k = recv(h->cfd, hdr + n, (size_t)(VU_HDR_SIZE - n), MSG_WAITALL);
+		if (k != VU_HDR_SIZE - n)
+			goto hangup;
+	}
+	memcpy(&m.request, hdr, 4);
+	memcpy(&m.flags, hdr + 4, 4);
+	memcpy(&m.size, hdr + 8, 4);
+	if (m.size > VU_MAX_PAYLOAD) {
+		vu_break(&h->d, VU_E_MSG);
+		goto hangup; /* cannot find the next message's start */
+	}
+	if (m.size && recv(h->cfd, &m.u, m.size, MSG_WAITALL) != (ssize_t)m.size)
+		goto hangup;
+	struct vu_msg r;
+	h->quiescing = true;
+	int rc = vu_handle(&h->d, &m, &r);
+	h->quiescing = false;
+	resync(p);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && send_msg(h->cfd, &r) < 0)
+		return -1;
+	return 1;
+hangup:
+	for (unsigned i = 0; i < m.nfds; i++)
+		close(m.fds[i]);
+	return -1;
+}
+
+/* ---- targeted receive: the guest's buffers on the device queue ---------- */
+
+static void refill(struct port *p)
+{
+	struct vhu *h = p->priv;
+	if (!h->targeted || !p->dev || h->quiescing || !h->mem_shared || !rx_live(h) ||
+	    h->ring_num != h->d.vq[RXQ].num)
+		return;
+	struct vu_vring *v = &h->d.vq[RXQ];
+	unsigned limit = v->num * 3 / 4;
+	if (limit > VHU_POST_MAX)
+		limit = VHU_POST_MAX;
+	if (h->posted >= limit)
+		return;
+	unsigned want = limit - h->posted, have = vu_avail_count(&h->d, v);
+	if (want > have)
+		want = have;
+	if (!want)
+		return;
+	struct vmdq_rxd d[VHU_POST_MAX];
+	unsigned k = 0;
+	bool put = false;
+	for (unsigned i = 0; i < want; i++) {
+		struct vu_chain c;
+		if (vu_pop(&h->d, v, true, &c) < 0)
+			break;
+		uint8_t *vh, *buf;
+		uint32_t size;
+		if (c.nseg && c.seg[0].len > h->d.hdr_len) {
+			vh = c.seg[0].p;
+			buf = vh + h->d.hdr_len;
+			size = c.seg[0].len - h->d.hdr_len;
+		} else if (c.nseg > 1 && c.seg[0].len == h->d.hdr_len) {
+			vh = c.seg[0].p; /* header and frame in separate pieces */
+			buf = c.seg[1].p;
+			size = c.seg[1].len;
+		} else {
+			h->c[C_SHORT_BUF]++; /* cannot hold a frame: back, empty */
+			vu_used_put(v, c.head, 0);
+			put = true;
+			continue;
+		}
+		h->vhdr[c.head] = vh;
+		d[k++] = (struct vmdq_rxd){ .buf = buf, .buf_size = size, .cookie = c.head,
+					    .hdr = h->hdrbuf + (size_t)c.head * VHU_HDR,
+					    .hdr_len = VHU_HDR };
+	}
+	int err = 0;
+	unsigned posted = k ? vmdq_rxq_post_shared(p->dev, (unsigned)p->queue, p->owner, d, k,
+						  &err) : 0;
+	h->posted += posted;
+	if (posted < k) {
+		/* the device refused what we had checked: never write it */
+		vu_break(&h->d, VU_E_ADDR);
+		for (unsigned i = posted; i < k; i++)
+			v->inflight[d[i].cookie] = 0;
+	}
+	if (put)
+		vu_used_publish(v);
+}
+
+static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
+			     const bool *deliver)
+{
+	struct vhu *h = p->priv;
+	unsigned done = 0, back = 0;
+	struct vmdq_rxd again[VHU_POST_MAX];
+	h->posted -= n < h->posted ? n : h->posted;
+	bool live = rx_live(h) && h->ring_num == h->d.vq[RXQ].num;
+	struct vu_vring *v = &h->d.vq[RXQ];
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t head = (uint16_t)d[i].cookie;
+		if (!live || head >= h->ring_num) {
+			continue; /* the guest went or broke: not delivered */
+		}
+		if (!deliver[i]) {
+			/* the switch dropped it: the buffer goes back to the device */
+			if (back < VHU_POST_MAX && !h->quiescing && p->dev)
+				again[back++] = (struct vmdq_rxd){
+					.buf = d[i].buf, .buf_size = d[i].buf_size,
+					.cookie = head, .hdr = h->hdrbuf + (size_t)head * VHU_HDR,
+					.hdr_len = VHU_HDR };
+			else
+				vu_used_put(v, head, 0);
+			continue;
+		}
+		uint8_t *vh = h->vhdr[head];
+		memset(vh, 0, h->d.hdr_len);
+		if (h->d.hdr_len == 12)
+			vh[10] = 1; /* num_buffers */
+		uint32_t len = d[i].len;
+		vu_used_put(v, head, h->d.hdr_len + len);
+		p->tx_frames++;
+		p->tx_bytes += len;
+		done++;
+	}
+	if (back) {
+		int err;
+		unsigned k = vmdq_rxq_post_shared(p->dev, (unsigned)p->queue, p->owner, again,
+						  back, &err);
+		h->posted += k;
+		for (unsigned i = k; i < back; i++)
+			vu_used_put(v, (uint16_t)again[i].cookie, 0);
+	}
+	if (live) {
+		vu_used_publish(v);
+		refill(p);
+	}
+	return done;
+}
+
+/* ---- the port --------------------------------------------------------- */
+
+static void vhu_close(struct port *p)
+{
+	struct vhu *h = p->priv;
+	if (!h)
+		return;
+	disconnect(p, "vif removed");
+	vu_dev_reset(&h->d);
+	if (h->lfd >= 0) {
+		close(h->lfd);
+		unlink(h->path);
+	}
+	if (h->epfd >= 0)
+		close(h->epfd);
+	free(h->hdrbuf);
+	free(h->vhdr);
+	if (h->txbuf)
+		munmap(h->txbuf, (size_t)VHU_BURST * VHU_FRAME);
+	free(h);
+	p->priv = NULL;
+}
+
+static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
+{
+	if (nargs < 1) {
+		snprintf(err, errlen, "vhost-user: expected 'vhost-user SOCKPATH "
+			 "[targeted on|off] [client]'");
+		return -EINVAL;
+	}
+	struct vhu *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	p->priv = h;
+	h->lfd = h->cfd = h->epfd = -1;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		h->reg[i] = -1;
+	h->targeted = true;
+	for (int i = 1; i < nargs; i++) {
+		if (strcmp(args[i], "targeted") == 0 && i + 1 < nargs &&
+		    (strcmp(args[i + 1], "on") == 0 || strcmp(args[i + 1], "off") == 0)) {
+			h->targeted = strcmp(args[++i], "on") == 0;
+		} else if (strcmp(args[i], "client") == 0) {
+			h->client = true;
+		} else {
+			snprintf(err, errlen, "vhost-user: unknown option '%s' (expected "
+				 "'targeted on|off' or 'client')", args[i]);
+			return -EINVAL;
+		}
+	}
+	if (strlen(args[0]) >= sizeof(h->path) || !args[0][0]) {
+		snprintf(err, errlen, "vhost-user: socket path '%s' is empty or too long",
+			 args[0]);
+		return -EINVAL;
+	}
+	if (h->targeted && !p->dev) {
+		snprintf(err, errlen, "vhost-user: targeted receive needs a device queue");
+		return -EINVAL;
+	}
+	memcpy(h->path, args[0], strlen(args[0]) + 1);
+	struct vu_host_ops ops = { .map = vhu_map, .unmap = vhu_unmap,
+				   .quiesce = vhu_quiesce, .arg = p };
+	vu_dev_init(&h->d, &ops);
+	h->txbuf = mmap(NULL, (size_t)VHU_BURST * VHU_FRAME, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->txbuf == MAP_FAILED) {
+		h->txbuf = NULL;
+		return -ENOMEM;
+	}
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->epfd < 0)
+		return -errno;
+	if (h->client) {
+		try_connect(p); /* not there yet: service retries every second */
+		return 0;
+	}
+	struct stat st;
+	if (lstat(h->path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "vhost-user: %s exists and is not a socket", h->path);
+			return -EEXIST;
+		}
+		unlink(h->path); /* a stale socket of an earlier run */
+	}
+	h->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	memcpy(a.sun_path, h->path, sizeof(h->path));
+	if (h->lfd < 0 || bind(h->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(h->lfd, 4) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "vhost-user: %s: %s", h->path, strerror(e));
+		if (h->lfd >= 0) {
+			close(h->lfd);
+			h->lfd = -1;
+		}
+		return -e;
+	}
+	h->listening = true;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
+	epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
+	return 0;
+}
+
+static int vhu_service(struct port *p, uint64_t now)
+{
+	struct vhu *h = p->priv;
+	if (!now)
+		now = now_ns();
+	if (h->client && h->cfd < 0 && now >= h->next_connect_ns) {
+		if (try_connect(p) < 0)
+			h->next_connect_ns = now + 1000000000ull;
+	}
+	if (h->d.broken && h->posted)
+		take_back(p, false); /* the device stops writing to it */
+	if (h->check_now || now - h->last_svc_ns >= 1000000ull) {
+		h->check_now = false;
+		h->last_svc_ns = now;
+		struct epoll_event ev[8];
+		int n = epoll_wait(h->epfd, ev, 8, 0);
+		for (int i = 0; i < n; i++) {
+			uint32_t what = ev[i].data.u32;
+			if (what == 1) {
+				int fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC);
+				if (fd >= 0 && h->cfd >= 0) {
+					h->c[C_REFUSED]++; /* one guest at a time */
+					close(fd);
+				} else if (fd >= 0) {
+					connected(p, fd);
+				}
+			} else if (what == 2 && h->cfd >= 0) {
+				int rc;
+				while ((rc = read_msg(p)) > 0) {
+				}
+				if (rc < 0)
+					disconnect(p, "socket closed");
+			} else if (what >= 16 && what < 16 + VU_MAX_VRINGS) {
+				uint64_t x;
+				int fd = h->d.vq[what - 16].kick_fd;
+				if (fd >= 0 && read(fd, &x, sizeof(x)) < 0) {
+					/* reset already */
+				}
+			}
+		}
+	}
+	refill(p);
+	return 0;
+}
+
+/* VM -> switch: the guest's transmit queue. */
+static unsigned vhu_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+{
+	struct vhu *h = p->priv;
+	if (!vu_ring_live(&h->d, TXQ) || !h->d.vq[TXQ].inflight)
+		return 0;
+	struct vu_vring *v = &h->d.vq[TXQ];
+	unsigned have = vu_avail_count(&h->d, v);
+	if (!have)
+		return 0;
+	if (h->notify_on) {
+		vu_notify_enable(&h->d, v, false); /* we are polling */
+		h->notify_on = false;
+	}
+	if (n > VHU_BURST)
+		n = VHU_BURST;
+	if (have > n)
+		have = n;
+	unsigned got = 0;
+	uint32_t hl = h->d.hdr_len;
+	for (unsigned i = 0; i < have; i++) {
+		struct vu_chain c;
+		if (vu_pop(&h->d, v, false, &c) < 0)
+			break;
+		if (c.total < hl + 14 || c.total > hl + VHU_FRAME) {
+			vu_used_put(v, c.head, 0);
+			vu_break(&h->d, VU_E_LEN);
+			break;
+		}
+		/* copy the frame out (skipping the virtio-net header) */
+		uint8_t *dst = h->txbuf + (size_t)got * VHU_FRAME;
+		uint32_t skip = hl, len = 0;
+		for (unsigned s = 0; s < c.nseg; s++) {
+			uint32_t l = c.seg[s].len;
+			const uint8_t *src = c.seg[s].p;
+			if (skip >= l) {
+				skip -= l;
+				continue;
+			}
+			src += skip;
+			l -= skip;
+			skip = 0;
+			memcpy(dst + len, src, l);
+			len += l;
+		}
+		vu_used_put(v, c.head, 0);
+		f[got++] = (struct vmdq_frame){ .data = dst, .caplen = len, .len = len };
+		p->rx_frames++;
+		p->rx_bytes += len;
+	}
+	vu_used_publish(v);
+	return got;
+}
+
+/* switch -> VM by copy (Level 1, and frames that did not come through the
+ * vif's queue).  Mergeable buffers when negotiated, else one buffer per
+ * frame; a frame that does not fit is dropped, its buffers untouched. */
+#define VHU_MRG_MAX 64
+static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
+{
+	struct vhu *h = p->priv;
+	if (!rx_live(h) || h->ring_num != h->d.vq[RXQ].num)
+		return 0;
+	struct vu_vring *v = &h->d.vq[RXQ];
+	uint32_t hl = h->d.hdr_len;
+	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
+	unsigned sent = 0, have = vu_avail_count(&h->d, v);
+	for (unsigned i = 0; i < n && have && !h->d.broken; i++) {
+		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
+		uint32_t need = hl + len, off = 0; /* bytes of header + frame placed */
+		uint16_t heads[VHU_MRG_MAX];
+		uint32_t lens[VHU_MRG_MAX];
+		unsigned nb = 0;
+		uint8_t *vh = NULL;
+		while (off < need && have && nb < VHU_MRG_MAX) {
+			struct vu_chain c;
+			if (vu_pop(&h->d, v, true, &c) < 0)
+				break;
+			have--;
+			heads[nb] = c.head;
+			lens[nb] = 0;
+			if (!c.nseg || (nb == 0 && c.seg[0].len < hl)) {
+				nb++;
+				h->c[C_SHORT_BUF]++;
+				break; /* the header must be in one piece */
+			}
+			if (nb == 0) {
+				vh = c.seg[0].p;
+				memset(vh, 0, hl);
+			}
+			for (unsigned s = 0; s < c.nseg && off < need; s++) {
+				uint8_t *dst = c.seg[s].p;
+				uint32_t room = c.seg[s].len;
+				if (off < hl) { /* first piece: the header is there */
+					dst += hl;
+					room -= hl;
+					off = hl;
+					lens[nb] = hl;
+				}
+				uint32_t k = need - off < room ? need - off : room;
+				memcpy(dst, f[i].data + (off - hl), k);
+				off += k;
+				lens[nb] += k;
+			}
+			nb++;
+			if (!mrg)
+				break;
+		}
+		if (off < need || !vh) {
+			/* not placed: the buffers were never used, the guest keeps
+			 * them (they are taken again for the next frame) */
+			v->last_avail = (uint16_t)(v->last_avail - nb);
+			have += nb;
+			for (unsigned k = 0; k < nb; k++)
+				v->inflight[heads[k]] = 0;
+			if (h->d.broken || (mrg && !have))
+				break;
+			continue; /* too big for the buffers: dropped */
+		}
+		for (unsigned k = 0; k < nb; k++)
+			vu_used_put(v, heads[k], lens[k]);
+		if (hl == 12) {
+			vh[10] = (uint8_t)nb; /* num_buffers, little-endian */
+			vh[11] = (uint8_t)(nb >> 8);
+		}
+		p->tx_frames++;
+		p->tx_bytes += len;
+		sent++;
+	}
+	vu_used_publish(v);
+	return sent;
+}
+
+static int vhu_fd(struct port *p)
+{
+	struct vhu *h = p->priv;
+	return h->epfd;
+}
+
+static void vhu_flush(struct port *p)
+{
+	struct vhu *h = p->priv;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		if (vu_ring_live(&h->d, i))
+			vu_call(&h->d, &h->d.vq[i]);
+}
+
+static bool vhu_idle(struct port *p)
+{
+	struct vhu *h = p->priv;
+	h->check_now = true; /* whatever wakes us is looked at at once */
+	if (!vu_ring_live(&h->d, TXQ) || !h->d.vq[TXQ].inflight)
+		return true;
+	struct vu_vring *tx = &h->d.vq[TXQ];
+	if (!h->notify_on) {
+		vu_notify_enable(&h->d, tx, true);
+		if (rx_live(h))
+			vu_notify_enable(&h->d, &h->d.vq[RXQ], true);
+		h->notify_on = true;
+	}
+	if (vu_avail_count(&h->d, tx))
+		return false;
+	if (h->targeted && rx_live(h) && h->posted < h->d.vq[RXQ].num * 3 / 4 &&
+	    h->posted < VHU_POST_MAX && vu_avail_count(&h->d, &h->d.vq[RXQ]))
+		return false;
+	return true;
+}
+
+static bool vhu_targeted(struct port *p)
+{
+	struct vhu *h = p->priv;
+	return h->targeted;
+}
+
+static const char *vhu_state(struct port *p, const char *const **names,
+			     const uint64_t **vals, unsigned *n)
+{
+	struct vhu *h = p->priv;
+	static const char *all_names[C__COUNT + VU_E__COUNT + 1];
+	static uint64_t v[C__COUNT + VU_E__COUNT];
+	for (unsigned i = 0; i < C__COUNT; i++) {
+		all_names[i] = cnames[i];
+		v[i] = h->c[i];
+	}
+	for (unsigned i = 0; i < VU_E__COUNT; i++) {
+		all_names[C__COUNT + i] = vu_err_name((enum vu_err)i);
+		v[C__COUNT + i] = h->d.errors[i];
+	}
+	*names = all_names;
+	*vals = v;
+	*n = C__COUNT + VU_E__COUNT;
+	if (h->cfd < 0)
+		return h->client ? "connecting" : "waiting";
+	if (h->d.broken) {
+		snprintf(h->statebuf, sizeof(h->statebuf), "broken: %s",
+			 vu_err_name(h->d.broken_why));
+		return h->statebuf;
+	}
+	return vu_ring_live(&h->d, RXQ) || vu_ring_live(&h->d, TXQ) ? "running" : "connected";
+}
+
+static void vhu_describe(struct port *p, char *buf, size_t len)
+{
+	struct vhu *h = p->priv;
+	snprintf(buf, len, "vhost-user %s on %s, targeted receive %s", h->client ? "client" :
+		 "server", h->path, h->targeted ? "on" : "off");
+}
+
+const struct port_ops port_vhost_user_ops = {
+	.kind = "vhost-user", .uplink_ok = false, .vif_ok = true,
+	.open = vhu_open, .close = vhu_close, .rx = vhu_rx, .tx = vhu_tx, .fd = vhu_fd,
+	.describe = vhu_describe, .service = vhu_service, .idle = vhu_idle,
+	.flush = vhu_flush, .targeted = vhu_targeted, .complete = vhu_complete,
+	.state = vhu_state,
+};

@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vhost/vu.c - vhost-user messages, guest memory and split virtqueues.
+ * See vu.h for the trust model.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "vu.h"
+
+static const char *const err_names[VU_E__COUNT] = {
+	[VU_E_ADDR] = "bad-address", [VU_E_WRAP] = "wrap", [VU_E_LOOP] = "loop",
+	[VU_E_LONG] = "chain-too-long", [VU_E_RO] = "write-to-read-only",
+	[VU_E_WO] = "read-from-write-only", [VU_E_LEN] = "bad-length",
+	[VU_E_INDEX] = "bad-index", [VU_E_INDIRECT] = "bad-indirect",
+	[VU_E_AVAIL] = "bad-avail-idx", [VU_E_REUSED] = "head-reused",
+	[VU_E_MSG] = "bad-message",
+};
+
+const char *vu_err_name(enum vu_err e)
+{
+	return (unsigned)e < VU_E__COUNT ? err_names[e] : "?";
+}
+
+uint64_t vu_offered_features(void)
+{
+	return 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF |
+	       1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX |
+	       1ull << VIRTIO_NET_F_MQ | 1ull << VIRTIO_F_ANY_LAYOUT |
+	       1ull << VU_F_PROTOCOL_FEATURES;
+}
+
+uint64_t vu_offered_protocol_features(void)
+{
+	return 1ull << VU_PF_MQ | 1ull << VU_PF_REPLY_ACK | 1ull << VU_PF_RESET_DEVICE |
+	       1ull << VU_PF_STATUS;
+}
+
+void vu_break(struct vu_dev *d, enum vu_err why)
+{
+	d->errors[why]++;
+	if (!d->broken) {
+		d->broken = true;
+		d->broken_why = why;
+	}
+}
+
+/* ---- guest memory ---------------------------------------------------- */
+
+/* The host address of gpa and how many bytes follow it in its region. */
+static uint8_t *gpa_piece(const struct vu_mem *m, uint64_t gpa, uint64_t *room)
+{
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct vu_region *r = &m->r[i];
+		if (gpa >= r->gpa && gpa - r->gpa < r->size) {
+			*room = r->size - (gpa - r->gpa);
+			return r->host + (gpa - r->gpa);
+		}
+	}
+	return NULL;
+}
+
+uint8_t *vu_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t len, enum vu_err *err)
+{
+	if (gpa + len < gpa) {
+		*err = VU_E_WRAP;
+		return NULL;
+	}
+	uint64_t room;
+	uint8_t *p = gpa_piece(m, gpa, &room);
+	if (!p || len > room) {
+		*err = VU_E_ADDR;
+		return NULL;
+	}
+	return p;
+}
+
+uint8_t *vu_uva(const struct vu_mem *m, uint64_t uva, uint64_t len)
+{
+	if (uva + len < uva)
+		return NULL;
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct vu_region *r = &m->r[i];
+		if (uva >= r->uva && uva - r->uva < r->size && len <= r->size - (uva - r->uva))
+			return r->host + (uva - r->uva);
+	}
+	return NULL;
+}
+
+static void mem_unmap(struct vu_dev *d)
+{
+	for (unsigned i = 0; i < d->mem.n; i++)
+		if (d->mem.r[i].map && d->ops.unmap)
+			d->ops.unmap(d->ops.arg, d->mem.r[i].map, d->mem.r[i].map_len);
+	memset(&d->mem, 0, sizeof(d->mem));
+}
+
+/* ---- device state ------------------------------------------------------ */
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void vring_clear(struct vu_vring *v)
+{
+	close_fd(&v->kick_fd);
+	close_fd(&v->call_fd);
+	close_fd(&v->err_fd);
+	free(v->inflight);
+	memset(v, 0, sizeof(*v));
+	v->kick_fd = v->call_fd = v->err_fd = -1;
+}
+
+void vu_dev_init(struct vu_dev *d, const struct vu_host_ops *ops)
+{
+	memset(d, 0, sizeof(*d));
+	if (ops)
+		d->ops = *ops;
+	d->hdr_len = 10;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		d->vq[i].kick_fd = d->vq[i].call_fd = d->vq[i].err_fd = -1;
+}
+
+void vu_dev_reset(struct vu_dev *d)
+{
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		vring_clear(&d->vq[i]);
+	mem_unmap(d);
+	d->features = d->protocol_features = 0;
+	d->features_set = d->owner = false;
+	d->status = 0;
+	d->hdr_len = 10;
+	d->broken = false;
+	d->resets++;
+}
+
+/* Rings keep their guest addresses (uva); their host addresses follow the
+ * memory table.  False if a ring is not wholly inside guest memory. */
+static bool vring_map(struct vu_dev *d, struct vu_vring *v)
+{
+	v->desc = NULL;
+	v->avail = NULL;
+	v->used = NULL;
+	if (!v->addr_set || !v->num)
+		return true; /* not yet: mapped when both are known */
+	uint64_t n = v->num;
+	uint8_t *desc = vu_uva(&d->mem, v->desc_uva, 16 * n);
+	uint8_t *avail = vu_uva(&d->mem, v->avail_uva, 6 + 2 * n);
+	uint8_t *used = vu_uva(&d->mem, v->used_uva, 6 + 8 * n);
+	if (!desc || !avail || !used)
+		return false;
+	if (((uintptr_t)desc & 15) || ((uintptr_t)avail & 1) || ((uintptr_t)used & 3))
+		return false;
+	v->desc = (struct vring_desc *)(void *)desc;
+	v->avail = (struct vring_avail *)(void *)avail;
+	v->used = (struct vring_used *)(void *)used;
+	return true;
+}
+
+bool vu_request_quiesces(uint32_t r)
+{
+	switch (r) {
+	case VU_RESET_OWNER: case VU_RESET_DEVICE: case VU_SET_MEM_TABLE:
+	case VU_SET_VRING_NUM: case VU_SET_VRING_ADDR: case VU_SET_VRING_BASE:
+	case VU_GET_VRING_BASE: case VU_SET_FEATURES: case VU_SET_STATUS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void close_msg_fds(struct vu_msg *m, unsigned from)
+{
+	for (unsigned i = from; i < m->nfds && i < VU_MAX_FDS; i++)
+		if (m->fds[i] >= 0)
+			close(m->fds[i]);
+	m->nfds = from < m->nfds ? from : m->nfds;
+}
+
+static int reply_u64(struct vu_msg *m, struct vu_msg *r, uint64_t v)
+{
+	r->request = m->request;
+	r->flags = VU_VERSION | VU_FLAG_REPLY;
+	r->size = 8;
+	r->u.u64 = v;
+	r->nfds = 0;
+	return 1;
+}
+
+/* A request's payload must have exactly the size its type has. */
+static bool size_ok(const struct vu_msg *m)
+{
+	switch (m->request) {
+	case VU_GET_FEATURES: case VU_SET_OWNER: case VU_RESET_OWNER:
+	case VU_GET_PROTOCOL_FEATURES: case VU_GET_QUEUE_NUM: case VU_RESET_DEVICE:
+	case VU_GET_STATUS: case VU_GET_MAX_MEM_SLOTS:
+		return true; /* payload ignored */
+	case VU_SET_FEATURES: case VU_SET_PROTOCOL_FEATURES: case VU_SET_VRING_KICK:
+	case VU_SET_VRING_CALL: case VU_SET_VRING_ERR: case VU_SET_STATUS:
+	case VU_SEND_RARP: case VU_NET_SET_MTU: case VU_SET_LOG_FD:
+		return m->size == 8;
+	case VU_SET_VRING_NUM: case VU_SET_VRING_BASE: case VU_GET_VRING_BASE:
+	case VU_SET_VRING_ENABLE:
+		return m->size == 8;
+	case VU_SET_VRING_ADDR:
+		return m->size == 40;
+	case VU_SET_MEM_TABLE:
+		return m->size >= 8 && m->u.mem.nregions <= VU_MAX_REGIONS &&
+		       m->size == 8 + 32 * m->u.mem.nregions;
+	default:
+		return true;
+	}
+}
+
+static bool ring_index_ok(uint32_t i)
+{
+	return i < VU_MAX_VRINGS;
+}
+
+/* Applies m; false if it was malformed or refused (nothing applied). */
+static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *replied)
+{
+	*replied = false;
+	switch (m->request) {
+	case VU_GET_FEATURES:
+		*replied = reply_u64(m, r, vu_offered_features());
+		return true;
+	case VU_SET_FEATURES:
+		if (m->u.u64 & ~vu_offered_features())
+			return false;
+		d->features = m->u.u64;
+		d->features_set = true;
+		d->hdr_len = (d->features & (1ull << VIRTIO_F_VERSION_1 |
+					     1ull << VIRTIO_NET_F_MRG_RXBUF)) ? 12 : 10;
+		return true;
+	case VU_GET_PROTOCOL_FEATURES:
+		*replied = reply_u64(m, r, vu_offered_protocol_features());
+		return true;
+	case VU_SET_PROTOCOL_FEATURES:
+		if (m->u.u64 & ~vu_offered_protocol_features())
+			return false;
+		d->protocol_features = m->u.u64;
+		return true;
+	case VU_GET_QUEUE_NUM:
+		*replied = reply_u64(m, r, VU_MAX_QP);
+		return true;
+	case VU_SET_OWNER:
+		d->owner = true;
+		return true;
+	case VU_RESET_OWNER:
+	case VU_RESET_DEVICE: {
+		uint64_t pf = d->protocol_features;
+		bool feat = d->features_set;
+		uint64_t f = d->features;
+		vu_dev_reset(d);
+		if (m->request == VU_RESET_DEVICE) {
+			/* the connection stays: so do the features */
+			d->protocol_features = pf;
+			d->features = f;
+			d->features_set = feat;
+		}
+		return true;
+	}
+	case VU_SET_MEM_TABLE: {
+		if (m->nfds != m->u.mem.nregions)
+			return false;
+		struct vu_mem nm = { 0 };
+		for (unsigned i = 0; i < m->u.mem.nregions; i++) {
+			uint64_t gpa = m->u.mem.r[i].gpa, size = m->u.mem.r[i].size;
+			uint64_t uva = m->u.mem.r[i].uva, off = m->u.mem.r[i].mmap_off;
+			if (!size || gpa + size < gpa || uva + size < uva || off + size < off ||
+			    off + size > SIZE_MAX / 2)
+				goto bad_mem;
+			void *map = d->ops.map ? d->ops.map(d->ops.arg, m->fds[i], off + size)
+					       : NULL;
+			if (!map)
+				goto bad_mem;
+			nm.r[i] = (struct vu_region){ .gpa = gpa, .size = size, .uva = uva,
+						      .mmap_off = off, .map = map,
+						      .map_len = off + size,
+						      .host = (uint8_t *)map + off };
+			nm.n = i + 1;
+		}
+		/* no two regions may overlap in guest-physical space */
+		for (unsigned i = 0; i < nm.n; i++)
+			for (unsigned j = i + 1; j < nm.n; j++)
+				if (nm.r[i].gpa < nm.r[j].gpa + nm.r[j].size &&
+				    nm.r[j].gpa < nm.r[i].gpa + nm.r[i].size)
+					goto bad_mem;
+		close_msg_fds(m, 0);
+		mem_unmap(d);
+		d->mem = nm;
+		for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+			if (!vring_map(d, &d->vq[i]))
+				vu_break(d, VU_E_ADDR);
+		return true;
+	bad_mem:
+		for (unsigned i = 0; i < nm.n; i++)
+			if (d->ops.unmap)
+				d->ops.unmap(d->ops.arg, nm.r[i].map, nm.r[i].map_len);
+		return false;
+	}
+	case VU_SET_VRING_NUM: {
+		uint32_t i = m->u.state.index, n = m->u.state.num;
+		if (!ring_index_ok(i) || !n || n > VU_MAX_RING || (n & (n - 1)))
+			return false;
+		struct vu_vring *v = &d->vq[i];
+		uint8_t *inf = calloc(n, 1);
+		if (!inf)
+			return false;
+		free(v->inflight);
+		v->inflight = inf;
+		v->num = n;
+		if (!vring_map(d, v))
+			vu_break(d, VU_E_ADDR);
+		return true;
+	}
+	case VU_SET_VRING_ADDR: {
+		uint32_t i = m->u.addr.index;
+		if (!ring_index_ok(i))
+			return false;
+		struct vu_vring *v = &d->vq[i];
+		v->desc_uva = m->u.addr.desc;
+		v->used_uva = m->u.addr.used;
+		v->avail_uva = m->u.addr.avail;
+		v->addr_set = true;
+		if (!vring_map(d, v)) {
+			v->addr_set = false;
+			d->errors[VU_E_ADDR]++;
+			return false;
+		}
+		return true;
+	}
+	case VU_SET_VRING_BASE: {
+		uint32_t i = m->u.state.index;
+		if (!ring_index_ok(i) || m->u.state.num > 0xffff)
+			return false;
+		d->vq[i].last_avail = (uint16_t)m->u.state.num;
+		return true;
+	}
+	case VU_GET_VRING_BASE: {
+		uint32_t i = m->u.state.index;
+		if (!ring_index_ok(i))
+			return false;
+		struct vu_vring *v = &d->vq[i];
+		/* the ring stops; the guest sets it up afresh to start it */
+		v->started = false;
+		close_fd(&v->kick_fd);
+		r->request = m->request;
+		r->flags = VU_VERSION | VU_FLAG_REPLY;
+		r->size = 8;
+		r->u.state.index = i;
+		r->u.state.num = v->last_avail;
+		r->nfds = 0;
+		*replied = true;
+		return true;
+	}
+	case VU_SET_VRING_KICK:
+	case VU_SET_VRING_CALL:
+	case VU_SET_VRING_ERR: {
+		uint32_t i = (uint32_t)(m->u.u64 & 0xff);
+		bool nofd = m->u.u64 & 0x100;
+		if (!ring_index_ok(i) || (m->u.u64 & ~0x1ffull) || m->nfds != (nofd ? 0u : 1u))
+			return false;
+		struct vu_vring *v = &d->vq[i];
+		int fd = nofd ? -1 : m->fds[0];
+		m->nfds = 0; /* kept */
+		if (m->request == VU_SET_VRING_CALL) {
+			close_fd(&v->call_fd);
+			v->call_fd = fd;
+			v->signalled_valid = false;
+		} else if (m->request == VU_SET_VRING_ERR) {
+			close_fd(&v->err_fd);
+			v->err_fd = fd;
+		} else {
+			close_fd(&v->kick_fd);
+			v->kick_fd = fd;
+			/* the ring starts: it was set up afresh, so a device
+			 * broken before is given another chance */
+			if (!v->started) {
+				bool fresh = true;
+				for (unsigned k = 0; k < VU_MAX_VRINGS; k++)
+					fresh &= k == i || !d->vq[k].started;
+				if (fresh)
+					d->broken = false;
+			}
+			v->started = true;
+			if (v->used)
+				v->used_idx = ((volatile struct vring_used *)v->used)->idx;
+			v->signalled_valid = false;
+			if (v->inflight)
+				memset(v->inflight, 0, v->num);
+			if (!(d->features & (1ull << VU_F_PROTOCOL_FEATURES)))
+				v->enabled = true;
+		}
+		return true;
+	}
+	case VU_SET_VRING_ENABLE: {
+		uint32_t i = m->u.state.index;
+		if (!ring_index_ok(i) || m->u.state.num > 1)
+			return false;
+		d->vq[i].enabled = m->u.state.num;
+		return true;
+	}
+	case VU_SET_STATUS:
+		if (m->u.u64 > 0xff)
+			return false;
+		if (m->u.u64 == 0) {
+			uint64_t pf = d->protocol_features;
+			vu_dev_reset(d);
+			d->protocol_features = pf;
+		}
+		d->status = (uint8_t)m->u.u64;
+		return true;
+	case VU_GET_STATUS:
+		/* DEVICE_NEEDS_RESET (0x40) while broken */
+		*replied = reply_u64(m, r, d->status | (d->broken ? 0x40u : 0u));
+		return true;
+	default:
+		/* not offered (logging, RARP, MTU, config, ...): refused */
+		return false;
+	}
+}
+
+int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
+{
+	d->messages++;
+	bool malformed = (m->flags & VU_FLAG_VERSION_MASK) != VU_VERSION ||
+			 m->size > VU_MAX_PAYLOAD || m->nfds > VU_MAX_FDS || !size_ok(m);
+	bool ok = false, replied = false;
+	if (malformed) {
+		vu_break(d, VU_E_MSG);
+	} else {
+		if (vu_request_quiesces(m->request) && d->ops.quiesce)
+			d->ops.quiesce(d->ops.arg);
+		ok = apply(d, m, r, &replied);
+		if (!ok && m->request >= VU_GET_FEATURES && m->request <= VU_GET_STATUS &&
+		    m->request != VU_SET_LOG_BASE && m->request != VU_SET_LOG_FD &&
+		    m->request != VU_SEND_RARP && m->request != VU_NET_SET_MTU)
+			vu_break(d, VU_E_MSG); /* a known request, malformed */
+	}
+	close_msg_fds(m, 0);
+	if (m->size > VU_MAX_PAYLOAD)
+		return -1; /* the stream is out of step: hang up */
+	if (replied)
+		return 1;
+	if ((m->flags & VU_FLAG_NEED_REPLY) &&
+	    (d->protocol_features & (1ull << VU_PF_REPLY_ACK)))
+		return reply_u64(m, r, ok ? 0 : 1);
+	return 0;
+}
+
+/* ---- split virtqueues ------------------------------------------------- */
+
+unsigned vu_avail_count(struct vu_dev *d, struct vu_vring *v)
+{
+	uint16_t idx = ((volatile struct vring_avail *)v->avail)->idx;
+	unsigned n = (uint16_t)(idx - v->last_avail);
+	if (n > v->num) {
+		vu_break(d, VU_E_AVAIL);
+		return 0;
+	}
+	/* the entries are read after the index */
+	atomic_thread_fence(memory_order_acquire);
+	return n;
+}
+
+static int walk_fail(struct vu_dev *d, enum vu_err e)
+{
+	vu_break(d, e);
+	return -1;
+}
+
+int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
+	    struct vu_chain *c)
+{
+	c->head = head;
+	c->nseg = 0;
+	c->total = 0;
+	if (head >= v->num)
+		return walk_fail(d, VU_E_INDEX);
+	const volatile struct vring_desc *tab = v->desc;
+	uint32_t tabn = v->num, i = head, steps = 0;
+	bool indirect = false;
+	for (;;) {
+		/* every field once: the guest may be rewriting them */
+		uint64_t addr = tab[i].addr;
+		uint32_t len = tab[i].len;
+		uint16_t flags = tab[i].flags, next = tab[i].next;
+		if (++steps > tabn)
+			return walk_fail(d, VU_E_LOOP);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			enum vu_err e = VU_E_INDIRECT;
+			if (indirect || (flags & VRING_DESC_F_NEXT) || c->nseg ||
+			    !(d->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)) ||
+			    !len || len % 16 || len / 16 > VU_MAX_RING || (addr & 15))
+				return walk_fail(d, VU_E_INDIRECT);
+			uint8_t *t = vu_gpa(&d->mem, addr, len, &e);
+			if (!t)
+				return walk_fail(d, e);
+			tab = (const volatile struct vring_desc *)(void *)t;
+			tabn = len / 16;
+			indirect = true;
+			i = 0;
+			steps = 0;
+			continue;
+		}
+		bool w = flags & VRING_DESC_F_WRITE;
+		if (write && !w)
+			return walk_fail(d, VU_E_RO);
+		if (!write && w)
+			return walk_fail(d, VU_E_WO);
+		if (addr + len < addr)
+			return walk_fail(d, VU_E_WRAP);
+		uint64_t a = addr, left = len;
+		while (left) {
+			uint64_t room;
+			uint8_t *p = gpa_piece(&d->mem, a, &room);
+			if (!p)
+				return walk_fail(d, VU_E_ADDR);
+			if (c->nseg == VU_MAX_SEGS)
+				return walk_fail(d, VU_E_LONG);
+			uint64_t k = left < room ? left : room;
+			c->seg[c->nseg++] = (struct vu_seg){ p, (uint32_t)k };
+			a += k;
+			left -= k;
+		}
+		c->total += len;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return 0;
+		i = next;
+		if (i >= tabn)
+			return walk_fail(d, VU_E_INDEX);
+	}
+}
+
+int vu_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c)
+{
+	uint16_t head = ((volatile struct vring_avail *)v->avail)->ring[v->last_avail & (v->num - 1)];
+	v->last_avail++;
+	if (vu_walk(d, v, head, write, c) < 0)
+		return -1;
+	if (v->inflight[head])
+		return walk_fail(d, VU_E_REUSED);
+	v->inflight[head] = 1;
+	return 0;
+}
+
+void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len)
+{
+	volatile struct vring_used_elem *e = &v->used->ring[v->used_idx & (v->num - 1)];
+	e->id = head;
+	e->len = len;
+	v->used_idx++;
+	if (head < v->num)
+		v->inflight[head] = 0;
+	v->need_call = true;
+}
+
+void vu_used_publish(struct vu_vring *v)
+{
+	/* the entries before the index */
+	atomic_thread_fence(memory_order_release);
+	((volatile struct vring_used *)v->used)->idx = v->used_idx;
+}
+
+bool vu_call(struct vu_dev *d, struct vu_vring *v)
+{
+	if (!v->need_call)
+		return false;
+	v->need_call = false;
+	/* our index is visible before we read what the guest wants */
+	atomic_thread_fence(memory_order_seq_cst);
+	bool want;
+	if (d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
+		uint16_t ev = ((volatile uint16_t *)v->avail->ring)[v->num]; /* used_event */
+		want = !v->signalled_valid || vring_need_event(ev, v->used_idx, v->signalled);
+	} else {
+		want = !(((volatile struct vring_avail *)v->avail)->flags &
+			 VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	v->signalled = v->used_idx;
+	v->signalled_valid = true;
+	if (!want || v->call_fd < 0)
+		return false;
+	uint64_t one = 1;
+	return write(v->call_fd, &one, sizeof(one)) == (ssize_t)sizeof(one);
+}
+
+void vu_notify_enable(struct vu_dev *d, struct vu_vring *v, bool enable)
+{
+	if (d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
+		if (enable) /* avail_event: kick us for the next one */
+			((volatile uint16_t *)(void *)v->used->ring)[4 * v->num] = v->last_avail;
+	} else {
+		((volatile struct vring_used *)v->used)->flags =
+			enable ? 0 : VRING_USED_F_NO_NOTIFY;
+	}
+	atomic_thread_fence(memory_order_seq_cst);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vhost/vu.h - the vhost-user back-end's core: the protocol's messages
+ * (QEMU docs/interop/vhost-user.rst), the guest's memory table and split
+ * virtqueues (virtio 1.x, 2.7).  No sockets and no switch here: the port
+ * (ports/vhost_user.c) reads messages and moves frames; this file decides
+ * what a message does and walks descriptors, so both can be fuzzed alone.
+ *
+ * Trust: everything the front-end sends and everything in guest memory is
+ * hostile.  Message sizes are checked against each request's payload; every
+ * guest address is translated through the memory table, and a range that is
+ * not wholly inside one mapped region (or wraps) is refused before anything
+ * is read or written; fields of descriptors and ring indices are read once
+ * into locals (the guest may change them under us); a chain is followed at
+ * most as many steps as its table has entries.  A violation marks the
+ * device broken (vu_break): it then moves no frames until the front-end
+ * resets it (a new connection, RESET_OWNER/RESET_DEVICE, status 0, or the
+ * rings set up afresh).
+ */
+#ifndef VMDQ_VU_H
+#define VMDQ_VU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/virtio_ring.h>
+
+/* requests (front-end to back-end) */
+enum {
+	VU_GET_FEATURES = 1, VU_SET_FEATURES = 2, VU_SET_OWNER = 3, VU_RESET_OWNER = 4,
+	VU_SET_MEM_TABLE = 5, VU_SET_LOG_BASE = 6, VU_SET_LOG_FD = 7, VU_SET_VRING_NUM = 8,
+	VU_SET_VRING_ADDR = 9, VU_SET_VRING_BASE = 10, VU_GET_VRING_BASE = 11,
+	VU_SET_VRING_KICK = 12, VU_SET_VRING_CALL = 13, VU_SET_VRING_ERR = 14,
+	VU_GET_PROTOCOL_FEATURES = 15, VU_SET_PROTOCOL_FEATURES = 16, VU_GET_QUEUE_NUM = 17,
+	VU_SET_VRING_ENABLE = 18, VU_SEND_RARP = 19, VU_NET_SET_MTU = 20,
+	VU_RESET_DEVICE = 34, VU_GET_MAX_MEM_SLOTS = 36, VU_SET_STATUS = 39,
+	VU_GET_STATUS = 40,
+};
+
+#define VU_VERSION 0x1u
+#define VU_FLAG_VERSION_MASK 0x3u
+#define VU_FLAG_REPLY 0x4u
+#define VU_FLAG_NEED_REPLY 0x8u
+
+/* protocol feature bits */
+#define VU_PF_MQ 0
+#define VU_PF_REPLY_ACK 3
+#define VU_PF_RESET_DEVICE 13
+#define VU_PF_STATUS 16
+
+/* virtio feature bits we use (linux/virtio_*.h have the rest) */
+#define VU_F_PROTOCOL_FEATURES 30
+
+#define VU_MAX_REGIONS 8
+#define VU_MAX_QP 1           /* virtio queue pairs (GET_QUEUE_NUM) */
+#define VU_MAX_VRINGS (2 * VU_MAX_QP)
+#define VU_MAX_RING 32768     /* split ring size limit (virtio 2.7) */
+#define VU_MAX_SEGS 64        /* pieces of one chain we follow */
+#define VU_MAX_PAYLOAD 512    /* largest payload we accept (SET_MEM_TABLE: 264) */
+#define VU_MAX_FDS 8
+#define VU_HDR_MAX 12         /* struct virtio_net_hdr_mrg_rxbuf */
+
+/* Why a device broke (hostile or buggy front-end).  Counted per reason. */
+enum vu_err {
+	VU_E_ADDR,      /* an address outside the guest's memory */
+	VU_E_WRAP,      /* a range that wraps the address space */
+	VU_E_LOOP,      /* a chain longer than its table: a loop */
+	VU_E_LONG,      /* a chain with more pieces than we follow */
+	VU_E_RO,        /* a write into a descriptor the device may only read */
+	VU_E_WO,        /* a TX buffer the device may only write */
+	VU_E_LEN,       /* a length that lies (short or past max-frame) */
+	VU_E_INDEX,     /* a head or next outside the table */
+	VU_E_INDIRECT,  /* a bad indirect table */
+	VU_E_AVAIL,     /* avail idx moved more than the ring size */
+	VU_E_REUSED,    /* a head made available twice while in flight */
+	VU_E_MSG,       /* a malformed message */
+	VU_E__COUNT
+};
+const char *vu_err_name(enum vu_err e);
+
+struct vu_region {
+	uint64_t gpa, size, uva, mmap_off;
+	uint8_t *map;       /* what we mmapped (map_len bytes) */
+	size_t map_len;
+	uint8_t *host;      /* host address of gpa (map + mmap_off) */
+};
+
+struct vu_mem {
+	unsigned n;
+	struct vu_region r[VU_MAX_REGIONS];
+};
+
+struct vu_vring {
+	uint32_t num;            /* 0: not set */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint64_t desc_uva, avail_uva, used_uva;
+	bool addr_set;
+	uint16_t last_avail;     /* next avail entry we take */
+	uint16_t used_idx;       /* our copy of used->idx */
+	uint16_t signalled;      /* used idx at the last call */
+	bool signalled_valid;
+	bool need_call;          /* used entries since the last call */
+	int kick_fd, call_fd, err_fd;
+	bool enabled, started;
+	uint8_t *inflight;       /* per head: 1 while we hold it (num bytes) */
+};
+
+/* What the message handler needs from its host (the port, or a fuzzer). */
+struct vu_host_ops {
+	/* maps len bytes of fd from offset 0 read-write shared; NULL on error */
+	void *(*map)(void *arg, int fd, size_t len);
+	void (*unmap)(void *arg, void *addr, size_t len);
+	/* the rings are about to change or go (GET_VRING_BASE, memory table,
+	 * reset): the host must stop using them and finish in-flight buffers
+	 * before this returns */
+	void (*quiesce)(void *arg);
+	void *arg;
+};
+
+struct vu_dev {
+	uint64_t features, protocol_features;
+	bool features_set, owner;
+	uint8_t status;
+	unsigned hdr_len;        /* virtio-net header: 10 or 12 */
+	struct vu_mem mem;
+	struct vu_vring vq[VU_MAX_VRINGS];
+	bool broken;
+	enum vu_err broken_why;
+	uint64_t errors[VU_E__COUNT];
+	uint64_t messages, resets;
+	struct vu_host_ops ops;
+};
+
+struct vu_msg {
+	uint32_t request, flags, size;
+	union {
+		uint64_t u64;
+		struct { uint32_t index, num; } state;
+		struct { uint32_t index, flags; uint64_t desc, used, avail, log; } addr;
+		struct {
+			uint32_t nregions, padding;
+			struct { uint64_t gpa, size, uva, mmap_off; } r[VU_MAX_REGIONS];
+		} mem;
+		uint8_t raw[VU_MAX_PAYLOAD];
+	} u;
+	int fds[VU_MAX_FDS];
+	unsigned nfds;
+};
+#define VU_HDR_SIZE 12 /* request, flags, size on the wire; then size bytes */
+
+/* Features and protocol features we offer. */
+uint64_t vu_offered_features(void);
+uint64_t vu_offered_protocol_features(void);
+
+void vu_dev_init(struct vu_dev *d, const struct vu_host_ops *ops);
+/* Forgets the front-end: unmaps memory, closes every fd, rings unset. */
+void vu_dev_reset(struct vu_dev *d);
+
+/* Handles one message.  Takes ownership of m->fds (closes those it does not
+ * keep).  Fills reply and returns 1 when one must be sent, 0 when not, and
+ * -1 when the connection must be closed (the stream cannot be trusted). */
+int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *reply);
+/* Does request r change or remove rings or memory (so in-flight buffers
+ * must be finished first)? */
+bool vu_request_quiesces(uint32_t r);
+
+void vu_break(struct vu_dev *d, enum vu_err why);
+
+/* Guest memory: host address of [gpa, gpa + len) if it lies wholly inside
+ * one region, else NULL (err says ADDR or WRAP). */
+uint8_t *vu_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t len, enum vu_err *err);
+uint8_t *vu_uva(const struct vu_mem *m, uint64_t uva, uint64_t len);
+
+/* Is vring i ready to move frames? */
+static inline bool vu_ring_live(const struct vu_dev *d, unsigned i)
+{
+	const struct vu_vring *v = &d->vq[i];
+	return !d->broken && v->started && v->enabled && v->desc;
+}
+
+/* A chain, translated: pieces of host memory in order. */
+struct vu_seg {
+	uint8_t *p;
+	uint32_t len;
+};
+struct vu_chain {
+	uint16_t head;
+	unsigned nseg;
+	uint64_t total;
+	struct vu_seg seg[VU_MAX_SEGS];
+};
+
+/* How many heads are waiting in vring v's avail ring (0 if it lies: the
+ * device breaks). */
+unsigned vu_avail_count(struct vu_dev *d, struct vu_vring *v);
+/* Takes the next head and walks its chain: every piece must be writable
+ * (write = true, a receive buffer) or readable (a transmit buffer).
+ * Returns 0, or -1 with the device broken (counted). */
+int vu_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c);
+/* Walks the chain of head (for the fuzzer and vu_pop). */
+int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
+	    struct vu_chain *c);
+/* Returns head to the guest with len bytes written (no index update). */
+void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len);
+/* Publishes the used entries put so far. */
+void vu_used_publish(struct vu_vring *v);
+/* Signals the guest if it wants to be told (notification suppression:
+ * EVENT_IDX's used_event, else NO_INTERRUPT); one call for everything
+ * published since the last.  Returns true if it wrote the call fd. */
+bool vu_call(struct vu_dev *d, struct vu_vring *v);
+/* Kick suppression: while we poll, the guest need not kick (enable =
+ * false); before we sleep, enable = true, then check vu_avail_count. */
+void vu_notify_enable(struct vu_dev *d, struct vu_vring *v, bool enable);
+
+#endif
