@@ -13,7 +13,8 @@ PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        libpcap-dev liburcu-dev libcmocka-dev libjansson-dev zlib1g-dev \
        libxdp-dev libbpf-dev liburing-dev \
        jq tcpdump util-linux man-db iproute2 iputils-ping ethtool python3 iperf3 \
-       netsniff-ng
+       netsniff-ng dpdk-dev librte-net-virtio23 librte-net-vhost23 \
+       librte-mempool-ring23
 
 .PHONY: all deps build demo check unit asan fuzz bench bench-switch clean
 

@@ -30,8 +30,8 @@
 
 #include "port.h"
 
-#define BLOCK_SIZE (1u << 22)
-#define BLOCK_NR 16
+#define BLOCK_SIZE (1u << 20)
+#define BLOCK_NR 64 /* a block per ms at low rates: 64 ms of slack */
 #define FRAME_SIZE 2048
 #define AFP_BURST 32
 #define COPY_SIZE 65536 + 8

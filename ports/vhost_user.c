@@ -17,7 +17,7 @@
  *    for the vif once, straight from the uplink's buffer into guest memory,
  *    and replicates its header into a buffer of ours; the switch decides on
  *    the replica and calls complete(), which writes the virtio-net header
- *    and the used entry: no copy.  Up to three quarters of the guest's ring
+ *    and the used entry: no copy.  Up to half of the guest's ring
  *    (at most SW ring size) is posted; the rest stays for frames that do not
  *    come through the queue (floods, other VMs), which tx copies.
  *  - switch -> VM, not targeted (Level 1): tx copies into the guest's
@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,10 +100,38 @@ static void *vhu_map(void *arg, int fd, size_t len)
 	return m == MAP_FAILED ? NULL : m;
 }
 
+/* Unmapping a guest's memory takes tens of milliseconds (every page of it
+ * leaves our page tables): a thread of its own does it, so the worker goes
+ * on switching meanwhile.  Nothing refers to the region any more. */
+struct unmap_job {
+	void *addr;
+	size_t len;
+};
+
+static void *unmap_thread(void *arg)
+{
+	struct unmap_job *j = arg;
+	munmap(j->addr, j->len);
+	free(j);
+	return NULL;
+}
+
 static void vhu_unmap(void *arg, void *addr, size_t len)
 {
 	(void)arg;
-	munmap(addr, len);
+	struct unmap_job *j = malloc(sizeof(*j));
+	pthread_t t;
+	pthread_attr_t a;
+	if (j && pthread_attr_init(&a) == 0) {
+		*j = (struct unmap_job){ addr, len };
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		int rc = pthread_create(&t, &a, unmap_thread, j);
+		pthread_attr_destroy(&a);
+		if (rc == 0)
+			return;
+	}
+	free(j);
+	munmap(addr, len); /* no thread: here, then */
 }
 
 static bool rx_live(struct vhu *h)
@@ -167,6 +196,14 @@ static void resync(struct port *p)
 		}
 		h->reg[i] = fd;
 	}
+	unsigned num = h->d.vq[RXQ].num;
+	if (num && num != h->ring_num) {
+		free(h->hdrbuf);
+		free(h->vhdr);
+		h->hdrbuf = malloc((size_t)num * VHU_HDR);
+		h->vhdr = calloc(num, sizeof(*h->vhdr));
+		h->ring_num = h->hdrbuf && h->vhdr ? num : 0;
+	}
 	if (!h->targeted || !p->dev)
 		return;
 	if (!h->mem_shared && h->d.mem.n) {
@@ -181,14 +218,6 @@ static void resync(struct port *p)
 		else
 			h->mem_shared = true;
 	}
-	unsigned num = h->d.vq[RXQ].num;
-	if (num && num != h->ring_num) {
-		free(h->hdrbuf);
-		free(h->vhdr);
-		h->hdrbuf = malloc((size_t)num * VHU_HDR);
-		h->vhdr = calloc(num, sizeof(*h->vhdr));
-		h->ring_num = h->hdrbuf && h->vhdr ? num : 0;
-	}
 }
 
 /* ---- connection ------------------------------------------------------- */
@@ -198,7 +227,7 @@ static void disconnect(struct port *p, const char *why)
 	struct vhu *h = p->priv;
 	if (h->cfd < 0)
 		return;
-	fprintf(stderr, "vmdq: vif %s: guest disconnected (%s)\n", p->name, why);
+	uint64_t t0 = now_ns();
 	vhu_quiesce(p);
 	epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->cfd, NULL);
 	close(h->cfd);
@@ -206,6 +235,8 @@ static void disconnect(struct port *p, const char *why)
 	vu_dev_reset(&h->d);
 	resync(p);
 	h->c[C_DISCONNECTS]++;
+	fprintf(stderr, "vmdq: vif %s: guest disconnected (%s; %.1f ms)\n", p->name, why,
+		(double)(now_ns() - t0) / 1e6);
 	if (h->listening) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
 		epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
@@ -326,7 +357,7 @@ static void refill(struct port *p)
 	    h->ring_num != h->d.vq[RXQ].num)
 		return;
 	struct vu_vring *v = &h->d.vq[RXQ];
-	unsigned limit = v->num * 3 / 4;
+	unsigned limit = v->num / 2;
 	if (limit > VHU_POST_MAX)
 		limit = VHU_POST_MAX;
 	if (h->posted >= limit)
@@ -738,7 +769,7 @@ static bool vhu_idle(struct port *p)
 	}
 	if (vu_avail_count(&h->d, tx))
 		return false;
-	if (h->targeted && rx_live(h) && h->posted < h->d.vq[RXQ].num * 3 / 4 &&
+	if (h->targeted && rx_live(h) && h->posted < h->d.vq[RXQ].num / 2 &&
 	    h->posted < VHU_POST_MAX && vu_avail_count(&h->d, &h->d.vq[RXQ]))
 		return false;
 	return true;

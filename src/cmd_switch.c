@@ -49,6 +49,9 @@ static const char switch_help[] =
 	"  vif NAME afpacket IFNAME mac MAC [vlan VID] [queue Q]\n"
 	"  vif NAME afxdp IFNAME [AF_XDP options] mac MAC [vlan VID] [queue Q]\n"
 	"  vif NAME pcap IN.pcap OUT.pcap mac MAC [vlan VID] [queue Q]\n"
+	"  vif NAME vhost-user SOCKPATH [targeted on|off] [client] mac MAC [vlan VID]\n"
+	"      [queue Q]   (a VM's virtio-net; vmdq listens on SOCKPATH, or connects\n"
+	"                   to it with 'client'; targeted receive is on by default)\n"
 	"  vif del NAME\n"
 	"An uplink line may end in 'txrate FPS': the wire takes at most FPS frames\n"
 	"per second (a slower wire, to see the arbiter at work); 'uplink txrate FPS'\n"
@@ -458,6 +461,19 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 	struct port *p = (struct port *)&v->port;
 	json_object_set_new(e, "kernel_drops",
 			    p->ops->drops ? json_integer((json_int_t)p->ops->drops(p)) : json_null());
+	json_object_set_new(e, "targeted", json_boolean(v->targeted));
+	if (p->ops->state) {
+		/* the VM's side of a vhost-user vif: connection and guest errors */
+		const char *const *names;
+		const uint64_t *vals;
+		unsigned n;
+		const char *st = p->ops->state(p, &names, &vals, &n);
+		json_t *g = json_object();
+		json_object_set_new(g, "state", json_string(st));
+		for (unsigned i = 0; i < n; i++)
+			json_object_set_new(g, names[i], json_integer((json_int_t)vals[i]));
+		json_object_set_new(e, "guest", g);
+	}
 	return e;
 }
 
@@ -517,9 +533,9 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 	if (strcmp(r->what, "vifs") == 0) {
 		js = json_array();
 		if (!r->json)
-			fprintf(o, "%-12s %-8s %-17s %5s %5s %10s %10s %10s %8s\n", "NAME",
+			fprintf(o, "%-12s %-10s %-17s %5s %5s %10s %10s %10s %8s  %s\n", "NAME",
 				"BACKEND", "MAC", "VLAN", "QUEUE", "TO_VM", "FROM_VM", "TO_WIRE",
-				"DROPS");
+				"DROPS", "GUEST");
 		for (int i = 0; i < SW_MAX_VIFS; i++) {
 			const struct sw_vif *v = &sw->vif[i];
 			if (!v->used)
@@ -531,12 +547,20 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 			vmdq_mac_format(v->mac, mac);
 			if (v->vlan)
 				snprintf(vl, sizeof(vl), "%u", v->vlan);
+			const char *st = "-";
+			if (v->port.ops->state) {
+				const char *const *nm;
+				const uint64_t *vals;
+				unsigned nn;
+				st = v->port.ops->state((struct port *)&v->port, &nm, &vals, &nn);
+			}
 			if (!r->json)
-				fprintf(o, "%-12s %-8s %-17s %5s %5d %10llu %10llu %10llu %8llu\n",
+				fprintf(o, "%-12s %-10s %-17s %5s %5d %10llu %10llu %10llu %8llu  %s%s\n",
 					v->port.name, v->port.ops->kind, mac, vl, v->queue,
 					(unsigned long long)c.to_vm, (unsigned long long)c.from_vm,
 					(unsigned long long)c.to_wire,
-					(unsigned long long)sum(c.drops, SWD__COUNT));
+					(unsigned long long)sum(c.drops, SWD__COUNT), st,
+					v->targeted ? " (targeted)" : "");
 		}
 	} else if (strcmp(r->what, "fdb") == 0) {
 		size_t n = vmdq_fdb_count(sw->fdb);

@@ -1,0 +1,192 @@
+#!/bin/bash
+# vhost-user vifs with real guests: DPDK's testpmd and its virtio-user driver
+# (issue 4 point 4).  Topology:
+#
+#   ext namespace eth0 --veth-- uplink (afpacket) [vmdq switch] vm1 vhost-user (targeted)
+#                                                              vm2 vhost-user (targeted off)
+#                                                              vm3 vhost-user vlan 100 (targeted)
+#
+# Checks, with exact counts: frames from the wire reach each guest (testpmd
+# rxonly counts them, the switch agrees); a tagged VLAN's frames reach its
+# guest untagged; broadcasts reach every guest of the domain; frames a guest
+# sends (txonly) reach the wire and another guest, every one accounted for;
+# a guest killed mid-traffic comes back on the same socket while the other
+# guests lose nothing.
+. "$(dirname "$0")/lib.sh"
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: skipped"; exit 77; }
+[ -x /usr/bin/python3 ] || { echo "no /usr/bin/python3: skipped"; exit 77; }
+
+GUESTS=""
+cleanup_guests() {
+	for g in $GUESTS; do
+		[ -f "$T/$g.pid" ] && kill -9 "$(cat "$T/$g.pid")" 2>/dev/null || true
+		[ -f "$T/$g.hold" ] && kill "$(cat "$T/$g.hold")" 2>/dev/null || true
+	done
+	cleanup
+}
+trap cleanup_guests EXIT INT TERM
+
+# guest NAME MAC MODE [testpmd args...]: a testpmd guest on $T/NAME.sock,
+# driven through a fifo (its commands) and read from its log
+guest() {
+	local name=$1 mac=$2 mode=$3
+	shift 3
+	rm -f "$T/$name.in"
+	mkfifo "$T/$name.in"
+	# the fifo is held open by a sleeping writer so testpmd never sees EOF
+	sleep 100000 > "$T/$name.in" 2>/dev/null < /dev/null &
+	echo $! > "$T/$name.hold"
+	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 0 --no-huge -m 512 --no-pci \
+		--file-prefix "vq$ID$name" --log-level=lib.eal:error \
+		--vdev "net_virtio_user0,mac=$mac,path=$T/$name.sock,queues=1" -- \
+		-i --nb-cores=1 --total-num-mbufs=16384 --forward-mode="$mode" "$@" \
+		< "$T/$name.in" > "$T/$name.log" 2>&1 &
+	echo $! > "$T/$name.pid"
+	GUESTS="$GUESTS $name"
+	for _ in $(seq 100); do
+		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	gcmd "$name" start
+	# running: the switch sees live rings
+	for _ in $(seq 100); do
+		[ "$(vif_field "$name" .guest.state)" = running ] && return 0
+		sleep 0.1
+	done
+	fail "guest $name did not come up"; tail -20 "$T/$name.log"
+}
+gcmd() { echo "$2" > "$T/$1.in"; }
+guest_kill() {
+	kill -9 "$(cat "$T/$1.pid")" 2>/dev/null || true
+	wait "$(cat "$T/$1.pid")" 2>/dev/null || true
+	kill "$(cat "$T/$1.hold")" 2>/dev/null || true
+}
+# gstat NAME FIELD: the guest's port counter (RX-packets, RX-bytes, TX-packets)
+gstat() {
+	local n0 n
+	n0=$(grep -c '^  #\+$' "$T/$1.log" || true)
+	gcmd "$1" "show port stats 0"
+	for _ in $(seq 50); do
+		n=$(grep -c '^  #\+$' "$T/$1.log" || true)
+		[ "$n" -gt "$n0" ] && break
+		sleep 0.1
+	done
+	awk '/NIC statistics for port 0/ { b = "" } { b = b "\n" $0 } END { print b }' \
+		"$T/$1.log" | grep -o "$2: *[0-9]*" | head -1 | grep -o "[0-9]*$"
+}
+vif_field() {
+	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show vifs 2>/dev/null |
+		jq -r ".[] | select(.name == \"$1\") | $2" 2>/dev/null || true
+}
+
+ext_host 10.9.0.1
+cat > "$T/sw.conf" <<EOF
+uplink wire afpacket vqu$ID
+vif vm1 vhost-user $T/vm1.sock mac 02:00:00:00:00:01
+vif vm2 vhost-user $T/vm2.sock targeted off mac 02:00:00:00:00:02
+vif vm3 vhost-user $T/vm3.sock mac 02:00:00:00:00:03 vlan 100
+EOF
+"$VMDQ" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/switch.log" &
+SW_PID=$!
+for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" 2>/dev/null && break; sleep 0.1; done
+eq "vm1 waits for its guest" "$(vif_field vm1 .guest.state)" waiting
+eq "vm1 targeted" "$(vif_field vm1 .targeted)" true
+eq "vm2 not targeted" "$(vif_field vm2 .targeted)" false
+
+guest vm1 02:00:00:00:00:01 rxonly
+guest vm2 02:00:00:00:00:02 rxonly
+guest vm3 02:00:00:00:00:03 rxonly
+
+# paced frames from the wire: HEX COUNT (1 ms apart, so three guests that
+# share one CPU keep up)
+wire_send() {
+	ip netns exec "$NS_EXT" /usr/bin/python3 - "$1" "$2" <<'P'
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+f = bytes.fromhex(sys.argv[1])
+for i in range(int(sys.argv[2])):
+    s.send(f)
+    time.sleep(0.001)
+P
+}
+pad() { printf '%s' "$1"; printf '%0*d' $((2 * $2 - ${#1})) 0; }
+SRC=02ee00000001
+F1=$(pad "020000000001${SRC}0800" 64)
+F2=$(pad "020000000002${SRC}0800" 64)
+F3=$(pad "020000000003${SRC}81000064" 64)   # tagged VLAN 100, 64 bytes
+BC=$(pad "ffffffffffff${SRC}0806" 64)
+
+wire_send "$F1" 400
+wire_send "$F2" 300
+wire_send "$F3" 200
+wire_send "$BC" 10
+sleep 0.5
+eq "vm1 (targeted) received" "$(gstat vm1 RX-packets)" 410
+eq "vm2 (copied) received" "$(gstat vm2 RX-packets)" 310
+eq "vm3 (VLAN 100) received" "$(gstat vm3 RX-packets)" 200
+eq "vm3 got them untagged" "$(gstat vm3 RX-bytes)" $((200 * 60))
+eq "vm1 switch to_vm" "$(vif_field vm1 .to_vm)" 410
+eq "vm1 guest errors" "$(vif_field vm1 '[.guest | to_entries[] | select(.key | test("bad|loop|wrap|chain|write|read|head")) | .value] | add')" 0
+
+# a guest sends: vm2 txonly to vm1 and to the wire for about a second
+guest_kill vm2
+guest vm2 02:00:00:00:00:02 txonly --eth-peer=0,02:00:00:00:00:01
+sleep 1
+gcmd vm2 stop
+sleep 0.5
+sent=$(gstat vm2 TX-packets)
+ok test "${sent:-0}" -gt 1000
+eq "vm2 frames the switch read" "$(vif_field vm2 .from_vm)" "$sent"
+got1=$(vif_field vm1 .to_vm)
+drop1=$(vif_field vm1 '.drops."port-tx"')
+eq "vm2 -> vm1: delivered + dropped (guest ring full)" $((got1 - 410 + drop1)) "$sent"
+eq "vm1 guest counted what the switch delivered" "$(gstat vm1 RX-packets)" "$got1"
+
+guest_kill vm2
+from0=$(vif_field vm2 .from_vm)
+wire0=$(vif_field vm2 .to_wire)
+drops0=$(vif_field vm2 '.drops | add')
+rx0=$(ip -n "$NS_EXT" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+guest vm2 02:00:00:00:00:02 txonly --eth-peer=0,02:ee:00:00:00:01
+sleep 1
+gcmd vm2 stop
+sleep 0.5
+sent=$(gstat vm2 TX-packets)
+dfrom=$(( $(vif_field vm2 .from_vm) - from0 ))
+dwire=$(( $(vif_field vm2 .to_wire) - wire0 ))
+ddrops=$(( $(vif_field vm2 '.drops | add') - drops0 ))
+rx1=$(ip -n "$NS_EXT" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+ok test "${sent:-0}" -gt 1000
+eq "vm2 -> wire: frames the switch read" "$dfrom" "$sent"
+eq "vm2 -> wire: on the wire or counted" $((dwire + ddrops)) "$dfrom"
+eq "vm2 -> wire: the external host got them" $((rx1 - rx0)) "$dwire"
+
+# disconnect mid-traffic: vm1's guest dies while the wire sends to vm1 and
+# vm3; vm3 loses nothing, vm1 comes back on the same socket
+guest_kill vm2
+g3=$(gstat vm3 RX-packets)
+( wire_send "$F1" 300 ) &
+s1=$!
+( wire_send "$F3" 300 ) &
+s3=$!
+sleep 0.1
+guest_kill vm1
+wait $s1 $s3
+sleep 0.3
+eq "vm3 lost nothing while vm1 went" "$(gstat vm3 RX-packets)" $((g3 + 300))
+eq "vm1 waits again" "$(vif_field vm1 .guest.state)" waiting
+guest vm1 02:00:00:00:00:01 rxonly
+wire_send "$F1" 250
+sleep 0.3
+eq "vm1 back: received after reconnect" "$(gstat vm1 RX-packets)" 250
+eq "vm1 reconnected once" "$(vif_field vm1 .guest.connects)" 2
+grep -q "vif vm1: guest disconnected" "$T/switch.log" || fail "disconnect not logged"
+
+if [ "$FAILS" -ne 0 ]; then
+	"$VMDQ" ctl --ctl "$T/ctl.sock" show vifs
+	"$VMDQ" ctl --ctl "$T/ctl.sock" show queues; grep disconnected "$T/switch.log"
+	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq -c "{wire, uplink, device}"
+fi
+stop_switch
+finish
