@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* SPEC 1.6: targeted receive.  Shared buffers are checked against the
+ * owner's registered memory; a frame is written once into the VM's buffer
+ * and its header replicated into the switch's; VLAN strip; retract. */
+#include <errno.h>
+
+#include "helpers.h"
+
+static uint8_t vm_mem[4096];   /* "guest memory" the VM registered */
+static uint8_t outside[256];   /* memory it did not */
+static uint8_t hdr[8][VMDQ_MAX_HDR];
+
+static struct vmdq_dev *dev_with_vm(void)
+{
+	struct vmdq_dev *dev = vmdq_dev_create();
+	vmdq_dev_set_vmdq(dev, true);
+	assert_int_equal(vmdq_queue_alloc(dev, 1, 7), 1); /* owner 7 */
+	assert_true(vmdq_filter_add(dev, MAC(VM1), 0, 1) > 0);
+	assert_true(vmdq_filter_add(dev, MAC(VM2), 100, 1) > 0);
+	assert_int_equal(vmdq_rxq_setup(dev, 1, 8), 0);
+	struct vmdq_mem_region r = { vm_mem, sizeof(vm_mem) };
+	assert_int_equal(vmdq_rxq_share_mem(dev, 1, 7, &r, 1), 0);
+	return dev;
+}
+
+static struct vmdq_rxd shared(uint8_t *buf, uint32_t size, unsigned i, uint16_t hl)
+{
+	return (struct vmdq_rxd){ .buf = buf, .buf_size = size, .cookie = i, .hdr = hdr[i],
+				  .hdr_len = hl };
+}
+
+static void one_copy_and_header_replica(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	struct vmdq_rxd b[2] = { shared(vm_mem + 12, 2000, 0, 64),
+				 shared(vm_mem + 2060, 2000, 1, 32) };
+	int err;
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, b, 2, &err), 2);
+	assert_int_equal(err, 0);
+	struct tframe f, g;
+	untagged(&f, VM1, 300);
+	untagged(&g, VM1, 20); /* shorter than the header buffer */
+	struct vmdq_frame in[2] = { { f.b, 300, 300, 1 }, { g.b, 20, 20, 2 } };
+	assert_int_equal(vmdq_rx_burst(dev, in, 2, NULL), 2);
+	struct vmdq_rxd d[2];
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 2), 2);
+	assert_true(d[0].flags & VMDQ_RXD_TARGETED);
+	assert_int_equal(d[0].len, 300);
+	assert_ptr_equal(d[0].buf, vm_mem + 12);
+	assert_memory_equal(vm_mem + 12, f.b, 300);     /* the frame, in VM memory */
+	assert_int_equal(d[0].hdr_len, 64);
+	assert_memory_equal(hdr[0], f.b, 64);           /* the replica */
+	assert_int_equal(d[1].hdr_len, 20);             /* no more than the frame */
+	assert_memory_equal(hdr[1], g.b, 20);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
+static void buffer_outside_memory_refused(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	memset(outside, 0xee, sizeof(outside));
+	int err;
+	/* wholly outside, straddling the end, wrapping the address space */
+	struct vmdq_rxd bad[3] = {
+		shared(outside, sizeof(outside), 0, 64),
+		shared(vm_mem + sizeof(vm_mem) - 100, 200, 1, 64),
+		shared(vm_mem + 16, UINT32_MAX, 2, 64),
+	};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &bad[i], 1, &err), 0);
+		assert_int_equal(err, -EFAULT);
+	}
+	/* posting stops at the first bad one; the good one before it stands */
+	struct vmdq_rxd mix[2] = { shared(vm_mem, 1000, 3, 64), bad[0] };
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, mix, 2, &err), 1);
+	assert_int_equal(err, -EFAULT);
+	/* a frame goes to the good buffer; nothing is written outside */
+	struct tframe f;
+	untagged(&f, VM1, 600);
+	struct vmdq_frame in[2] = { { f.b, 600, 600, 0 }, { f.b, 600, 600, 0 } };
+	assert_int_equal(vmdq_rx_burst(dev, in, 2, NULL), 1);
+	for (size_t i = 0; i < sizeof(outside); i++)
+		assert_int_equal(outside[i], 0xee);
+	struct vmdq_queue_stats st;
+	vmdq_queue_stats(dev, 1, &st);
+	assert_int_equal(st.frames, 1);
+	assert_int_equal(st.missed, 1);
+	/* only the owner shares; memory changes only with nothing posted */
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 8, mix, 1, &err), 0);
+	assert_int_equal(err, -EPERM);
+	struct vmdq_mem_region r = { vm_mem, 100 };
+	assert_int_equal(vmdq_rxq_share_mem(dev, 1, 8, &r, 1), -EPERM);
+	struct vmdq_rxd d[2];
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 2), 1);
+	assert_int_equal(vmdq_rxq_share_mem(dev, 1, 7, &r, 1), 0); /* nothing out now */
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, mix, 1, &err), 0); /* 1000 > 100 */
+	assert_int_equal(err, -EFAULT);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
+static void vlan_strip_into_shared_buffer(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	assert_int_equal(vmdq_queue_set_vlan_strip(dev, 1, true), 0);
+	int err;
+	struct vmdq_rxd b = shared(vm_mem, 2000, 0, 64);
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &b, 1, &err), 1);
+	struct tframe f;
+	tagged(&f, VM2, 100, 128);
+	struct vmdq_frame in = { f.b, 128, 128, 0 };
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	struct vmdq_rxd d;
+	assert_int_equal(vmdq_rxq_poll(dev, 1, &d, 1), 1);
+	assert_int_equal(d.flags & (VMDQ_RXD_STRIPPED | VMDQ_RXD_TAGGED | VMDQ_RXD_TARGETED),
+			 VMDQ_RXD_STRIPPED | VMDQ_RXD_TAGGED | VMDQ_RXD_TARGETED);
+	assert_int_equal(d.vlan, 100);
+	assert_int_equal(d.len, 124);
+	assert_memory_equal(vm_mem, f.b, 12);            /* addresses */
+	assert_memory_equal(vm_mem + 12, f.b + 16, 112); /* then what followed the tag */
+	assert_memory_equal(hdr[0], f.b, 64);            /* the replica is as on the wire */
+	struct vmdq_queue_stats st;
+	vmdq_queue_stats(dev, 1, &st);
+	assert_int_equal(st.bytes, 124);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
+static void retract_while_running(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	int err;
+	struct vmdq_rxd b[4];
+	for (unsigned i = 0; i < 4; i++)
+		b[i] = shared(vm_mem + i * 1024, 1000, i, 64);
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, b, 4, &err), 4);
+	struct tframe f;
+	untagged(&f, VM1, 64);
+	struct vmdq_frame in = { f.b, 64, 64, 0 };
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	/* three never filled come back cancelled, in order; the filled one
+	 * stays for poll */
+	struct vmdq_rxd r[8];
+	assert_int_equal(vmdq_rxq_retract(dev, 1, r, 8), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(r[i].cookie, i + 1);
+		assert_true(r[i].flags & VMDQ_RXD_CANCELLED);
+	}
+	/* the queue runs on: nothing posted, so the next frame is missed */
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 0);
+	assert_int_equal(vmdq_rxq_poll(dev, 1, r, 8), 1);
+	assert_int_equal(r[0].cookie, 0);
+	/* and takes new buffers */
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &b[1], 1, &err), 1);
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	assert_int_equal(vmdq_rxq_poll(dev, 1, r, 8), 1);
+	assert_int_equal(r[0].cookie, 1);
+	/* a partial retract keeps the rest posted */
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, b, 4, &err), 4);
+	assert_int_equal(vmdq_rxq_retract(dev, 1, r, 1), 1);
+	assert_int_equal(r[0].cookie, 0);
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	assert_int_equal(vmdq_rxq_poll(dev, 1, r, 8), 1);
+	assert_int_equal(r[0].cookie, 1);
+	assert_int_equal(vmdq_rxq_retract(dev, 1, r, 8), 2);
+	assert_conserved(dev);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
+int main(void)
+{
+	vmdq_thread_online();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(one_copy_and_header_replica),
+		cmocka_unit_test(buffer_outside_memory_refused),
+		cmocka_unit_test(vlan_strip_into_shared_buffer),
+		cmocka_unit_test(retract_while_running),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	vmdq_thread_offline();
+	return rc;
+}
