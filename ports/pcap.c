@@ -5,6 +5,10 @@
  * loop 0 forever) and everything sent to the port is written to OUT.  It is
  * an uplink for offline use and, as a vif, the switch's test backend (no
  * root needed, output compared exactly).
+ *
+ * With loop, IN is read into memory once (up to LOOP_MAX_BYTES) and replayed
+ * from there without a copy: a traffic source for benchmarks that costs the
+ * switch next to nothing.  OUT /dev/null counts frames and writes nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +25,15 @@ struct pcap_port {
 	uint64_t loops_left; /* 0 = forever when looping */
 	bool forever, eof;
 	uint8_t *hold;       /* frames of the current burst, owned */
+	/* loop: the whole capture in memory */
+	uint8_t *mem;
+	struct vmdq_frame *frames;
+	size_t nframes, next;
+	bool discard;        /* OUT is /dev/null */
 };
+
+#define LOOP_MAX_BYTES (64u << 20)
+#define LOOP_MAX_FRAMES (1u << 20)
 
 #define HOLD_FRAMES 32
 
@@ -35,8 +47,57 @@ static void pp_close(struct port *p)
 		fprintf(stderr, "vmdq: port %s: output: %s\n", p->name, strerror(errno));
 	free(pp->in_path);
 	free(pp->hold);
+	free(pp->mem);
+	free(pp->frames);
 	free(pp);
 	p->priv = NULL;
+}
+
+/* Reads the whole capture into memory (loop mode).  A capture too large
+ * for it is replayed from the file instead. */
+static int load(struct pcap_port *pp, char *err, size_t errlen)
+{
+	size_t used = 0, cap = 0;
+	struct vmdq_frame fr;
+	int rc;
+	while ((rc = vmdq_pcap_next(pp->in, &fr)) == 1) {
+		uint32_t cl = fr.caplen < fr.len ? fr.caplen : fr.len;
+		if (used + cl > LOOP_MAX_BYTES || pp->nframes == LOOP_MAX_FRAMES) {
+			free(pp->mem);
+			free(pp->frames);
+			pp->mem = NULL;
+			pp->frames = NULL;
+			pp->nframes = 0;
+			break; /* too big: from the file, then */
+		}
+		if (pp->nframes == cap) {
+			cap = cap ? 2 * cap : 1024;
+			struct vmdq_frame *nf = realloc(pp->frames, cap * sizeof(*nf));
+			if (!nf)
+				return -ENOMEM;
+			pp->frames = nf;
+		}
+		if (!pp->mem && !(pp->mem = malloc(LOOP_MAX_BYTES)))
+			return -ENOMEM;
+		memcpy(pp->mem + used, fr.data, cl);
+		fr.data = (const uint8_t *)(uintptr_t)used; /* an offset until the end */
+		fr.caplen = cl;
+		pp->frames[pp->nframes++] = fr;
+		used += cl;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "pcap: %s", vmdq_pcap_error(pp->in));
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < pp->nframes; i++)
+		pp->frames[i].data = pp->mem + (uintptr_t)pp->frames[i].data;
+	if (!pp->nframes) {
+		/* empty (or too big): the file path below does the work */
+		vmdq_pcap_close(pp->in);
+		pp->in = vmdq_pcap_open(pp->in_path, err, errlen);
+		return pp->in ? 0 : -EINVAL;
+	}
+	return 0;
 }
 
 static int pp_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
@@ -69,10 +130,13 @@ static int pp_open(struct port *p, char **args, int nargs, char *err, size_t err
 	pp->in = vmdq_pcap_open(args[0], err, errlen);
 	if (!pp->in)
 		return -EINVAL;
-	pp->out = vmdq_pcap_create(args[1], err, errlen);
-	if (!pp->out)
-		return -EIO;
-	return 0;
+	pp->discard = strcmp(args[1], "/dev/null") == 0;
+	if (!pp->discard) {
+		pp->out = vmdq_pcap_create(args[1], err, errlen);
+		if (!pp->out)
+			return -EIO;
+	}
+	return nargs == 4 ? load(pp, err, errlen) : 0;
 }
 
 static unsigned pp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
@@ -80,6 +144,20 @@ static unsigned pp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
 	struct pcap_port *pp = p->priv;
 	unsigned got = 0;
 	char err[256];
+	if (pp->nframes) {
+		/* from memory: pointers into the loaded capture, no copy */
+		while (got < n && !pp->eof) {
+			f[got++] = pp->frames[pp->next];
+			p->rx_frames++;
+			p->rx_bytes += pp->frames[pp->next].len;
+			if (++pp->next == pp->nframes) {
+				pp->next = 0;
+				if (!pp->forever && --pp->loops_left == 0)
+					pp->eof = true;
+			}
+		}
+		return got;
+	}
 	if (n > HOLD_FRAMES)
 		n = HOLD_FRAMES;
 	while (got < n && !pp->eof) {
@@ -118,7 +196,7 @@ static unsigned pp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 	struct pcap_port *pp = p->priv;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t cl = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
-		if (vmdq_pcap_write(pp->out, f[i].data, cl, f[i].len, f[i].ts_ns) < 0) {
+		if (!pp->discard && vmdq_pcap_write(pp->out, f[i].data, cl, f[i].len, f[i].ts_ns) < 0) {
 			p->tx_errors++;
 			return i;
 		}

@@ -93,4 +93,17 @@ contains "unusable CPU" err "bad5.conf:1: queue 1 cpu 999: the switch cannot run
 eq "bad --cpu exit" "$rc" 2
 contains "bad --cpu" err "vmdq switch: --cpu: 'x' is not a CPU number"
 set -e
+# loop N replays the capture N times from memory; /dev/null discards
+cat > loop.conf <<'X'
+uplink up pcap up.pcap /dev/null loop 3
+vif vm1 pcap empty.pcap vm1-loop.pcap mac 02:00:00:00:00:01
+vif vm2 pcap vm1.pcap /dev/null mac 02:00:00:00:00:02
+X
+"$VMDQ" switch -c loop.conf -s loop.json 2> log
+eq "loop 3: uplink frames" "$(jq .uplink.rx_frames loop.json)" 48
+# vm1: its 5, 2 broadcasts, 1 unknown unicast flooded; vm2 likewise 3 + 2 + 1
+eq "loop 3: vm1 got 8 frames three times" "$(npkts vm1-loop.pcap)" 24
+tcpdump -r vm1-loop.pcap -n -e 2>/dev/null | awk '{print $2, $4}' > seq
+eq "loop 3: each frame three times" "$(awk '{print $2}' seq | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" "15 3 6 "
+eq "vif with /dev/null out: counted" "$(jq '.vifs[1].to_vm' loop.json)" 18
 finish
