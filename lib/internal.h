@@ -267,6 +267,7 @@ struct vmdq_dev {
 	/* transmit arbiter (one thread) */
 	_Atomic uint64_t tx_seq;
 	_Atomic uint64_t tx_nonempty[VMDQ_MAX_QUEUES / 64];
+	_Atomic unsigned tx_words; /* words of tx_nonempty ever used (scan limit) */
 	int tx_last;        /* rr: queue served last; drr: queue in service */
 	_Atomic int arb;    /* enum vmdq_arbiter, read by the arbiter */
 	_Atomic uint32_t tx_max_frame; /* drr quantum unit */

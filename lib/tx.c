@@ -68,6 +68,13 @@ unsigned vmdq_txq_post(struct vmdq_dev *dev, unsigned q,
 	atomic_store_explicit(&t->tail, tail + n, memory_order_release);
 	_Atomic uint64_t *w = &dev->tx_nonempty[q / 64];
 	uint64_t bit = 1ull << (q % 64);
+	/* the arbiter scans only the words queues have used (grows only);
+	 * before the bit, so a scan that sees the bit covers its word */
+	unsigned have = atomic_load_explicit(&dev->tx_words, memory_order_relaxed);
+	while (have < q / 64 + 1 &&
+	       !atomic_compare_exchange_weak(&dev->tx_words, &have, q / 64 + 1)) {
+		/* another producer raised it meanwhile: look again */
+	}
 	if (!(atomic_load_explicit(w, memory_order_relaxed) & bit))
 		atomic_fetch_or(w, bit);
 	return n;
@@ -104,8 +111,10 @@ static bool tx_check(struct vmdq_dev *dev, unsigned q)
 /* The first non-empty queue cyclically after `after` (-1: from 0). */
 static int tx_next(struct vmdq_dev *dev, int after)
 {
-	const unsigned words = VMDQ_MAX_QUEUES / 64;
-	unsigned start = (unsigned)(after + 1) % VMDQ_MAX_QUEUES;
+	unsigned words = atomic_load_explicit(&dev->tx_words, memory_order_acquire);
+	if (!words)
+		return -1;
+	unsigned start = (unsigned)(after + 1) % (words * 64);
 	for (unsigned k = 0; k <= words; k++) {
 		unsigned wi = (start / 64 + k) % words;
 		uint64_t w = atomic_load_explicit(&dev->tx_nonempty[wi], memory_order_acquire);

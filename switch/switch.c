@@ -701,6 +701,9 @@ static unsigned drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 static void learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, unsigned n,
 			    uint64_t now)
 {
+	/* a burst mostly repeats a few senders: learn each run of one once */
+	const uint8_t *last = NULL;
+	uint16_t last_vid = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *d = f[i].data;
 		uint32_t cl = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
@@ -710,7 +713,11 @@ static void learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, 
 		uint16_t et = (uint16_t)(d[12] << 8 | d[13]);
 		if ((et == 0x8100 || et == 0x88a8) && cl >= 18)
 			vid = (uint16_t)((d[14] << 8 | d[15]) & 0xfff);
+		if (last && vid == last_vid && memcmp(last, d + 6, 6) == 0)
+			continue;
 		vmdq_fdb_learn(sw->fdb, d + 6, vid, UPLINK_PORT, now);
+		last = d + 6;
+		last_vid = vid;
 	}
 }
 

@@ -1,0 +1,158 @@
+#!/bin/bash
+# bench-vhost.sh BUILD [SECONDS]: vmdq's vhost-user back-end against DPDK's
+# (testpmd with net_vhost), with a testpmd virtio-user guest on the other
+# core (issue 4 point 5).  Every pair is measured in the same run, one busy
+# process per core: the back-end (vmdq switch, or testpmd vhost) on CPU 0,
+# the guest's forwarding lcore on CPU 1.
+#
+#   host -> guest: vmdq replays a capture from memory (pcap uplink, loop 0)
+#                  to the guest's MAC, targeted and not; DPDK: testpmd vhost
+#                  in txonly.  The guest runs rxonly; rate = its RX-packets.
+#   guest -> host: the guest runs txonly; vmdq's uplink discards (/dev/null),
+#                  rate = frames the uplink took; DPDK: testpmd vhost rxonly,
+#                  rate = its RX-packets.
+# Needs root (testpmd), dpdk-testpmd and librte-net-vhost/virtio.
+set -eu
+build=${1:-build}
+secs=${2:-5}
+VMDQ=$(cd "$build" && pwd)/vmdq
+MKPCAP=$(cd "$build" && pwd)/vmdq-mkpcap
+T=$(mktemp -d /tmp/vmdq-bench-vhost.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing (apt-get install dpdk-dev)"; exit 1; }
+
+# tp NAME ARGS...: a testpmd driven through a fifo ($T/NAME.in), log in $T/NAME.log
+tp() {
+	local name=$1
+	shift
+	mkfifo "$T/$name.in"
+	sleep 100000 > "$T/$name.in" 2>/dev/null < /dev/null &
+	PIDS="$PIDS $!"
+	echo $! > "$T/$name.hold"
+	stdbuf -oL dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "vqb$$$name" \
+		--log-level=lib.eal:error "$@" < "$T/$name.in" > "$T/$name.log" 2>&1 &
+	PIDS="$PIDS $!"
+	echo $! > "$T/$name.pid"
+	for _ in $(seq 150); do
+		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "testpmd $name did not start:"; tail -20 "$T/$name.log"; exit 1
+}
+tcmd() { echo "$2" > "$T/$1.in"; }
+tstop() {
+	kill -9 "$(cat "$T/$1.pid")" "$(cat "$T/$1.hold")" 2>/dev/null || true
+	rm -f "$T/$1.in"
+}
+# tstat NAME FIELD: a port counter from 'show port stats 0'
+tstat() {
+	local n0 n
+	n0=$(grep -c '^  #\+$' "$T/$1.log" || true)
+	tcmd "$1" "show port stats 0"
+	for _ in $(seq 50); do
+		n=$(grep -c '^  #\+$' "$T/$1.log" || true)
+		[ "$n" -gt "$n0" ] && break
+		sleep 0.1
+	done
+	awk '/NIC statistics for port 0/ { b = "" } { b = b "\n" $0 } END { print b }' \
+		"$T/$1.log" | grep -o "$2: *[0-9]*" | head -1 | grep -o "[0-9]*$"
+}
+# guest MODE SIZE [args]: the virtio-user guest on $T/vh.sock, forwarding on CPU 1
+guest() {
+	local mode=$1 size=$2
+	shift 2
+	tp guest -l 0,1 --main-lcore 0 \
+		--vdev "net_virtio_user0,mac=02:00:00:00:00:01,path=$T/vh.sock,queues=1" -- \
+		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode="$mode" \
+		--txpkts="$size" "$@"
+	tcmd guest start
+}
+# rate NAME FIELD: FIELD's growth per second over $secs seconds, after 2 s warm-up
+rate() {
+	sleep 2
+	local a b
+	a=$("$@")
+	sleep "$secs"
+	b=$("$@")
+	echo $(((b - a) / secs))
+}
+sw_uplink_tx() { "$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq .uplink.tx_frames; }
+
+start_switch() {
+	"$VMDQ" switch -c "$1" --ctl "$T/ctl.sock" --cpu 0 2> "$T/switch.log" &
+	SWPID=$!
+	PIDS="$PIDS $SWPID"
+	for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" && return 0; sleep 0.1; done
+	echo "switch did not start"; cat "$T/switch.log"; exit 1
+}
+stop_switch() { kill -TERM "$SWPID"; wait "$SWPID" 2>/dev/null || true; }
+
+vmdq_h2g() { # SIZE targeted(on|off)
+	printf '02:00:00:00:00:01 02:ee:00:00:00:01 len %s repeat 256\n' "$1" > "$T/f.txt"
+	"$MKPCAP" "$T/f.txt" "$T/f.pcap"
+	cat > "$T/sw.conf" <<EOF
+uplink wire pcap $T/f.pcap /dev/null loop 0
+vif vm1 vhost-user $T/vh.sock targeted $2 mac 02:00:00:00:00:01
+EOF
+	start_switch "$T/sw.conf"
+	guest rxonly 64
+	rate tstat guest RX-packets
+	tstop guest
+	stop_switch
+}
+dpdk_h2g() { # SIZE
+	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/vh.sock,queues=1" -- \
+		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode=txonly --txpkts="$1" \
+		--eth-peer=0,02:00:00:00:00:01
+	guest rxonly 64
+	tcmd host start
+	rate tstat guest RX-packets
+	tstop guest
+	tstop host
+}
+vmdq_g2h() { # SIZE
+	: > "$T/e.txt"
+	"$MKPCAP" "$T/e.txt" "$T/e.pcap"
+	cat > "$T/sw.conf" <<EOF
+uplink wire pcap $T/e.pcap /dev/null
+vif vm1 vhost-user $T/vh.sock mac 02:00:00:00:00:01
+EOF
+	start_switch "$T/sw.conf"
+	guest txonly "$1" --eth-peer=0,02:ee:00:00:00:01
+	rate sw_uplink_tx
+	tstop guest
+	stop_switch
+}
+dpdk_g2h() { # SIZE
+	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/vh.sock,queues=1" -- \
+		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode=rxonly
+	guest txonly "$1" --eth-peer=0,02:ee:00:00:00:01
+	tcmd host start
+	rate tstat host RX-packets
+	tstop guest
+	tstop host
+}
+
+echo "vmdq vhost-user vs DPDK vhost (testpmd), $secs s per figure, frames/s at the receiver"
+printf '%-34s %6s %12s\n' "path" "bytes" "frames/s"
+for size in 64 1518; do
+	r1=$(vmdq_h2g "$size" on)
+	printf '%-34s %6s %12s\n' "host->guest vmdq targeted" "$size" "$r1"
+	r2=$(vmdq_h2g "$size" off)
+	printf '%-34s %6s %12s\n' "host->guest vmdq not targeted" "$size" "$r2"
+	r3=$(dpdk_h2g "$size")
+	printf '%-34s %6s %12s\n' "host->guest DPDK vhost txonly" "$size" "$r3"
+	r4=$(vmdq_g2h "$size")
+	printf '%-34s %6s %12s\n' "guest->host vmdq" "$size" "$r4"
+	r5=$(dpdk_g2h "$size")
+	printf '%-34s %6s %12s\n' "guest->host DPDK vhost rxonly" "$size" "$r5"
+	awk -v a="$r1" -v b="$r2" -v c="$r3" -v d="$r4" -v e="$r5" -v s="$size" 'BEGIN {
+		printf "  %s bytes: targeted/DPDK %.2fx, targeted/not %.2fx, guest->host vmdq/DPDK %.2fx\n",
+			s, a / c, a / b, d / e }'
+done
