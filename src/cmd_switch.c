@@ -1087,7 +1087,8 @@ int cmd_switch(int argc, char **argv)
 				break;
 			continue;
 		}
-		if (!vmdq_switch_poll_worker(sw, 0, mono_now_ns()))
+		uint64_t now = mono_now_ns();
+		if (vmdq_switch_idle(sw, 0, now, vmdq_switch_poll_worker(sw, 0, now)))
 			vmdq_switch_wait(sw, 0, ctl.wake_fd, 100); /* idle: ~0% CPU */
 	}
 	fprintf(stderr, "vmdq: switch stopping\n");

@@ -751,12 +751,24 @@ static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, const uint8
 	} else {
 		memcpy(slot, data, len);
 	}
-	struct vmdq_txd t = { .data = slot, .len = out_len, .caplen = out_len, .ts_ns = ts };
-	if (vmdq_txq_post(sw->dev, (unsigned)v->queue, &t, 1) != 1) {
-		v->c[w].drops[SWD_TX_FULL]++;
-		return;
-	}
+	/* posted with the rest of the burst (to_wire_flush): one publication */
+	v->pend[v->npend++] = (struct vmdq_txd){ .data = slot, .len = out_len,
+						 .caplen = out_len, .ts_ns = ts };
 	v->tx_posted++;
+}
+
+/* Posts the frames to_wire queued during this burst on the vif's TX queue. */
+static void to_wire_flush(struct vmdq_switch *sw, int w, struct sw_vif *v)
+{
+	if (!v->npend)
+		return;
+	unsigned k = vmdq_txq_post(sw->dev, (unsigned)v->queue, v->pend, v->npend);
+	if (k < v->npend) {
+		/* cannot happen while tx_posted - tx_done bounds the ring; counted */
+		v->c[w].drops[SWD_TX_FULL] += v->npend - k;
+		atomic_fetch_add_explicit(&v->tx_done, v->npend - k, memory_order_release);
+	}
+	v->npend = 0;
 	want_ring(sw, w, 0); /* the arbiter runs on the main worker */
 }
 
@@ -799,6 +811,7 @@ static unsigned from_vif(struct vmdq_switch *sw, int w, int vi)
 		else
 			to_wire(sw, w, v, d, len, f[i].ts_ns);
 	}
+	to_wire_flush(sw, w, v);
 	return n;
 }
 
@@ -942,6 +955,20 @@ unsigned vmdq_switch_poll(struct vmdq_switch *sw, uint64_t now)
 	return work;
 }
 
+bool vmdq_switch_idle(struct vmdq_switch *sw, int w, uint64_t now, unsigned work)
+{
+	struct sw_worker *k = &sw->wk[w];
+	if (work) {
+		k->idle_since = 0;
+		return false;
+	}
+	if (!k->idle_since) {
+		k->idle_since = now;
+		return false;
+	}
+	return now - k->idle_since >= SW_SPIN_NS;
+}
+
 /* Is there work for worker w that a descriptor would not announce? */
 static bool has_work(struct vmdq_switch *sw, int w)
 {
@@ -1060,7 +1087,7 @@ static void *worker_main(void *arg)
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		if (!vmdq_switch_poll_worker(sw, k->id, now))
+		if (vmdq_switch_idle(sw, k->id, now, vmdq_switch_poll_worker(sw, k->id, now)))
 			vmdq_switch_wait(sw, k->id, -1, 100);
 	}
 	vmdq_thread_offline();

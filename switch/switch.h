@@ -99,6 +99,8 @@ struct sw_vif {
 	uint8_t *rxmem;     /* SW_RING buffers of SW_BUF */
 	uint8_t *txmem;     /* SW_TX_SLOTS buffers of SW_TX_BUF */
 	uint64_t tx_posted;          /* by the owner */
+	struct vmdq_txd pend[64];    /* to_wire's frames of the burst, not posted yet */
+	unsigned npend;
 	_Atomic uint64_t tx_done;    /* by the main worker, after the wire took it */
 	struct sw_inbox inbox[SW_MAX_WORKERS]; /* indexed by the producing worker */
 	struct sw_cnt c[SW_MAX_WORKERS];
@@ -112,6 +114,7 @@ struct sw_worker {
 	int efd;            /* doorbell */
 	_Atomic bool sleeping, parked;
 	uint32_t ring;      /* doorbells to ring after this round (bit per worker) */
+	uint64_t idle_since; /* first idle round since the last work (0: busy) */
 	struct sw_wire_cnt wc;
 };
 
@@ -170,6 +173,12 @@ int vmdq_switch_vif_find(const struct vmdq_switch *sw, const char *name);
 unsigned vmdq_switch_poll(struct vmdq_switch *sw, uint64_t now_ns);
 /* One round of worker w's work. */
 unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now_ns);
+/* Worker w's round at now moved `work` frames: true when the worker has
+ * been idle for SW_SPIN_NS and should sleep (vmdq_switch_wait).  Spinning
+ * a little first keeps a busy guest's frames from waiting for a wake-up
+ * (and the guest from kicking us on every burst meanwhile). */
+#define SW_SPIN_NS 200000ull
+bool vmdq_switch_idle(struct vmdq_switch *sw, int w, uint64_t now, unsigned work);
 /* Worker w found nothing to do: sleeps until a port, queue interrupt,
  * doorbell or extra_fd (may be -1) has something, or timeout_ms passes. */
 void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_ms);
