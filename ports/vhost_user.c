@@ -49,7 +49,7 @@
 
 #define VHU_BURST 64
 #define VHU_FRAME 9216          /* largest frame from a guest (jumbo) */
-#define VHU_HDR 64              /* header replica of a targeted frame */
+#define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
 #define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
 #define RXQ 0
 #define TXQ 1
@@ -348,6 +348,18 @@ hangup:
 	return -1;
 }
 
+/* Frames are moving: the guest need not kick us on either ring while the
+ * worker polls (vhu_idle enables the kicks again before it sleeps). */
+static void quiet(struct vhu *h)
+{
+	if (!h->notify_on)
+		return;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		if (vu_ring_live(&h->d, i))
+			vu_notify_enable(&h->d, &h->d.vq[i], false);
+	h->notify_on = false;
+}
+
 /* ---- targeted receive: the guest's buffers on the device queue ---------- */
 
 static void refill(struct port *p)
@@ -357,7 +369,7 @@ static void refill(struct port *p)
 	    h->ring_num != h->d.vq[RXQ].num)
 		return;
 	struct vu_vring *v = &h->d.vq[RXQ];
-	unsigned limit = v->num / 2;
+	unsigned limit = v->num - v->num / 4;
 	if (limit > VHU_POST_MAX)
 		limit = VHU_POST_MAX;
 	if (h->posted >= limit)
@@ -413,10 +425,13 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 			     const bool *deliver)
 {
 	struct vhu *h = p->priv;
-	unsigned done = 0, back = 0;
+	unsigned done = 0, back = 0, nused = 0;
 	struct vmdq_rxd again[VHU_POST_MAX];
+	struct vring_used_elem used[VHU_POST_MAX];
 	h->posted -= n < h->posted ? n : h->posted;
 	bool live = rx_live(h) && h->ring_num == h->d.vq[RXQ].num;
+	if (live)
+		quiet(h);
 	struct vu_vring *v = &h->d.vq[RXQ];
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t head = (uint16_t)d[i].cookie;
@@ -435,15 +450,19 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 			continue;
 		}
 		uint8_t *vh = h->vhdr[head];
-		memset(vh, 0, h->d.hdr_len);
-		if (h->d.hdr_len == 12)
-			vh[10] = 1; /* num_buffers */
+		if (h->d.hdr_len == 12) {
+			static const uint8_t one[12] = { [10] = 1 }; /* num_buffers 1 */
+			memcpy(vh, one, 12);
+		} else {
+			memset(vh, 0, 10);
+		}
 		uint32_t len = d[i].len;
-		vu_used_put(v, head, h->d.hdr_len + len);
+		used[nused++] = (struct vring_used_elem){ head, h->d.hdr_len + len };
 		p->tx_frames++;
 		p->tx_bytes += len;
 		done++;
 	}
+	vu_used_put_many(v, used, nused);
 	if (back) {
 		int err;
 		unsigned k = vmdq_rxq_post_shared(p->dev, (unsigned)p->queue, p->owner, again,
@@ -617,10 +636,7 @@ static unsigned vhu_rx(struct port *p, struct vmdq_frame *f, unsigned n)
 	unsigned have = vu_avail_count(&h->d, v);
 	if (!have)
 		return 0;
-	if (h->notify_on) {
-		vu_notify_enable(&h->d, v, false); /* we are polling */
-		h->notify_on = false;
-	}
+	quiet(h);
 	if (n > VHU_BURST)
 		n = VHU_BURST;
 	if (have > n)
@@ -671,6 +687,7 @@ static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 	if (!rx_live(h) || h->ring_num != h->d.vq[RXQ].num)
 		return 0;
 	struct vu_vring *v = &h->d.vq[RXQ];
+	quiet(h);
 	uint32_t hl = h->d.hdr_len;
 	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
 	unsigned sent = 0, have = vu_avail_count(&h->d, v);
@@ -769,7 +786,7 @@ static bool vhu_idle(struct port *p)
 	}
 	if (vu_avail_count(&h->d, tx))
 		return false;
-	if (h->targeted && rx_live(h) && h->posted < h->d.vq[RXQ].num / 2 &&
+	if (h->targeted && rx_live(h) && h->posted < h->d.vq[RXQ].num - h->d.vq[RXQ].num / 4 &&
 	    h->posted < VHU_POST_MAX && vu_avail_count(&h->d, &h->d.vq[RXQ]))
 		return false;
 	return true;

@@ -568,6 +568,25 @@ void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len)
 	v->need_call = true;
 }
 
+void vu_used_put_many(struct vu_vring *v, const struct vring_used_elem *e, unsigned n)
+{
+	/* whole runs of entries at once: the guest reads these lines, so
+	 * write each of them in one go (a shadow of the used ring) */
+	unsigned done = 0;
+	while (done < n) {
+		unsigned at = (uint16_t)(v->used_idx + done) & (v->num - 1);
+		unsigned k = n - done < v->num - at ? n - done : v->num - at;
+		memcpy((void *)&v->used->ring[at], e + done, k * sizeof(*e));
+		done += k;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].id < v->num)
+			v->inflight[e[i].id] = 0;
+	v->used_idx = (uint16_t)(v->used_idx + n);
+	if (n)
+		v->need_call = true;
+}
+
 void vu_used_publish(struct vu_vring *v)
 {
 	/* the entries before the index */

@@ -205,6 +205,8 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 	    struct vu_chain *c);
 /* Returns head to the guest with len bytes written (no index update). */
 void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len);
+/* The same for n entries at once (ids below the ring size). */
+void vu_used_put_many(struct vu_vring *v, const struct vring_used_elem *e, unsigned n);
 /* Publishes the used entries put so far. */
 void vu_used_publish(struct vu_vring *v);
 /* Signals the guest if it wants to be told (notification suppression:
