@@ -1,7 +1,7 @@
 # vmdq: the README's two commands.
 #   make demo   installs what is missing, builds, runs the bundled example
 #   make check  installs what is missing, builds, runs every test
-# Other targets: build, deps, unit, asan, fuzz, bench, clean.
+# Other targets: build, deps, unit, asan, fuzz, bench, bench-switch, bench-vhost, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -16,7 +16,7 @@ PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        netsniff-ng dpdk-dev librte-net-virtio23 librte-net-vhost23 \
        librte-mempool-ring23
 
-.PHONY: all deps build demo check unit asan fuzz bench bench-switch clean
+.PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost clean
 
 all: build
 
@@ -65,6 +65,9 @@ bench: build
 
 bench-switch: build
 	./scripts/bench-switch.sh $(BUILD) 5
+
+bench-vhost: build
+	./scripts/bench-vhost.sh $(BUILD) 5
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
