@@ -195,6 +195,39 @@ static int pick_drr(struct vmdq_dev *dev)
 	}
 }
 
+/* Round robin for a burst: the queues with frames now, found once, then
+ * one frame from each in turn (the order the per-frame scan gives, without
+ * a scan per frame).  Queues that fill meanwhile wait for the next call. */
+#define RR_SNAP 256
+static unsigned pick_rr_batch(struct vmdq_dev *dev, struct vmdq_txd *out, unsigned n)
+{
+	uint16_t qs[RR_SNAP];
+	uint32_t left[RR_SNAP];
+	unsigned nq = 0;
+	for (int q = tx_next(dev, dev->tx_last), first = q; q >= 0 && nq < RR_SNAP;) {
+		qs[nq] = (uint16_t)q;
+		left[nq++] = vmdq_txq_pending(dev, (unsigned)q);
+		q = tx_next(dev, q);
+		if (q == first)
+			break;
+	}
+	unsigned done = 0;
+	while (done < n) {
+		bool any = false;
+		for (unsigned i = 0; i < nq && done < n; i++) {
+			if (!left[i])
+				continue;
+			tx_take(dev, qs[i], &out[done++]);
+			left[i]--;
+			dev->tx_last = qs[i];
+			any = true;
+		}
+		if (!any)
+			break;
+	}
+	return done;
+}
+
 unsigned vmdq_tx_pick(struct vmdq_dev *dev, struct vmdq_txd *out, unsigned n)
 {
 	enum vmdq_arbiter a = (enum vmdq_arbiter)atomic_load_explicit(&dev->arb, memory_order_relaxed);
@@ -209,6 +242,8 @@ unsigned vmdq_tx_pick(struct vmdq_dev *dev, struct vmdq_txd *out, unsigned n)
 			q = pick_drr(dev);
 			break;
 		default:
+			if (n - done > 1)
+				return done + pick_rr_batch(dev, out + done, n - done);
 			q = tx_next(dev, dev->tx_last);
 			if (q >= 0)
 				dev->tx_last = q;

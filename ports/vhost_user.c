@@ -641,14 +641,15 @@ static unsigned vhu_rx(struct port *p, struct vmdq_frame *f, unsigned n)
 		n = VHU_BURST;
 	if (have > n)
 		have = n;
-	unsigned got = 0;
+	unsigned got = 0, nused = 0;
+	struct vring_used_elem used[VHU_BURST];
 	uint32_t hl = h->d.hdr_len;
 	for (unsigned i = 0; i < have; i++) {
 		struct vu_chain c;
 		if (vu_pop(&h->d, v, false, &c) < 0)
 			break;
 		if (c.total < hl + 14 || c.total > hl + VHU_FRAME) {
-			vu_used_put(v, c.head, 0);
+			used[nused++] = (struct vring_used_elem){ c.head, 0 };
 			vu_break(&h->d, VU_E_LEN);
 			break;
 		}
@@ -668,11 +669,12 @@ static unsigned vhu_rx(struct port *p, struct vmdq_frame *f, unsigned n)
 			memcpy(dst + len, src, l);
 			len += l;
 		}
-		vu_used_put(v, c.head, 0);
+		used[nused++] = (struct vring_used_elem){ c.head, 0 };
 		f[got++] = (struct vmdq_frame){ .data = dst, .caplen = len, .len = len };
 		p->rx_frames++;
 		p->rx_bytes += len;
 	}
+	vu_used_put_many(v, used, nused);
 	vu_used_publish(v);
 	return got;
 }
@@ -690,7 +692,8 @@ static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 	quiet(h);
 	uint32_t hl = h->d.hdr_len;
 	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
-	unsigned sent = 0, have = vu_avail_count(&h->d, v);
+	unsigned sent = 0, have = vu_avail_count(&h->d, v), nused = 0;
+	struct vring_used_elem used[VHU_POST_MAX];
 	for (unsigned i = 0; i < n && have && !h->d.broken; i++) {
 		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
 		uint32_t need = hl + len, off = 0; /* bytes of header + frame placed */
@@ -743,8 +746,12 @@ static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 				break;
 			continue; /* too big for the buffers: dropped */
 		}
+		if (nused + nb > VHU_POST_MAX) {
+			vu_used_put_many(v, used, nused);
+			nused = 0;
+		}
 		for (unsigned k = 0; k < nb; k++)
-			vu_used_put(v, heads[k], lens[k]);
+			used[nused++] = (struct vring_used_elem){ heads[k], lens[k] };
 		if (hl == 12) {
 			vh[10] = (uint8_t)nb; /* num_buffers, little-endian */
 			vh[11] = (uint8_t)(nb >> 8);
@@ -753,6 +760,7 @@ static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 		p->tx_bytes += len;
 		sent++;
 	}
+	vu_used_put_many(v, used, nused);
 	vu_used_publish(v);
 	return sent;
 }

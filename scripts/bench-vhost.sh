@@ -139,19 +139,26 @@ dpdk_g2h() { # SIZE
 	tstop host
 }
 
-echo "vmdq vhost-user vs DPDK vhost (testpmd), $secs s per figure, frames/s at the receiver"
-printf '%-34s %6s %12s\n' "path" "bytes" "frames/s"
+# median of three
+med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+echo "vmdq vhost-user vs DPDK vhost (testpmd): frames/s at the receiver, $secs s per"
+echo "figure; each figure is the median of three, the runs of a pair interleaved"
+printf '%-34s %6s %12s   %s\n' "path" "bytes" "median" "runs"
 for size in 64 1518; do
-	r1=$(vmdq_h2g "$size" on)
-	printf '%-34s %6s %12s\n' "host->guest vmdq targeted" "$size" "$r1"
-	r2=$(vmdq_h2g "$size" off)
-	printf '%-34s %6s %12s\n' "host->guest vmdq not targeted" "$size" "$r2"
-	r3=$(dpdk_h2g "$size")
-	printf '%-34s %6s %12s\n' "host->guest DPDK vhost txonly" "$size" "$r3"
-	r4=$(vmdq_g2h "$size")
-	printf '%-34s %6s %12s\n' "guest->host vmdq" "$size" "$r4"
-	r5=$(dpdk_g2h "$size")
-	printf '%-34s %6s %12s\n' "guest->host DPDK vhost rxonly" "$size" "$r5"
+	A=() B=() C=() D=() E=()
+	for _ in 1 2 3; do
+		A+=("$(vmdq_h2g "$size" on)")
+		B+=("$(vmdq_h2g "$size" off)")
+		C+=("$(dpdk_h2g "$size")")
+		D+=("$(vmdq_g2h "$size")")
+		E+=("$(dpdk_g2h "$size")")
+	done
+	r1=$(med "${A[@]}") r2=$(med "${B[@]}") r3=$(med "${C[@]}") r4=$(med "${D[@]}") r5=$(med "${E[@]}")
+	printf '%-34s %6s %12s   %s\n' "host->guest vmdq targeted" "$size" "$r1" "${A[*]}"
+	printf '%-34s %6s %12s   %s\n' "host->guest vmdq not targeted" "$size" "$r2" "${B[*]}"
+	printf '%-34s %6s %12s   %s\n' "host->guest DPDK vhost txonly" "$size" "$r3" "${C[*]}"
+	printf '%-34s %6s %12s   %s\n' "guest->host vmdq" "$size" "$r4" "${D[*]}"
+	printf '%-34s %6s %12s   %s\n' "guest->host DPDK vhost rxonly" "$size" "$r5" "${E[*]}"
 	awk -v a="$r1" -v b="$r2" -v c="$r3" -v d="$r4" -v e="$r5" -v s="$size" 'BEGIN {
 		printf "  %s bytes: targeted/DPDK %.2fx, targeted/not %.2fx, guest->host vmdq/DPDK %.2fx\n",
 			s, a / c, a / b, d / e }'
