@@ -11,7 +11,8 @@
 # guest untagged; broadcasts reach every guest of the domain; frames a guest
 # sends (txonly) reach the wire and another guest, every one accounted for;
 # a guest killed mid-traffic comes back on the same socket while the other
-# guests lose nothing.
+# guests lose nothing; in client mode the switch connects to a listening
+# guest and connects again when it comes back.
 . "$(dirname "$0")/lib.sh"
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: skipped"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "no /usr/bin/python3: skipped"; exit 77; }
@@ -38,7 +39,7 @@ guest() {
 	echo $! > "$T/$name.hold"
 	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 0 --no-huge -m 512 --no-pci \
 		--file-prefix "vq$ID$name" --log-level=lib.eal:error \
-		--vdev "net_virtio_user0,mac=$mac,path=$T/$name.sock,queues=1" -- \
+		--vdev "net_virtio_user0,mac=$mac,path=$T/$name.sock,queues=1${VDEV_EXTRA:-}" -- \
 		-i --nb-cores=1 --total-num-mbufs=16384 --forward-mode="$mode" "$@" \
 		< "$T/$name.in" > "$T/$name.log" 2>&1 &
 	echo $! > "$T/$name.pid"
@@ -80,6 +81,9 @@ vif_field() {
 }
 
 ext_host 10.9.0.1
+# the host's own IPv6 chatter on the uplink would show in the external
+# host's counters
+sysctl -qw "net.ipv6.conf.vqu$ID.disable_ipv6=1" 2>/dev/null || true
 cat > "$T/sw.conf" <<EOF
 uplink wire afpacket vqu$ID
 vif vm1 vhost-user $T/vm1.sock mac 02:00:00:00:00:01
@@ -182,6 +186,23 @@ sleep 0.3
 eq "vm1 back: received after reconnect" "$(gstat vm1 RX-packets)" 250
 eq "vm1 reconnected once" "$(vif_field vm1 .guest.connects)" 2
 grep -q "vif vm1: guest disconnected" "$T/switch.log" || fail "disconnect not logged"
+
+# client mode: the guest listens (virtio-user server=1) and the switch
+# connects, and connects again when the guest comes back
+"$VMDQ" ctl --ctl "$T/ctl.sock" vif vm4 vhost-user "$T/vm4.sock" client mac 02:00:00:00:00:04
+eq "vm4 is connecting" "$(vif_field vm4 .guest.state)" connecting
+F4=$(pad "020000000004${SRC}0800" 64)
+VDEV_EXTRA=,server=1 guest vm4 02:00:00:00:00:04 rxonly
+wire_send "$F4" 100
+sleep 0.3
+eq "vm4 (client mode) received" "$(gstat vm4 RX-packets)" 100
+guest_kill vm4
+rm -f "$T/vm4.sock"
+VDEV_EXTRA=,server=1 guest vm4 02:00:00:00:00:04 rxonly
+wire_send "$F4" 50
+sleep 0.3
+eq "vm4 received after the switch connected again" "$(gstat vm4 RX-packets)" 50
+eq "vm4 connected twice" "$(vif_field vm4 .guest.connects)" 2
 
 if [ "$FAILS" -ne 0 ]; then
 	"$VMDQ" ctl --ctl "$T/ctl.sock" show vifs
