@@ -184,6 +184,9 @@ static void vhu_quiesce(void *arg)
 static void resync(struct port *p)
 {
 	struct vhu *h = p->priv;
+	/* a ring may have (re)started with the guest's kicks on (its used
+	 * flags as the guest left them): quiet() turns them off again */
+	h->notify_on = true;
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++) {
 		/* a kick fd may have been closed and its number reused: register
 		 * afresh (messages are rare) */
