@@ -26,6 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing (apt-get install dpdk-dev)"; exit 1; }
+. "$(dirname "$0")/testpmd.sh"
 
 # tp NAME ARGS...: a testpmd driven through a fifo ($T/NAME.in), log in $T/NAME.log
 tp() {
@@ -45,23 +46,9 @@ tp() {
 	done
 	echo "testpmd $name did not start:"; tail -20 "$T/$name.log"; exit 1
 }
-tcmd() { echo "$2" > "$T/$1.in"; }
 tstop() {
 	kill -9 "$(cat "$T/$1.pid")" "$(cat "$T/$1.hold")" 2>/dev/null || true
 	rm -f "$T/$1.in"
-}
-# tstat NAME FIELD: a port counter from 'show port stats 0'
-tstat() {
-	local n0 n
-	n0=$(grep -c '^  #\+$' "$T/$1.log" || true)
-	tcmd "$1" "show port stats 0"
-	for _ in $(seq 50); do
-		n=$(grep -c '^  #\+$' "$T/$1.log" || true)
-		[ "$n" -gt "$n0" ] && break
-		sleep 0.1
-	done
-	awk '/NIC statistics for port 0/ { b = "" } { b = b "\n" $0 } END { print b }' \
-		"$T/$1.log" | grep -o "$2: *[0-9]*" | head -1 | grep -o "[0-9]*$"
 }
 # guest MODE SIZE [args]: the virtio-user guest on $T/vh.sock, forwarding on CPU 1
 guest() {
@@ -71,7 +58,7 @@ guest() {
 		--vdev "net_virtio_user0,mac=02:00:00:00:00:01,path=$T/vh.sock,queues=1" -- \
 		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode="$mode" \
 		--txpkts="$size" "$@"
-	tcmd guest start
+	testpmd_cmd guest start
 }
 # rate NAME FIELD: FIELD's growth per second over $secs seconds, after 2 s warm-up
 rate() {
@@ -102,7 +89,7 @@ vif vm1 vhost-user $T/vh.sock targeted $2 mac 02:00:00:00:00:01
 EOF
 	start_switch "$T/sw.conf"
 	guest rxonly 64
-	rate tstat guest RX-packets
+	rate testpmd_stat guest RX-packets
 	tstop guest
 	stop_switch
 }
@@ -111,8 +98,8 @@ dpdk_h2g() { # SIZE
 		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode=txonly --txpkts="$1" \
 		--eth-peer=0,02:00:00:00:00:01
 	guest rxonly 64
-	tcmd host start
-	rate tstat guest RX-packets
+	testpmd_cmd host start
+	rate testpmd_stat guest RX-packets
 	tstop guest
 	tstop host
 }
@@ -133,8 +120,8 @@ dpdk_g2h() { # SIZE
 	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/vh.sock,queues=1" -- \
 		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode=rxonly
 	guest txonly "$1" --eth-peer=0,02:ee:00:00:00:01
-	tcmd host start
-	rate tstat host RX-packets
+	testpmd_cmd host start
+	rate testpmd_stat host RX-packets
 	tstop guest
 	tstop host
 }

@@ -14,6 +14,7 @@
 # guests lose nothing; in client mode the switch connects to a listening
 # guest and connects again when it comes back.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/testpmd.sh"
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: skipped"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "no /usr/bin/python3: skipped"; exit 77; }
 
@@ -48,7 +49,7 @@ guest() {
 		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && break
 		sleep 0.1
 	done
-	gcmd "$name" start
+	testpmd_cmd "$name" start
 	# running: the switch sees live rings
 	for _ in $(seq 100); do
 		[ "$(vif_field "$name" .guest.state)" = running ] && return 0
@@ -56,24 +57,10 @@ guest() {
 	done
 	fail "guest $name did not come up"; tail -20 "$T/$name.log"
 }
-gcmd() { echo "$2" > "$T/$1.in"; }
 guest_kill() {
 	kill -9 "$(cat "$T/$1.pid")" 2>/dev/null || true
 	wait "$(cat "$T/$1.pid")" 2>/dev/null || true
 	kill "$(cat "$T/$1.hold")" 2>/dev/null || true
-}
-# gstat NAME FIELD: the guest's port counter (RX-packets, RX-bytes, TX-packets)
-gstat() {
-	local n0 n
-	n0=$(grep -c '^  #\+$' "$T/$1.log" || true)
-	gcmd "$1" "show port stats 0"
-	for _ in $(seq 50); do
-		n=$(grep -c '^  #\+$' "$T/$1.log" || true)
-		[ "$n" -gt "$n0" ] && break
-		sleep 0.1
-	done
-	awk '/NIC statistics for port 0/ { b = "" } { b = b "\n" $0 } END { print b }' \
-		"$T/$1.log" | grep -o "$2: *[0-9]*" | head -1 | grep -o "[0-9]*$"
 }
 vif_field() {
 	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show vifs 2>/dev/null |
@@ -126,10 +113,10 @@ wire_send "$F2" 300
 wire_send "$F3" 200
 wire_send "$BC" 10
 sleep 0.5
-eq "vm1 (targeted) received" "$(gstat vm1 RX-packets)" 410
-eq "vm2 (copied) received" "$(gstat vm2 RX-packets)" 310
-eq "vm3 (VLAN 100) received" "$(gstat vm3 RX-packets)" 200
-eq "vm3 got them untagged" "$(gstat vm3 RX-bytes)" $((200 * 60))
+eq "vm1 (targeted) received" "$(testpmd_stat vm1 RX-packets)" 410
+eq "vm2 (copied) received" "$(testpmd_stat vm2 RX-packets)" 310
+eq "vm3 (VLAN 100) received" "$(testpmd_stat vm3 RX-packets)" 200
+eq "vm3 got them untagged" "$(testpmd_stat vm3 RX-bytes)" $((200 * 60))
 eq "vm1 switch to_vm" "$(vif_field vm1 .to_vm)" 410
 eq "vm1 guest errors" "$(vif_field vm1 '[.guest | to_entries[] | select(.key | test("bad|loop|wrap|chain|write|read|head")) | .value] | add')" 0
 
@@ -137,15 +124,15 @@ eq "vm1 guest errors" "$(vif_field vm1 '[.guest | to_entries[] | select(.key | t
 guest_kill vm2
 guest vm2 02:00:00:00:00:02 txonly --eth-peer=0,02:00:00:00:00:01
 sleep 1
-gcmd vm2 stop
+testpmd_cmd vm2 stop
 sleep 0.5
-sent=$(gstat vm2 TX-packets)
+sent=$(testpmd_stat vm2 TX-packets)
 ok test "${sent:-0}" -gt 1000
 eq "vm2 frames the switch read" "$(vif_field vm2 .from_vm)" "$sent"
 got1=$(vif_field vm1 .to_vm)
 drop1=$(vif_field vm1 '.drops."port-tx"')
 eq "vm2 -> vm1: delivered + dropped (guest ring full)" $((got1 - 410 + drop1)) "$sent"
-eq "vm1 guest counted what the switch delivered" "$(gstat vm1 RX-packets)" "$got1"
+eq "vm1 guest counted what the switch delivered" "$(testpmd_stat vm1 RX-packets)" "$got1"
 
 guest_kill vm2
 from0=$(vif_field vm2 .from_vm)
@@ -154,9 +141,9 @@ drops0=$(vif_field vm2 '.drops | add')
 rx0=$(ip -n "$NS_EXT" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
 guest vm2 02:00:00:00:00:02 txonly --eth-peer=0,02:ee:00:00:00:01
 sleep 1
-gcmd vm2 stop
+testpmd_cmd vm2 stop
 sleep 0.5
-sent=$(gstat vm2 TX-packets)
+sent=$(testpmd_stat vm2 TX-packets)
 dfrom=$(( $(vif_field vm2 .from_vm) - from0 ))
 dwire=$(( $(vif_field vm2 .to_wire) - wire0 ))
 ddrops=$(( $(vif_field vm2 '.drops | add') - drops0 ))
@@ -169,7 +156,7 @@ eq "vm2 -> wire: the external host got them" $((rx1 - rx0)) "$dwire"
 # disconnect mid-traffic: vm1's guest dies while the wire sends to vm1 and
 # vm3; vm3 loses nothing, vm1 comes back on the same socket
 guest_kill vm2
-g3=$(gstat vm3 RX-packets)
+g3=$(testpmd_stat vm3 RX-packets)
 ( wire_send "$F1" 300 ) &
 s1=$!
 ( wire_send "$F3" 300 ) &
@@ -178,12 +165,12 @@ sleep 0.1
 guest_kill vm1
 wait $s1 $s3
 sleep 0.3
-eq "vm3 lost nothing while vm1 went" "$(gstat vm3 RX-packets)" $((g3 + 300))
+eq "vm3 lost nothing while vm1 went" "$(testpmd_stat vm3 RX-packets)" $((g3 + 300))
 eq "vm1 waits again" "$(vif_field vm1 .guest.state)" waiting
 guest vm1 02:00:00:00:00:01 rxonly
 wire_send "$F1" 250
 sleep 0.3
-eq "vm1 back: received after reconnect" "$(gstat vm1 RX-packets)" 250
+eq "vm1 back: received after reconnect" "$(testpmd_stat vm1 RX-packets)" 250
 eq "vm1 reconnected once" "$(vif_field vm1 .guest.connects)" 2
 grep -q "vif vm1: guest disconnected" "$T/switch.log" || fail "disconnect not logged"
 
@@ -195,13 +182,13 @@ F4=$(pad "020000000004${SRC}0800" 64)
 VDEV_EXTRA=,server=1 guest vm4 02:00:00:00:00:04 rxonly
 wire_send "$F4" 100
 sleep 0.3
-eq "vm4 (client mode) received" "$(gstat vm4 RX-packets)" 100
+eq "vm4 (client mode) received" "$(testpmd_stat vm4 RX-packets)" 100
 guest_kill vm4
 rm -f "$T/vm4.sock"
 VDEV_EXTRA=,server=1 guest vm4 02:00:00:00:00:04 rxonly
 wire_send "$F4" 50
 sleep 0.3
-eq "vm4 received after the switch connected again" "$(gstat vm4 RX-packets)" 50
+eq "vm4 received after the switch connected again" "$(testpmd_stat vm4 RX-packets)" 50
 eq "vm4 connected twice" "$(vif_field vm4 .guest.connects)" 2
 
 if [ "$FAILS" -ne 0 ]; then
