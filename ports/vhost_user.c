@@ -58,7 +58,7 @@ enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C__COUNT };
 
 struct vhu {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool client, targeted, listening;
+	bool client, targeted;
 	int lfd, cfd, epfd;
 	uint64_t next_connect_ns;
 	uint64_t last_svc_ns;
@@ -240,7 +240,7 @@ static void disconnect(struct port *p, const char *why)
 	h->c[C_DISCONNECTS]++;
 	fprintf(stderr, "vmdq: vif %s: guest disconnected (%s; %.1f ms)\n", p->name, why,
 		(double)(now_ns() - t0) / 1e6);
-	if (h->listening) {
+	if (h->lfd >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
 		epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
 	}
@@ -256,7 +256,7 @@ static void connected(struct port *p, int fd)
 	h->cfd = fd;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 2 };
 	epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev);
-	if (h->listening)
+	if (h->lfd >= 0)
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->lfd, NULL); /* one guest at a time */
 	vu_dev_reset(&h->d);
 	h->c[C_CONNECTS]++;
@@ -578,7 +578,6 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 		}
 		return -e;
 	}
-	h->listening = true;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
 	epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
 	return 0;

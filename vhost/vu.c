@@ -209,10 +209,9 @@ static bool size_ok(const struct vu_msg *m)
 	case VU_SET_FEATURES: case VU_SET_PROTOCOL_FEATURES: case VU_SET_VRING_KICK:
 	case VU_SET_VRING_CALL: case VU_SET_VRING_ERR: case VU_SET_STATUS:
 	case VU_SEND_RARP: case VU_NET_SET_MTU: case VU_SET_LOG_FD:
-		return m->size == 8;
 	case VU_SET_VRING_NUM: case VU_SET_VRING_BASE: case VU_GET_VRING_BASE:
 	case VU_SET_VRING_ENABLE:
-		return m->size == 8;
+		return m->size == 8; /* a u64, or a vring state */
 	case VU_SET_VRING_ADDR:
 		return m->size == 40;
 	case VU_SET_MEM_TABLE:
@@ -226,6 +225,23 @@ static bool size_ok(const struct vu_msg *m)
 static bool ring_index_ok(uint32_t i)
 {
 	return i < VU_MAX_VRINGS;
+}
+
+/* Is r one of the requests apply() serves (not merely refuses)? */
+static bool handled(uint32_t r)
+{
+	switch (r) {
+	case VU_GET_FEATURES: case VU_SET_FEATURES: case VU_GET_PROTOCOL_FEATURES:
+	case VU_SET_PROTOCOL_FEATURES: case VU_GET_QUEUE_NUM: case VU_SET_OWNER:
+	case VU_RESET_OWNER: case VU_RESET_DEVICE: case VU_SET_MEM_TABLE:
+	case VU_SET_VRING_NUM: case VU_SET_VRING_ADDR: case VU_SET_VRING_BASE:
+	case VU_GET_VRING_BASE: case VU_SET_VRING_KICK: case VU_SET_VRING_CALL:
+	case VU_SET_VRING_ERR: case VU_SET_VRING_ENABLE: case VU_SET_STATUS:
+	case VU_GET_STATUS:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Applies m; false if it was malformed or refused (nothing applied). */
@@ -445,10 +461,8 @@ int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 		if (vu_request_quiesces(m->request) && d->ops.quiesce)
 			d->ops.quiesce(d->ops.arg);
 		ok = apply(d, m, r, &replied);
-		if (!ok && m->request >= VU_GET_FEATURES && m->request <= VU_GET_STATUS &&
-		    m->request != VU_SET_LOG_BASE && m->request != VU_SET_LOG_FD &&
-		    m->request != VU_SEND_RARP && m->request != VU_NET_SET_MTU)
-			vu_break(d, VU_E_MSG); /* a known request, malformed */
+		if (!ok && handled(m->request))
+			vu_break(d, VU_E_MSG); /* a request we serve, malformed */
 	}
 	close_msg_fds(m, 0);
 	if (m->size > VU_MAX_PAYLOAD)
