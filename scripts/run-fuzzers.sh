@@ -17,10 +17,13 @@ for t in sort cmd pcap vu_msg vu_ring; do
 	echo "fuzz_$t: ${seconds}s"
 	if ! "$build/tests/fuzz_$t" -max_total_time="$seconds" -print_final_stats=0 \
 		-artifact_prefix="$work/" "$work/$t" $extra >"$work/$t.log" 2>&1; then
-		tail -40 "$work/$t.log"
-		for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do
-			[ -e "$a" ] && { echo "artifact: $a"; od -c "$a" | head -20; }
+		for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+			[ -e "$a" ] && { echo "artifact: $a ($(wc -c <"$a") bytes), base64:"; base64 -w0 "$a" | head -c 600; echo; }
 		done
+		# the report last: a log's tail then shows what failed and where
+		echo "fuzz_$t failed:"
+		grep -E -A12 "^==[0-9]+==ERROR|runtime error|deadly signal" "$work/$t.log" | head -40 ||
+			tail -40 "$work/$t.log"
 		status=1
 	fi
 	grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs" "$work/$t.log" | tail -1 || true

@@ -4,7 +4,9 @@
  * a guest whose memory is the input.  Layout of the input: byte 0 picks
  * features (bit 0 INDIRECT, bit 1 EVENT_IDX), byte 1 the ring size (a power
  * of two up to 256), the rest is guest memory at guest-physical 0x10000:
- * descriptor table at +0, avail ring at +0x1000, used ring at +0x1800.
+ * descriptor table at +0, avail ring at +0x1000, used ring at +0x1800
+ * (an input too short for the used ring of the size it picks is skipped:
+ * the port maps a ring only when all of it lies in guest memory).
  * Every chain the walker accepts is written and read in full: ASan proves
  * no piece lies outside guest memory (allocated to its exact size).
  */
@@ -25,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2 + 0x2000 || size > 2 + 65536)
 		return 0;
 	size_t mem = size - 2;
+	unsigned num = 1u << (data[1] % 9); /* 1..256 */
+	if (mem < 0x1800 + 6 + 8 * (size_t)num)
+		return 0; /* used ring with avail_event */
 	uint8_t *guest = malloc(mem);
 	memcpy(guest, data + 2, mem);
 	struct vu_dev d;
@@ -37,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.mem.n = 1;
 	d.mem.r[0] = (struct vu_region){ .gpa = GPA, .size = mem, .uva = GPA, .host = guest };
 	struct vu_vring *v = &d.vq[0];
-	v->num = 1u << (data[1] % 9); /* 1..256 */
+	v->num = num;
 	v->desc = (struct vring_desc *)(void *)guest;
 	v->avail = (struct vring_avail *)(void *)(guest + 0x1000);
 	v->used = (struct vring_used *)(void *)(guest + 0x1800);
