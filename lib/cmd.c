@@ -257,8 +257,11 @@ static int parse_queue(struct toks *tk, struct vmdq_cmd *c, char *err, size_t el
 	} else if (strcmp(k, "cpu") == 0) {
 		c->kind = VMDQ_CMD_QUEUE_CPU;
 		rc = num(v_s, 0, 1023, &v, "queue cpu", err, elen);
+	} else if (strcmp(k, "rss") == 0) {
+		c->kind = VMDQ_CMD_QUEUE_RSS;
+		rc = num(v_s, 1, VMDQ_MAX_RSS, &v, "queue rss (queues)", err, elen);
 	} else {
-		return fail(err, elen, "queue %llu: expected weight, itr or cpu, got '%s'",
+		return fail(err, elen, "queue %llu: expected weight, itr, cpu or rss, got '%s'",
 			    (unsigned long long)q, k);
 	}
 	if (rc < 0)
@@ -467,6 +470,19 @@ int vmdq_cmd_apply(struct vmdq_dev *dev, const struct vmdq_cmd *c, char *out,
 		rc = vmdq_queue_set_cpu(dev, c->num, c->value);
 		if (rc < 0)
 			return qerr(dev, rc, c->num, "queue cpu", err, elen);
+		break;
+	case VMDQ_CMD_QUEUE_RSS:
+		rc = vmdq_queue_set_rss(dev, c->num, c->value);
+		if (rc == -ERANGE) {
+			struct vmdq_dev_config dc;
+			vmdq_dev_get_config(dev, &dc);
+			snprintf(err, elen, "queue rss: queues %u..%u do not all exist (the "
+				 "device has %u queues)", c->num, c->num + c->value - 1,
+				 dc.queues);
+			return rc;
+		}
+		if (rc < 0)
+			return qerr(dev, rc, c->num, "queue rss", err, elen);
 		break;
 	}
 	if (rc < 0 && err && elen && !err[0])

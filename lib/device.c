@@ -579,6 +579,20 @@ int vmdq_queue_set_cpu(struct vmdq_dev *dev, unsigned q, unsigned cpu)
 	return rc;
 }
 
+int vmdq_queue_set_rss(struct vmdq_dev *dev, unsigned q, unsigned n)
+{
+	if (n < 1 || n > VMDQ_MAX_RSS)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->ctl);
+	int rc = queue_check(dev, q);
+	if (rc == 0 && q + n > dev->work.nqueues)
+		rc = -ERANGE;
+	if (rc == 0)
+		atomic_store_explicit(&dev->rxq[q].rss, n, memory_order_relaxed);
+	pthread_mutex_unlock(&dev->ctl);
+	return rc;
+}
+
 int vmdq_queue_get_info(struct vmdq_dev *dev, unsigned q,
 			struct vmdq_queue_info *out)
 {
@@ -591,6 +605,7 @@ int vmdq_queue_get_info(struct vmdq_dev *dev, unsigned q,
 		.cpu_set = r->cpu_set,
 		.allocated = r->allocated, .stopped = atomic_load(&r->stopped),
 		.owner = r->owner,
+		.rss = atomic_load(&r->rss) > 1 ? atomic_load(&r->rss) : 1,
 	};
 	pthread_mutex_unlock(&dev->ctl);
 	return 0;
@@ -702,6 +717,7 @@ int vmdq_queue_free(struct vmdq_dev *dev, unsigned q)
 			r->owner = 0;
 			r->nshm = 0;
 			atomic_store(&r->strip, false);
+			atomic_store(&r->rss, 0);
 			r->irq_pending = false;
 			atomic_store(&r->irq_enabled, false);
 			atomic_store_explicit(&r->stopped, false, memory_order_release);

@@ -206,6 +206,7 @@ struct rxq {
 	bool touched;
 	_Atomic bool stopped;
 	_Atomic bool strip;          /* VLAN strip on */
+	_Atomic uint32_t rss;        /* frames for it spread over rss queues (0, 1: none) */
 	uint32_t fill0;              /* fill when this burst first touched it */
 	uint32_t acc_errors, acc_missed; /* this burst */
 	uint64_t acc_bytes;

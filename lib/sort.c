@@ -212,6 +212,14 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 		drops[drop]++;
 		goto result;
 	}
+	uint32_t spread = atomic_load_explicit(&dev->rxq[qi].rss, memory_order_relaxed);
+	if (unlikely(spread > 1)) {
+		/* VMDq + RSS: the pool's queue for this frame's flow */
+		if ((uint32_t)qi + spread > c->nqueues)
+			spread = c->nqueues - (uint32_t)qi; /* the device shrank */
+		if (spread > 1)
+			qi += (int32_t)(vmdq_flow_hash(f->data, p->dlen) % spread);
+	}
 	struct rxq *q = &dev->rxq[qi];
 	if (unlikely(!q->touched)) {
 		/* First frame for this queue in the burst.  A stopped queue's

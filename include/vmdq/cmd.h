@@ -41,6 +41,7 @@ enum vmdq_cmd_kind {
 	VMDQ_CMD_QUEUE_WEIGHT,
 	VMDQ_CMD_QUEUE_ITR,
 	VMDQ_CMD_QUEUE_CPU,
+	VMDQ_CMD_QUEUE_RSS,       /* an extension: VMDq + RSS in a pool */
 	VMDQ_CMD_AT,             /* at K COMMAND: `at` and `sub` are set */
 };
 

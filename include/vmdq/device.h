@@ -286,11 +286,24 @@ void vmdq_dev_set_clock(struct vmdq_dev *dev, uint64_t (*now_ns)(void *),
 int vmdq_queue_set_weight(struct vmdq_dev *dev, unsigned q, unsigned weight);
 int vmdq_queue_set_itr(struct vmdq_dev *dev, unsigned q, unsigned usec);
 int vmdq_queue_set_cpu(struct vmdq_dev *dev, unsigned q, unsigned cpu);
+/* Receive-side scaling inside a pool (VMDq + RSS, as the 82599 does it):
+ * frames sorted to queue q are spread over queues q .. q+n-1 by their
+ * flow hash (vmdq_flow_hash), so one VM's queue pairs each get whole
+ * flows.  n = 1 turns it off.  -EINVAL (n out of 1..VMDQ_MAX_RSS, q not
+ * a queue), -ERANGE (q+n-1 past the device's queues). */
+#define VMDQ_MAX_RSS 64
+int vmdq_queue_set_rss(struct vmdq_dev *dev, unsigned q, unsigned n);
+/* The flow hash RSS spreads by: Toeplitz (the RSS key every NIC ships
+ * with) over IPv4/IPv6 source and destination addresses, and TCP/UDP
+ * ports when the frame is not a fragment; over the two MACs for anything
+ * else.  Reads only the len bytes given; VLAN tags are skipped. */
+uint32_t vmdq_flow_hash(const uint8_t *data, uint32_t len);
 struct vmdq_queue_info {
 	unsigned weight, itr_us, cpu;
 	bool cpu_set;      /* false: never given; the consumer picks */
 	bool allocated, stopped;
 	uint64_t owner;
+	unsigned rss;      /* queues its frames spread over (1: itself) */
 };
 int vmdq_queue_get_info(struct vmdq_dev *dev, unsigned q,
 			struct vmdq_queue_info *out);
