@@ -100,7 +100,7 @@ static void syntax_errors_say_why(void **s)
 	bad("filter del 0", "out of range");
 	bad("queue x weight 1", "not a number");
 	bad("queue 1 weight 0", "out of range 1..65535");
-	bad("queue 1 speed 3", "expected weight, itr or cpu");
+	bad("queue 1 speed 3", "expected weight, itr, cpu or rss");
 	bad("at", "missing number");
 	bad("at 5", "missing command");
 	bad("at 5 at 6 device vmdq on", "cannot be nested");
