@@ -52,6 +52,7 @@ struct port;
 struct port_ops {
 	const char *kind;
 	bool uplink_ok, vif_ok;
+	unsigned max_queues;   /* queue pairs a vif of this kind can use (0 = 1) */
 	int (*open)(struct port *p, char **args, int nargs, char *err, size_t errlen);
 	void (*close)(struct port *p);
 	unsigned (*rx)(struct port *p, struct vmdq_frame *f, unsigned n);
@@ -77,7 +78,9 @@ struct port {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_errors;
 	/* set by the switch before open (vifs) */
 	struct vmdq_dev *dev;
-	int queue;
+	int queue;             /* the first of nqueues queue pairs */
+	unsigned nqueues;
+	unsigned rx_pair;      /* set by rx: the queue pair its frames came from */
 	uint64_t owner;
 	void (*drain_rx)(struct port *p);
 	void *sw;

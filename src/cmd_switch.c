@@ -94,6 +94,7 @@ struct line {
 	bool has_mac;
 	uint16_t vlan;
 	int queue;
+	unsigned queues;   /* vif: queue pairs (0 = 1) */
 	uint64_t txrate;          /* uplink: frames per second, 0 = unlimited */
 };
 
@@ -172,7 +173,7 @@ static int parse_switch_line(struct line *l, char *err, size_t errlen)
 	}
 	if (n < 3) {
 		snprintf(err, errlen, "vif: expected 'vif NAME KIND ARGS... mac MAC "
-			 "[vlan VID] [queue Q]'");
+			 "[vlan VID] [queue Q] [queues N]'");
 		return -1;
 	}
 	l->kind = L_VIF;
@@ -206,6 +207,14 @@ static int parse_switch_line(struct line *l, char *err, size_t errlen)
 			}
 			l->queue = (int)v;
 			i++;
+		} else if (strcmp(w[i], "queues") == 0 && i + 1 < n) {
+			if (num_arg(w[i + 1], 1, SW_MAX_QP, &v) < 0) {
+				snprintf(err, errlen, "vif %s: queues: '%s' is not in 1..%d",
+					 l->name, w[i + 1], SW_MAX_QP);
+				return -1;
+			}
+			l->queues = (unsigned)v;
+			i++;
 		} else {
 			l->args[l->nargs++] = w[i];
 		}
@@ -215,6 +224,15 @@ static int parse_switch_line(struct line *l, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+static struct sw_vif_spec vif_spec(struct line *l)
+{
+	struct sw_vif_spec s = { .name = l->name, .kind = l->backend, .args = l->args,
+				 .nargs = l->nargs, .vlan = l->vlan, .queue = l->queue,
+				 .queues = l->queues };
+	memcpy(s.mac, l->mac, 6);
+	return s;
 }
 
 static void free_lines(struct line *v, size_t n)
@@ -371,9 +389,7 @@ static int apply(struct vmdq_switch *sw, const char *path, struct line *l)
 		sw->tx_rate = l->txrate;
 		break;
 	case L_VIF: {
-		struct sw_vif_spec s = { .name = l->name, .kind = l->backend, .args = l->args,
-					 .nargs = l->nargs, .vlan = l->vlan, .queue = l->queue };
-		memcpy(s.mac, l->mac, 6);
+		struct sw_vif_spec s = vif_spec(l);
 		rc = vmdq_switch_vif_add(sw, &s, err, sizeof(err));
 		break;
 	}
@@ -452,6 +468,7 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 	json_object_set_new(e, "mac", json_string(mac));
 	json_object_set_new(e, "vlan", v->vlan ? json_integer(v->vlan) : json_null());
 	json_object_set_new(e, "queue", json_integer(v->queue));
+	json_object_set_new(e, "queues", json_integer(v->nq));
 	json_object_set_new(e, "worker", json_integer(v->worker));
 	json_object_set_new(e, "to_vm", json_integer((json_int_t)c.to_vm));
 	json_object_set_new(e, "from_vm", json_integer((json_int_t)c.from_vm));
@@ -722,10 +739,7 @@ static void worker_serve(struct ctl *c)
 	} else {
 		struct line *l = &r->l;
 		if (l->kind == L_VIF) {
-			struct sw_vif_spec sp = { .name = l->name, .kind = l->backend,
-						  .args = l->args, .nargs = l->nargs,
-						  .vlan = l->vlan, .queue = l->queue };
-			memcpy(sp.mac, l->mac, 6);
+			struct sw_vif_spec sp = vif_spec(l);
 			r->rc = vmdq_switch_vif_add(c->sw, &sp, r->err, sizeof(r->err));
 			if (r->rc >= 0)
 				r->rc = 0;

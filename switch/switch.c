@@ -126,8 +126,8 @@ static void drain_rx(struct port *p);
 
 /* Opens a port; a vif's port learns its device queue first (Level 2). */
 static int open_port(struct vmdq_switch *sw, struct port *p, const char *name,
-		     const char *kind, int vq, uint64_t owner, char **args, int nargs,
-		     char *err, size_t errlen)
+		     const char *kind, int vq, unsigned nq, uint64_t owner, char **args,
+		     int nargs, char *err, size_t errlen)
 {
 	bool uplink = vq < 0;
 	const struct port_ops *ops = port_ops_find(kind);
@@ -141,6 +141,7 @@ static int open_port(struct vmdq_switch *sw, struct port *p, const char *name,
 	if (!uplink) {
 		p->dev = sw->dev;
 		p->queue = vq;
+		p->nqueues = nq;
 		p->owner = owner;
 		p->drain_rx = drain_rx;
 		p->sw = sw;
@@ -165,10 +166,38 @@ int vmdq_switch_set_uplink(struct vmdq_switch *sw, const char *name, const char 
 			 sw->uplink.name);
 		return -EEXIST;
 	}
-	int rc = open_port(sw, &sw->uplink, name, kind, -1, 0, args, nargs, err, errlen);
+	int rc = open_port(sw, &sw->uplink, name, kind, -1, 0, 0, args, nargs, err, errlen);
 	if (rc == 0)
 		sw->has_uplink = true;
 	return rc;
+}
+
+/* nq queues in a row for one vif: from want, or the first run of free
+ * queues that leaves the default queue out.  The first, or -errno. */
+static int alloc_queues(struct vmdq_dev *dev, int want, unsigned nq, uint64_t owner)
+{
+	if (nq == 1)
+		return vmdq_queue_alloc(dev, want, owner);
+	struct vmdq_dev_config dc;
+	vmdq_dev_get_config(dev, &dc);
+	int from = want >= 0 ? want : 0, to = want >= 0 ? want : (int)dc.queues - (int)nq;
+	for (int s = from; s <= to; s++) {
+		if (want < 0 && (unsigned)s <= dc.default_queue &&
+		    dc.default_queue < (unsigned)s + nq)
+			continue;
+		unsigned i;
+		int rc = 0;
+		for (i = 0; i < nq; i++)
+			if ((rc = vmdq_queue_alloc(dev, s + (int)i, owner)) < 0)
+				break;
+		if (i == nq)
+			return s;
+		while (i--)
+			vmdq_queue_free(dev, (unsigned)s + i);
+		if (want >= 0)
+			return rc;
+	}
+	return -ENOSPC;
 }
 
 int vmdq_switch_vif_find(const struct vmdq_switch *sw, const char *name)
@@ -207,16 +236,27 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 			 SW_MAX_VIFS);
 		return -ENOSPC;
 	}
+	unsigned nq = s->queues ? s->queues : 1;
+	const struct port_ops *ops = port_ops_find(s->kind);
+	unsigned maxq = ops && ops->max_queues ? ops->max_queues : 1;
+	if (nq > maxq || nq > SW_MAX_QP) {
+		snprintf(err, errlen, "vif %s: queues %u: a %s vif has at most %u queue pair%s",
+			 s->name, nq, s->kind, maxq < SW_MAX_QP ? maxq : SW_MAX_QP,
+			 maxq == 1 ? "" : "s");
+		return -EINVAL;
+	}
 	struct sw_vif *v = &sw->vif[idx];
 	memset(v, 0, sizeof(*v));
-	int q = vmdq_queue_alloc(sw->dev, s->queue, (uint64_t)idx + 1);
+	int q = alloc_queues(sw->dev, s->queue, nq, (uint64_t)idx + 1);
 	if (q < 0) {
 		snprintf(err, errlen, "vif %s: %s", s->name,
-			 q == -ENOSPC ? "no free queue left on the device"
-			 : q == -EBUSY ? "that queue is in use"
+			 q == -ENOSPC ? (nq > 1 ? "no run of free queues that long left on the device"
+				       : "no free queue left on the device")
+			 : q == -EBUSY ? (nq > 1 ? "one of those queues is in use" : "that queue is in use")
 			 : "queue out of range");
 		return q;
 	}
+	v->nq = nq;
 	int rc;
 	int w = worker_of_queue(sw, (unsigned)q, err, errlen);
 	if (w < 0) {
@@ -224,8 +264,8 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		goto undo_queue;
 	}
 	v->worker = w;
-	v->rxmem = mem((size_t)SW_RING * SW_BUF);
-	v->txmem = mem((size_t)SW_TX_SLOTS * SW_TX_BUF);
+	v->rxmem = mem((size_t)nq * SW_RING * SW_BUF);
+	v->txmem = mem((size_t)nq * SW_TX_SLOTS * SW_TX_BUF);
 	bool inbox_ok = true;
 	for (int p = 0; p < sw->nworkers; p++)
 		inbox_ok &= (v->inbox[p].mem = mem((size_t)SW_INBOX * SW_TX_BUF)) != NULL;
@@ -234,27 +274,35 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		snprintf(err, errlen, "vif %s: out of memory", s->name);
 		goto undo_queue;
 	}
-	if ((rc = vmdq_txq_setup(sw->dev, (unsigned)q, SW_TX_SLOTS)) < 0) {
-		snprintf(err, errlen, "vif %s: queue %d: %s", s->name, q, strerror(-rc));
-		goto undo_queue;
+	for (unsigned i = 0; i < nq; i++) {
+		if ((rc = vmdq_txq_setup(sw->dev, (unsigned)q + i, SW_TX_SLOTS)) < 0) {
+			snprintf(err, errlen, "vif %s: queue %u: %s", s->name, q + i,
+				 strerror(-rc));
+			goto undo_queue;
+		}
 	}
-	rc = open_port(sw, &v->port, s->name, s->kind, q, (uint64_t)idx + 1, s->args,
+	rc = open_port(sw, &v->port, s->name, s->kind, q, nq, (uint64_t)idx + 1, s->args,
 		       s->nargs, err, errlen);
 	if (rc < 0)
 		goto undo_queue;
-	/* a targeted port posts its VM's buffers on the queue; the device
-	 * strips an access VLAN's tag on the way into them (no second move) */
+	/* a targeted port posts its VM's buffers on the queues; the device
+	 * strips an access VLAN's tag on the way into them (no second move).
+	 * Several pairs: the port spreads the filter's frames over the pairs
+	 * its guest uses (vmdq_queue_set_rss). */
 	v->targeted = v->port.ops->targeted && v->port.ops->targeted(&v->port);
-	if (v->targeted)
-		rc = vmdq_rxq_setup(sw->dev, (unsigned)q, SW_RING);
-	else
-		rc = queue_arm(sw->dev, (unsigned)q, v->rxmem);
-	if (rc == 0)
-		rc = vmdq_queue_set_vlan_strip(sw->dev, (unsigned)q, v->targeted && s->vlan);
-	if (rc < 0) {
-		snprintf(err, errlen, "vif %s: queue %d: %s", s->name, q, strerror(-rc));
-		goto undo_port;
+	for (unsigned i = 0; i < nq && rc == 0; i++) {
+		unsigned qi = (unsigned)q + i;
+		if (v->targeted)
+			rc = vmdq_rxq_setup(sw->dev, qi, SW_RING);
+		else
+			rc = queue_arm(sw->dev, qi, v->rxmem + (size_t)i * SW_RING * SW_BUF);
+		if (rc == 0)
+			rc = vmdq_queue_set_vlan_strip(sw->dev, qi, v->targeted && s->vlan);
+		if (rc < 0)
+			snprintf(err, errlen, "vif %s: queue %u: %s", s->name, qi, strerror(-rc));
 	}
+	if (rc < 0)
+		goto undo_port;
 	int64_t id = vmdq_filter_add(sw->dev, s->mac, s->vlan, (unsigned)q);
 	if (id < 0) {
 		rc = (int)id;
@@ -273,21 +321,22 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 	v->queue = q;
 	v->filter_id = (uint32_t)id;
 	v->used = true;
-	sw->queue_vif[q] = (int16_t)idx;
+	for (unsigned i = 0; i < nq; i++)
+		sw->queue_vif[q + (int)i] = (int16_t)idx;
 	vif_hash_rebuild(sw);
 	return idx;
 undo_port:
 	v->port.ops->close(&v->port);
 undo_queue:
-	vmdq_queue_stop(sw->dev, (unsigned)q);
-	{
+	for (unsigned i = 0; i < nq; i++) {
 		struct vmdq_rxd tmp[SW_RING];
-		while (vmdq_rxq_reclaim(sw->dev, (unsigned)q, tmp, SW_RING) > 0) {
+		vmdq_queue_stop(sw->dev, (unsigned)q + i);
+		while (vmdq_rxq_reclaim(sw->dev, (unsigned)q + i, tmp, SW_RING) > 0) {
 		}
+		vmdq_queue_free(sw->dev, (unsigned)q + i);
 	}
-	vmdq_queue_free(sw->dev, (unsigned)q);
-	unmem(v->rxmem, (size_t)SW_RING * SW_BUF);
-	unmem(v->txmem, (size_t)SW_TX_SLOTS * SW_TX_BUF);
+	unmem(v->rxmem, (size_t)nq * SW_RING * SW_BUF);
+	unmem(v->txmem, (size_t)nq * SW_TX_SLOTS * SW_TX_BUF);
 	free_inboxes(v);
 	memset(v, 0, sizeof(*v));
 	return rc;
@@ -298,28 +347,14 @@ static void deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint
 static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
 			 unsigned n);
 
-int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, size_t errlen)
+/* Step 2 of vif del for one of the vif's queues (stopped): frames already
+ * sorted to it still reach the VM, the posted buffers come back, frames
+ * waiting for the wire are sent; then the queue is freed. */
+static int finish_queue(struct vmdq_switch *sw, int idx, unsigned q)
 {
-	int idx = vmdq_switch_vif_find(sw, name);
-	if (idx < 0) {
-		if (err)
-			snprintf(err, errlen, "vif del: no vif named '%s'", name);
-		return -ENOENT;
-	}
 	struct sw_vif *v = &sw->vif[idx];
-	unsigned q = (unsigned)v->queue;
-	/* 1. no new frames: FDB entry and filter go (stop removes filters);
-	 *    the other workers are parked: the main worker finishes the vif */
-	vmdq_fdb_flush_port(sw->fdb, VIF_PORT(idx));
-	vmdq_queue_stop(sw->dev, q);
-	v->worker = 0;
-	drain_inboxes(sw, 0, v);
-	/* 2. frames already sorted to the queue still reach the VM; the
-	 *    posted buffers come back; frames waiting for the wire are sent */
 	struct vmdq_rxd d[SW_RING];
 	unsigned n;
-	/* a targeted port keeps its hands off the stopped queue from now on */
-	v->port.dev = NULL;
 	while ((n = vmdq_rxq_reclaim(sw->dev, q, d, SW_RING)) > 0) {
 		unsigned k = 0;
 		for (unsigned i = 0; i < n; i++)
@@ -337,12 +372,43 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 	while (vmdq_txq_pending(sw->dev, q) > 0 && sw->has_uplink)
 		vmdq_switch_poll(sw, 0);
 	int rc = vmdq_queue_free(sw->dev, q);
-	if (rc < 0 && err)
-		snprintf(err, errlen, "vif del %s: queue %u: %s", name, q, strerror(-rc));
 	sw->queue_vif[q] = -1;
+	return rc;
+}
+
+int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, size_t errlen)
+{
+	int idx = vmdq_switch_vif_find(sw, name);
+	if (idx < 0) {
+		if (err)
+			snprintf(err, errlen, "vif del: no vif named '%s'", name);
+		return -ENOENT;
+	}
+	struct sw_vif *v = &sw->vif[idx];
+	unsigned q0 = (unsigned)v->queue, nq = v->nq;
+	/* 1. no new frames: FDB entry and filter go (stop removes filters);
+	 *    the other workers are parked: the main worker finishes the vif */
+	vmdq_fdb_flush_port(sw->fdb, VIF_PORT(idx));
+	for (unsigned i = 0; i < nq; i++)
+		vmdq_queue_stop(sw->dev, q0 + i);
+	v->worker = 0;
+	drain_inboxes(sw, 0, v);
+	/* a targeted port keeps its hands off the stopped queues from now on */
+	v->port.dev = NULL;
+	/* 2. each queue emptied and freed */
+	int rc = 0;
+	for (unsigned i = 0; i < nq; i++) {
+		int r = finish_queue(sw, idx, q0 + i);
+		if (r < 0 && rc == 0) {
+			rc = r;
+			if (err)
+				snprintf(err, errlen, "vif del %s: queue %u: %s", name, q0 + i,
+					 strerror(-r));
+		}
+	}
 	v->port.ops->close(&v->port);
-	unmem(v->rxmem, (size_t)SW_RING * SW_BUF);
-	unmem(v->txmem, (size_t)SW_TX_SLOTS * SW_TX_BUF);
+	unmem(v->rxmem, (size_t)nq * SW_RING * SW_BUF);
+	unmem(v->txmem, (size_t)nq * SW_TX_SLOTS * SW_TX_BUF);
 	free_inboxes(v);
 	memset(v, 0, sizeof(*v));
 	vif_hash_rebuild(sw);
@@ -658,8 +724,9 @@ static void drain_rx(struct port *p)
 	struct sw_vif *v = (struct sw_vif *)(void *)((char *)p - offsetof(struct sw_vif, port));
 	if (!v->used)
 		return;
-	while (drain_queue(sw, v->worker, (unsigned)v->queue) > 0) {
-	}
+	for (unsigned i = 0; i < v->nq; i++)
+		while (drain_queue(sw, v->worker, (unsigned)v->queue + i) > 0) {
+		}
 }
 
 /* Frames other workers left for vif v: a hand-over per burst, until the
@@ -723,9 +790,10 @@ static void learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, 
 
 /* Queues a VM's frame for the wire on the vif's TX queue, tagged with its
  * access VLAN.  The frame is copied into the vif's TX buffer slot. */
-static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, const uint8_t *data,
-		    uint32_t len, uint64_t ts)
+static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, unsigned pair,
+		    const uint8_t *data, uint32_t len, uint64_t ts)
 {
+	struct sw_txp *t = &v->tx[pair];
 	if (!sw->has_uplink) {
 		v->c[w].drops[SWD_PORT_TX]++;
 		return;
@@ -735,12 +803,12 @@ static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, const uint8
 		v->c[w].drops[SWD_TOO_BIG]++;
 		return;
 	}
-	if (v->tx_posted - atomic_load_explicit(&v->tx_done, memory_order_acquire) >=
-	    SW_TX_SLOTS) {
+	if (t->posted - atomic_load_explicit(&t->done, memory_order_acquire) >= SW_TX_SLOTS) {
 		v->c[w].drops[SWD_TX_FULL]++;
 		return;
 	}
-	uint8_t *slot = v->txmem + (v->tx_posted % SW_TX_SLOTS) * (size_t)SW_TX_BUF;
+	uint8_t *slot = v->txmem + ((size_t)pair * SW_TX_SLOTS + t->posted % SW_TX_SLOTS) *
+				   SW_TX_BUF;
 	if (v->vlan) {
 		memcpy(slot, data, 12);
 		slot[12] = 0x81;
@@ -752,23 +820,24 @@ static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, const uint8
 		memcpy(slot, data, len);
 	}
 	/* posted with the rest of the burst (to_wire_flush): one publication */
-	v->pend[v->npend++] = (struct vmdq_txd){ .data = slot, .len = out_len,
+	t->pend[t->npend++] = (struct vmdq_txd){ .data = slot, .len = out_len,
 						 .caplen = out_len, .ts_ns = ts };
-	v->tx_posted++;
+	t->posted++;
 }
 
-/* Posts the frames to_wire queued during this burst on the vif's TX queue. */
-static void to_wire_flush(struct vmdq_switch *sw, int w, struct sw_vif *v)
+/* Posts the frames to_wire queued during this burst on the pair's TX queue. */
+static void to_wire_flush(struct vmdq_switch *sw, int w, struct sw_vif *v, unsigned pair)
 {
-	if (!v->npend)
+	struct sw_txp *t = &v->tx[pair];
+	if (!t->npend)
 		return;
-	unsigned k = vmdq_txq_post(sw->dev, (unsigned)v->queue, v->pend, v->npend);
-	if (k < v->npend) {
-		/* cannot happen while tx_posted - tx_done bounds the ring; counted */
-		v->c[w].drops[SWD_TX_FULL] += v->npend - k;
-		atomic_fetch_add_explicit(&v->tx_done, v->npend - k, memory_order_release);
+	unsigned k = vmdq_txq_post(sw->dev, (unsigned)v->queue + pair, t->pend, t->npend);
+	if (k < t->npend) {
+		/* cannot happen while posted - done bounds the ring; counted */
+		v->c[w].drops[SWD_TX_FULL] += t->npend - k;
+		atomic_fetch_add_explicit(&t->done, t->npend - k, memory_order_release);
 	}
-	v->npend = 0;
+	t->npend = 0;
 	want_ring(sw, w, 0); /* the arbiter runs on the main worker */
 }
 
@@ -778,7 +847,10 @@ static unsigned from_vif(struct vmdq_switch *sw, int w, int vi)
 	if (!v->port.ops->rx)
 		return 0;
 	struct vmdq_frame f[BURST];
+	v->port.rx_pair = 0;
 	unsigned n = v->port.ops->rx(&v->port, f, BURST);
+	/* a VM's frames leave through the TX queue of the pair they came on */
+	unsigned pair = v->port.rx_pair < v->nq ? v->port.rx_pair : 0;
 	struct sw_cnt *c = &v->c[w];
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *d = f[i].data;
@@ -802,16 +874,16 @@ static unsigned from_vif(struct vmdq_switch *sw, int w, int vi)
 			for (int k = 0; k < SW_MAX_VIFS; k++)
 				if (k != vi && sw->vif[k].used && sw->vif[k].vlan == v->vlan)
 					hand_to(sw, w, &sw->vif[k], d, len, f[i].ts_ns);
-			to_wire(sw, w, v, d, len, f[i].ts_ns);
+			to_wire(sw, w, v, pair, d, len, f[i].ts_ns);
 			continue;
 		}
 		int to = vif_lookup(sw, d, v->vlan);
 		if (to >= 0 && to != vi)
 			hand_to(sw, w, &sw->vif[to], d, len, f[i].ts_ns);
 		else
-			to_wire(sw, w, v, d, len, f[i].ts_ns);
+			to_wire(sw, w, v, pair, d, len, f[i].ts_ns);
 	}
-	to_wire_flush(sw, w, v);
+	to_wire_flush(sw, w, v, pair);
 	return n;
 }
 
@@ -858,7 +930,8 @@ static unsigned wire_out(struct vmdq_switch *sw, int w, uint64_t now)
 		if (vi >= 0) {
 			struct sw_vif *v = &sw->vif[vi];
 			/* the uplink copied it: the TX slot is the owner's again */
-			atomic_fetch_add_explicit(&v->tx_done, 1, memory_order_release);
+			atomic_fetch_add_explicit(&v->tx[t[i].queue - (unsigned)v->queue].done, 1,
+						  memory_order_release);
 			if (i < sent)
 				v->c[w].to_wire++;
 			else
@@ -887,11 +960,15 @@ static bool inboxes_have_room(const struct vmdq_switch *sw, int w)
 	return true;
 }
 
-/* ... and when its TX queue has room for a burst. */
+/* ... and when its TX queues have room for a burst (the port says which
+ * pair a burst came from only once it has read it). */
 static bool tx_has_room(struct sw_vif *v)
 {
-	return v->tx_posted - atomic_load_explicit(&v->tx_done, memory_order_acquire) <=
-	       SW_TX_SLOTS - BURST;
+	for (unsigned i = 0; i < v->nq; i++)
+		if (v->tx[i].posted - atomic_load_explicit(&v->tx[i].done, memory_order_acquire) >
+		    SW_TX_SLOTS - BURST)
+			return false;
+	return true;
 }
 
 unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
@@ -922,11 +999,13 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			continue;
 		if (v->port.ops->service)
 			v->port.ops->service(&v->port, now);
-		unsigned k;
-		do {
-			k = drain_queue(sw, w, (unsigned)v->queue);
-			work += k;
-		} while (k == BURST);
+		for (unsigned qi = 0; qi < v->nq; qi++) {
+			unsigned k;
+			do {
+				k = drain_queue(sw, w, (unsigned)v->queue + qi);
+				work += k;
+			} while (k == BURST);
+		}
 		work += drain_inboxes(sw, w, v);
 		if (room && (tx_has_room(v) || !sw->has_uplink))
 			work += from_vif(sw, w, i);
@@ -978,12 +1057,15 @@ static bool has_work(struct vmdq_switch *sw, int w)
 			continue;
 		/* (with a txrate, frames waiting for the wire wake the worker by
 		 * the timeout instead) */
-		if (w == 0 && !sw->tx_rate && vmdq_txq_pending(sw->dev, (unsigned)v->queue))
-			return true;
+		for (unsigned q = 0; q < v->nq; q++)
+			if (w == 0 && !sw->tx_rate &&
+			    vmdq_txq_pending(sw->dev, (unsigned)v->queue + q))
+				return true;
 		if (v->worker != w)
 			continue;
-		if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue))
-			return true;
+		for (unsigned q = 0; q < v->nq; q++)
+			if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q))
+				return true;
 		if (v->port.ops->idle && !v->port.ops->idle(&v->port))
 			return true;
 		for (int p = 0; p < SW_MAX_WORKERS; p++)
@@ -996,8 +1078,8 @@ static bool has_work(struct vmdq_switch *sw, int w)
 void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_ms)
 {
 	struct sw_worker *k = &sw->wk[w];
-	struct pollfd pfd[2 * SW_MAX_VIFS + 3];
-	int irq_q[SW_MAX_VIFS], irq_fd[SW_MAX_VIFS];
+	struct pollfd pfd[(1 + SW_MAX_QP) * SW_MAX_VIFS + 3];
+	int irq_q[SW_MAX_QP * SW_MAX_VIFS], irq_fd[SW_MAX_QP * SW_MAX_VIFS];
 	nfds_t n = 0;
 	int nirq = 0;
 	pfd[n++] = (struct pollfd){ .fd = k->efd, .events = POLLIN };
@@ -1014,14 +1096,15 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 		int fd = v->port.ops->fd(&v->port);
 		if (fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
-		if (w != 0) {
+		for (unsigned qi = 0; w != 0 && qi < v->nq; qi++) {
 			/* another worker sorts into this queue: its interrupt wakes us */
-			int ifd = vmdq_rxq_irq_fd(sw->dev, (unsigned)v->queue);
+			unsigned q = (unsigned)v->queue + qi;
+			int ifd = vmdq_rxq_irq_fd(sw->dev, q);
 			if (ifd >= 0) {
-				vmdq_rxq_irq_enable(sw->dev, (unsigned)v->queue);
+				vmdq_rxq_irq_enable(sw->dev, q);
 				pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 				irq_fd[nirq] = ifd;
-				irq_q[nirq++] = v->queue;
+				irq_q[nirq++] = (int)q;
 			}
 		}
 	}
@@ -1033,9 +1116,9 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 			timeout_ms = (int)(due / 1000000) + 1;
 		if (sw->tx_rate)
 			for (int i = 0; i < SW_MAX_VIFS; i++)
-				if (sw->vif[i].used &&
-				    vmdq_txq_pending(sw->dev, (unsigned)sw->vif[i].queue))
-					timeout_ms = 1; /* the wire takes more in a moment */
+				for (unsigned q = 0; sw->vif[i].used && q < sw->vif[i].nq; q++)
+					if (vmdq_txq_pending(sw->dev, (unsigned)sw->vif[i].queue + q))
+						timeout_ms = 1; /* the wire takes more in a moment */
 	}
 	if (!has_work(sw, w) && !atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
 		poll(pfd, n, timeout_ms);
@@ -1289,9 +1372,10 @@ bool vmdq_switch_drained(struct vmdq_switch *sw)
 			continue;
 		if (!v->port.ops->done || !v->port.ops->done(&v->port))
 			return false;
-		if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue) ||
-		    vmdq_txq_pending(sw->dev, (unsigned)v->queue))
-			return false;
+		for (unsigned q = 0; q < v->nq; q++)
+			if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q) ||
+			    vmdq_txq_pending(sw->dev, (unsigned)v->queue + q))
+				return false;
 		for (int p = 0; p < SW_MAX_WORKERS; p++)
 			if (v->inbox[p].mem && !inbox_empty(&v->inbox[p]))
 				return false;

@@ -48,6 +48,7 @@
 #define SW_TX_BUF 9216
 #define SW_MAX_WORKERS 8
 #define SW_INBOX 256         /* frames one worker may have waiting for a vif */
+#define SW_MAX_QP 4          /* queue pairs of one vif (virtio-net multiqueue) */
 
 enum sw_drop {
 	SWD_SPOOFED,        /* source MAC not the vif's */
@@ -92,16 +93,19 @@ struct sw_vif {
 	bool used;
 	uint8_t mac[6];
 	uint16_t vlan;      /* access VLAN, 0 = untagged domain */
-	int queue;
+	int queue;          /* its first queue pair; pair i is queue + i */
+	unsigned nq;        /* queue pairs: 1, or one per virtio queue pair */
 	int worker;         /* the worker that owns it */
 	bool targeted;      /* its port shares the VM's buffers (Level 2) */
 	uint32_t filter_id;
-	uint8_t *rxmem;     /* SW_RING buffers of SW_BUF */
-	uint8_t *txmem;     /* SW_TX_SLOTS buffers of SW_TX_BUF */
-	uint64_t tx_posted;          /* by the owner */
-	struct vmdq_txd pend[64];    /* to_wire's frames of the burst, not posted yet */
-	unsigned npend;
-	_Atomic uint64_t tx_done;    /* by the main worker, after the wire took it */
+	uint8_t *rxmem;     /* nq * SW_RING buffers of SW_BUF */
+	uint8_t *txmem;     /* nq * SW_TX_SLOTS buffers of SW_TX_BUF */
+	struct sw_txp {     /* one per TX queue of the vif */
+		uint64_t posted;             /* by the owner */
+		struct vmdq_txd pend[64];    /* to_wire's frames of the burst, not posted yet */
+		unsigned npend;
+		_Atomic uint64_t done;       /* by the main worker, after the wire took it */
+	} tx[SW_MAX_QP];
 	struct sw_inbox inbox[SW_MAX_WORKERS]; /* indexed by the producing worker */
 	struct sw_cnt c[SW_MAX_WORKERS];
 };
@@ -157,6 +161,8 @@ struct sw_vif_spec {
 	uint8_t mac[6];
 	uint16_t vlan;
 	int queue;         /* -1: allocate */
+	unsigned queues;   /* queue pairs (0 = 1); more than 1 only for ports that
+			    * have several (vhost-user: one per virtio queue pair) */
 };
 /* Adds a vif: opens its port, allocates its queue, adds its filter and FDB
  * entry.  Returns the vif index or -errno (err says why; nothing left). */
