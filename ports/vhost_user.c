@@ -51,8 +51,10 @@
 #define VHU_FRAME 9216          /* largest frame from a guest (jumbo) */
 #define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
 #define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
-#define RXQ 0
-#define TXQ 1
+/* virtio queue pair i: ring 2i receives (switch -> VM), 2i + 1 transmits;
+ * its device queue is p->queue + i */
+#define RXQ(i) (2 * (i))
+#define TXQ(i) (2 * (i) + 1)
 
 enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C__COUNT };
 
@@ -67,11 +69,16 @@ struct vhu {
 	bool notify_on;         /* the guest's kicks are enabled */
 	int reg[VU_MAX_VRINGS]; /* kick fds in the epoll set */
 	struct vu_dev d;
-	/* targeted receive */
-	unsigned posted;        /* shared buffers on the device queue */
-	uint8_t *hdrbuf;        /* per head: VHU_HDR bytes of replica */
-	uint8_t **vhdr;         /* per head: where its virtio-net header goes */
-	unsigned ring_num;      /* size hdrbuf/vhdr were made for */
+	unsigned nqp;           /* queue pairs offered */
+	unsigned spread;        /* pairs the device spreads over (the guest's live ones) */
+	unsigned next_tx;       /* the pair rx looks at first */
+	/* targeted receive, per queue pair */
+	struct vhu_rxr {
+		unsigned posted;        /* shared buffers on the device queue */
+		uint8_t *hdrbuf;        /* per head: VHU_HDR bytes of replica */
+		uint8_t **vhdr;         /* per head: where its virtio-net header goes */
+		unsigned ring_num;      /* size hdrbuf/vhdr were made for */
+	} r[VU_MAX_QP];
 	bool mem_shared;        /* the memory table is registered with the device */
 	/* guest -> switch */
 	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME */
@@ -134,9 +141,15 @@ static void vhu_unmap(void *arg, void *addr, size_t len)
 	munmap(addr, len); /* no thread: here, then */
 }
 
-static bool rx_live(struct vhu *h)
+static bool rx_live(struct vhu *h, unsigned i)
 {
-	return vu_ring_live(&h->d, RXQ) && h->d.vq[RXQ].inflight;
+	return vu_ring_live(&h->d, RXQ(i)) && h->d.vq[RXQ(i)].inflight;
+}
+
+/* A shared buffer's cookie: its queue pair and its head. */
+static inline uint64_t cookie(unsigned pair, uint16_t head)
+{
+	return (uint64_t)pair << 16 | head;
 }
 
 /* Takes every shared buffer back from the device.  Buffers it never
@@ -147,23 +160,29 @@ static void take_back(struct port *p, bool to_guest)
 	struct vhu *h = p->priv;
 	if (!h->targeted || !p->dev)
 		return;
-	bool was = h->quiescing;
+	bool was = h->quiescing, drain = false;
 	h->quiescing = true; /* no refill meanwhile */
-	struct vmdq_rxd d[VHU_POST_MAX];
-	unsigned n;
-	while (h->posted && (n = vmdq_rxq_retract(p->dev, (unsigned)p->queue, d,
-						     VHU_POST_MAX)) > 0) {
-		h->posted -= n < h->posted ? n : h->posted;
-		if (to_guest && rx_live(h))
-			for (unsigned i = 0; i < n; i++)
-				vu_used_put(&h->d.vq[RXQ], (uint16_t)d[i].cookie, 0);
+	for (unsigned i = 0; i < h->nqp; i++) {
+		struct vhu_rxr *r = &h->r[i];
+		struct vmdq_rxd d[VHU_POST_MAX];
+		unsigned n;
+		while (r->posted && (n = vmdq_rxq_retract(p->dev, (unsigned)p->queue + i, d,
+							 VHU_POST_MAX)) > 0) {
+			r->posted -= n < r->posted ? n : r->posted;
+			if (to_guest && rx_live(h, i))
+				for (unsigned k = 0; k < n; k++)
+					vu_used_put(&h->d.vq[RXQ(i)], (uint16_t)d[k].cookie, 0);
+		}
+		drain |= r->posted > 0;
 	}
-	if (h->posted && p->drain_rx)
-		p->drain_rx(p); /* completions waiting in the queue */
-	h->posted = 0;
-	if (rx_live(h)) {
-		vu_used_publish(&h->d.vq[RXQ]);
-		vu_call(&h->d, &h->d.vq[RXQ]);
+	if (drain && p->drain_rx)
+		p->drain_rx(p); /* completions waiting in the queues */
+	for (unsigned i = 0; i < h->nqp; i++) {
+		h->r[i].posted = 0;
+		if (rx_live(h, i)) {
+			vu_used_publish(&h->d.vq[RXQ(i)]);
+			vu_call(&h->d, &h->d.vq[RXQ(i)]);
+		}
 	}
 	h->quiescing = was;
 }
@@ -174,13 +193,25 @@ static void vhu_quiesce(void *arg)
 	struct vhu *h = p->priv;
 	take_back(p, !h->d.broken);
 	if (h->mem_shared && p->dev) {
-		vmdq_rxq_share_mem(p->dev, (unsigned)p->queue, p->owner, NULL, 0);
+		for (unsigned i = 0; i < h->nqp; i++)
+			vmdq_rxq_share_mem(p->dev, (unsigned)p->queue + i, p->owner, NULL, 0);
 		h->mem_shared = false;
 	}
 }
 
+/* How many queue pairs the guest uses: the device spreads the vif's
+ * frames over those (RSS), and tx picks among them the same way. */
+static unsigned live_pairs(struct vhu *h)
+{
+	unsigned n = 0;
+	while (n < h->nqp && rx_live(h, n))
+		n++;
+	return n;
+}
+
 /* After a message: the device learns the guest's memory; the epoll set
- * follows the kick fds; head-indexed arrays follow the ring size. */
+ * follows the kick fds; head-indexed arrays follow the ring sizes; the
+ * device's spread follows the pairs the guest enabled. */
 static void resync(struct port *p)
 {
 	struct vhu *h = p->priv;
@@ -199,22 +230,34 @@ static void resync(struct port *p)
 		}
 		h->reg[i] = fd;
 	}
-	unsigned num = h->d.vq[RXQ].num;
-	if (num && num != h->ring_num) {
-		free(h->hdrbuf);
-		free(h->vhdr);
-		h->hdrbuf = malloc((size_t)num * VHU_HDR);
-		h->vhdr = calloc(num, sizeof(*h->vhdr));
-		h->ring_num = h->hdrbuf && h->vhdr ? num : 0;
+	for (unsigned i = 0; i < h->nqp; i++) {
+		struct vhu_rxr *r = &h->r[i];
+		unsigned num = h->d.vq[RXQ(i)].num;
+		if (num && num != r->ring_num) {
+			free(r->hdrbuf);
+			free(r->vhdr);
+			r->hdrbuf = malloc((size_t)num * VHU_HDR);
+			r->vhdr = calloc(num, sizeof(*r->vhdr));
+			r->ring_num = r->hdrbuf && r->vhdr ? num : 0;
+		}
 	}
-	if (!h->targeted || !p->dev)
+	if (!p->dev)
+		return;
+	unsigned live = live_pairs(h);
+	if (!live)
+		live = 1;
+	if (live != h->spread && vmdq_queue_set_rss(p->dev, (unsigned)p->queue, live) == 0)
+		h->spread = live;
+	if (!h->targeted)
 		return;
 	if (!h->mem_shared && h->d.mem.n) {
 		struct vmdq_mem_region r[VU_MAX_REGIONS];
 		for (unsigned i = 0; i < h->d.mem.n; i++)
 			r[i] = (struct vmdq_mem_region){ h->d.mem.r[i].host, h->d.mem.r[i].size };
-		int rc = vmdq_rxq_share_mem(p->dev, (unsigned)p->queue, p->owner, r,
-					    h->d.mem.n);
+		int rc = 0;
+		for (unsigned i = 0; i < h->nqp && rc == 0; i++)
+			rc = vmdq_rxq_share_mem(p->dev, (unsigned)p->queue + i, p->owner, r,
+						h->d.mem.n);
 		if (rc < 0)
 			fprintf(stderr, "vmdq: vif %s: sharing guest memory: %s\n", p->name,
 				strerror(-rc));
@@ -365,19 +408,19 @@ static void quiet(struct vhu *h)
 
 /* ---- targeted receive: the guest's buffers on the device queue ---------- */
 
-static void refill(struct port *p)
+static void refill_pair(struct port *p, unsigned pair)
 {
 	struct vhu *h = p->priv;
-	if (!h->targeted || !p->dev || h->quiescing || !h->mem_shared || !rx_live(h) ||
-	    h->ring_num != h->d.vq[RXQ].num)
+	struct vhu_rxr *r = &h->r[pair];
+	if (!rx_live(h, pair) || r->ring_num != h->d.vq[RXQ(pair)].num)
 		return;
-	struct vu_vring *v = &h->d.vq[RXQ];
+	struct vu_vring *v = &h->d.vq[RXQ(pair)];
 	unsigned limit = v->num - v->num / 4;
 	if (limit > VHU_POST_MAX)
 		limit = VHU_POST_MAX;
-	if (h->posted >= limit)
+	if (r->posted >= limit)
 		return;
-	unsigned want = limit - h->posted, have = vu_avail_count(&h->d, v);
+	unsigned want = limit - r->posted, have = vu_avail_count(&h->d, v);
 	if (want > have)
 		want = have;
 	if (!want)
@@ -405,40 +448,57 @@ static void refill(struct port *p)
 			put = true;
 			continue;
 		}
-		h->vhdr[c.head] = vh;
-		d[k++] = (struct vmdq_rxd){ .buf = buf, .buf_size = size, .cookie = c.head,
-					    .hdr = h->hdrbuf + (size_t)c.head * VHU_HDR,
+		r->vhdr[c.head] = vh;
+		d[k++] = (struct vmdq_rxd){ .buf = buf, .buf_size = size,
+					    .cookie = cookie(pair, c.head),
+					    .hdr = r->hdrbuf + (size_t)c.head * VHU_HDR,
 					    .hdr_len = VHU_HDR };
 	}
 	int err = 0;
-	unsigned posted = k ? vmdq_rxq_post_shared(p->dev, (unsigned)p->queue, p->owner, d, k,
-						  &err) : 0;
-	h->posted += posted;
+	unsigned posted = k ? vmdq_rxq_post_shared(p->dev, (unsigned)p->queue + pair, p->owner,
+						  d, k, &err) : 0;
+	r->posted += posted;
 	if (posted < k) {
 		/* the device refused what we had checked: never write it */
 		vu_break(&h->d, VU_E_ADDR);
 		for (unsigned i = posted; i < k; i++)
-			v->inflight[d[i].cookie] = 0;
+			v->inflight[(uint16_t)d[i].cookie] = 0;
 	}
 	if (put)
 		vu_used_publish(v);
 }
 
+static void refill(struct port *p)
+{
+	struct vhu *h = p->priv;
+	if (!h->targeted || !p->dev || h->quiescing || !h->mem_shared)
+		return;
+	for (unsigned i = 0; i < h->nqp; i++)
+		refill_pair(p, i);
+}
+
+/* The switch's verdict on completions of one of the vif's queues. */
 static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 			     const bool *deliver)
 {
 	struct vhu *h = p->priv;
+	if (!n)
+		return 0;
+	unsigned pair = (unsigned)(d[0].cookie >> 16);
+	if (pair >= h->nqp)
+		return 0; /* not ours: cannot happen */
+	struct vhu_rxr *r = &h->r[pair];
 	unsigned done = 0, back = 0, nused = 0;
 	struct vmdq_rxd again[VHU_POST_MAX];
 	struct vring_used_elem used[VHU_POST_MAX];
-	h->posted -= n < h->posted ? n : h->posted;
-	bool live = rx_live(h) && h->ring_num == h->d.vq[RXQ].num;
+	r->posted -= n < r->posted ? n : r->posted;
+	bool live = rx_live(h, pair) && r->ring_num == h->d.vq[RXQ(pair)].num;
 	if (live)
 		quiet(h);
-	struct vu_vring *v = &h->d.vq[RXQ];
+	struct vu_vring *v = &h->d.vq[RXQ(pair)];
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t head = (uint16_t)d[i].cookie;
-		if (!live || head >= h->ring_num) {
+		if (!live || head >= r->ring_num) {
 			continue; /* the guest went or broke: not delivered */
 		}
 		if (!deliver[i]) {
@@ -446,13 +506,14 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 			if (back < VHU_POST_MAX && !h->quiescing && p->dev)
 				again[back++] = (struct vmdq_rxd){
 					.buf = d[i].buf, .buf_size = d[i].buf_size,
-					.cookie = head, .hdr = h->hdrbuf + (size_t)head * VHU_HDR,
+					.cookie = cookie(pair, head),
+					.hdr = r->hdrbuf + (size_t)head * VHU_HDR,
 					.hdr_len = VHU_HDR };
 			else
 				vu_used_put(v, head, 0);
 			continue;
 		}
-		uint8_t *vh = h->vhdr[head];
+		uint8_t *vh = r->vhdr[head];
 		if (h->d.hdr_len == 12) {
 			static const uint8_t one[12] = { [10] = 1 }; /* num_buffers 1 */
 			memcpy(vh, one, 12);
@@ -468,15 +529,16 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 	vu_used_put_many(v, used, nused);
 	if (back) {
 		int err;
-		unsigned k = vmdq_rxq_post_shared(p->dev, (unsigned)p->queue, p->owner, again,
-						  back, &err);
-		h->posted += k;
+		unsigned k = vmdq_rxq_post_shared(p->dev, (unsigned)p->queue + pair, p->owner,
+						  again, back, &err);
+		r->posted += k;
 		for (unsigned i = k; i < back; i++)
 			vu_used_put(v, (uint16_t)again[i].cookie, 0);
 	}
 	if (live) {
 		vu_used_publish(v);
-		refill(p);
+		if (h->targeted && p->dev && !h->quiescing && h->mem_shared)
+			refill_pair(p, pair);
 	}
 	return done;
 }
@@ -496,8 +558,10 @@ static void vhu_close(struct port *p)
 	}
 	if (h->epfd >= 0)
 		close(h->epfd);
-	free(h->hdrbuf);
-	free(h->vhdr);
+	for (unsigned i = 0; i < VU_MAX_QP; i++) {
+		free(h->r[i].hdrbuf);
+		free(h->r[i].vhdr);
+	}
 	if (h->txbuf)
 		munmap(h->txbuf, (size_t)VHU_BURST * VHU_FRAME);
 	free(h);
@@ -544,6 +608,9 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 	struct vu_host_ops ops = { .map = vhu_map, .unmap = vhu_unmap,
 				   .quiesce = vhu_quiesce, .arg = p };
 	vu_dev_init(&h->d, &ops);
+	h->nqp = p->nqueues ? p->nqueues : 1;
+	h->d.max_qp = h->nqp;
+	h->spread = 1;
 	h->txbuf = mmap(NULL, (size_t)VHU_BURST * VHU_FRAME, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h->txbuf == MAP_FAILED) {
@@ -592,7 +659,10 @@ static int vhu_service(struct port *p, uint64_t now)
 		if (try_connect(p) < 0)
 			h->next_connect_ns = now + 1000000000ull;
 	}
-	if (h->d.broken && h->posted)
+	bool posted = false;
+	for (unsigned i = 0; i < h->nqp; i++)
+		posted |= h->r[i].posted > 0;
+	if (h->d.broken && posted)
 		take_back(p, false); /* the device stops writing to it */
 	if (h->check_now || now - h->last_svc_ns >= 1000000ull) {
 		h->check_now = false;
@@ -628,14 +698,24 @@ static int vhu_service(struct port *p, uint64_t now)
 	return 0;
 }
 
-/* VM -> switch: the guest's transmit queue. */
+/* VM -> switch: the guest's transmit queues, a burst from one at a time
+ * (round robin over the pairs; p->rx_pair says which). */
 static unsigned vhu_rx(struct port *p, struct vmdq_frame *f, unsigned n)
 {
 	struct vhu *h = p->priv;
-	if (!vu_ring_live(&h->d, TXQ) || !h->d.vq[TXQ].inflight)
-		return 0;
-	struct vu_vring *v = &h->d.vq[TXQ];
-	unsigned have = vu_avail_count(&h->d, v);
+	struct vu_vring *v = NULL;
+	unsigned have = 0;
+	for (unsigned k = 0; k < h->nqp && !have; k++) {
+		unsigned i = (h->next_tx + k) % h->nqp;
+		struct vu_vring *t = &h->d.vq[TXQ(i)];
+		if (!vu_ring_live(&h->d, TXQ(i)) || !t->inflight)
+			continue;
+		if ((have = vu_avail_count(&h->d, t)) > 0) {
+			v = t;
+			p->rx_pair = i;
+			h->next_tx = i + 1;
+		}
+	}
 	if (!have)
 		return 0;
 	quiet(h);
@@ -685,12 +765,13 @@ static unsigned vhu_rx(struct port *p, struct vmdq_frame *f, unsigned n)
  * vif's queue).  Mergeable buffers when negotiated, else one buffer per
  * frame; a frame that does not fit is dropped, its buffers untouched. */
 #define VHU_MRG_MAX 64
-static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
+static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *f,
+			unsigned n)
 {
 	struct vhu *h = p->priv;
-	if (!rx_live(h) || h->ring_num != h->d.vq[RXQ].num)
+	if (!rx_live(h, pair) || h->r[pair].ring_num != h->d.vq[RXQ(pair)].num)
 		return 0;
-	struct vu_vring *v = &h->d.vq[RXQ];
+	struct vu_vring *v = &h->d.vq[RXQ(pair)];
 	quiet(h);
 	uint32_t hl = h->d.hdr_len;
 	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
@@ -767,6 +848,32 @@ static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 	return sent;
 }
 
+/* Several pairs: each frame goes to the pair its flow hashes to, as the
+ * device's spread does for frames that come through the vif's queues. */
+static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
+{
+	struct vhu *h = p->priv;
+	unsigned spread = h->spread;
+	if (spread <= 1)
+		return tx_pair(p, 0, f, n);
+	unsigned sent = 0;
+	for (unsigned off = 0; off < n; off += VHU_BURST) {
+		unsigned m = n - off < VHU_BURST ? n - off : VHU_BURST;
+		struct vmdq_frame by[VU_MAX_QP][VHU_BURST];
+		unsigned cnt[VU_MAX_QP] = { 0 };
+		for (unsigned i = 0; i < m; i++) {
+			const struct vmdq_frame *x = &f[off + i];
+			uint32_t len = x->caplen < x->len ? x->caplen : x->len;
+			unsigned k = vmdq_flow_hash(x->data, len) % spread;
+			by[k][cnt[k]++] = *x;
+		}
+		for (unsigned k = 0; k < spread; k++)
+			if (cnt[k])
+				sent += tx_pair(p, k, by[k], cnt[k]);
+	}
+	return sent;
+}
+
 static int vhu_fd(struct port *p)
 {
 	struct vhu *h = p->priv;
@@ -785,20 +892,21 @@ static bool vhu_idle(struct port *p)
 {
 	struct vhu *h = p->priv;
 	h->check_now = true; /* whatever wakes us is looked at at once */
-	if (!vu_ring_live(&h->d, TXQ) || !h->d.vq[TXQ].inflight)
-		return true;
-	struct vu_vring *tx = &h->d.vq[TXQ];
 	if (!h->notify_on) {
-		vu_notify_enable(&h->d, tx, true);
-		if (rx_live(h))
-			vu_notify_enable(&h->d, &h->d.vq[RXQ], true);
+		for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+			if (vu_ring_live(&h->d, i) && h->d.vq[i].inflight)
+				vu_notify_enable(&h->d, &h->d.vq[i], true);
 		h->notify_on = true;
 	}
-	if (vu_avail_count(&h->d, tx))
-		return false;
-	if (h->targeted && rx_live(h) && h->posted < h->d.vq[RXQ].num - h->d.vq[RXQ].num / 4 &&
-	    h->posted < VHU_POST_MAX && vu_avail_count(&h->d, &h->d.vq[RXQ]))
-		return false;
+	for (unsigned i = 0; i < h->nqp; i++) {
+		struct vu_vring *tx = &h->d.vq[TXQ(i)], *rx = &h->d.vq[RXQ(i)];
+		if (vu_ring_live(&h->d, TXQ(i)) && tx->inflight && vu_avail_count(&h->d, tx))
+			return false;
+		unsigned posted = h->r[i].posted;
+		if (h->targeted && rx_live(h, i) && posted < rx->num - rx->num / 4 &&
+		    posted < VHU_POST_MAX && vu_avail_count(&h->d, rx))
+			return false;
+	}
 	return true;
 }
 
@@ -832,18 +940,22 @@ static const char *vhu_state(struct port *p, const char *const **names,
 			 vu_err_name(h->d.broken_why));
 		return h->statebuf;
 	}
-	return vu_ring_live(&h->d, RXQ) || vu_ring_live(&h->d, TXQ) ? "running" : "connected";
+	for (unsigned i = 0; i < 2 * h->nqp; i++)
+		if (vu_ring_live(&h->d, i))
+			return "running";
+	return "connected";
 }
 
 static void vhu_describe(struct port *p, char *buf, size_t len)
 {
 	struct vhu *h = p->priv;
-	snprintf(buf, len, "vhost-user %s on %s, targeted receive %s", h->client ? "client" :
-		 "server", h->path, h->targeted ? "on" : "off");
+	snprintf(buf, len, "vhost-user %s on %s, targeted receive %s, %u queue pair%s",
+		 h->client ? "client" : "server", h->path, h->targeted ? "on" : "off", h->nqp,
+		 h->nqp == 1 ? "" : "s");
 }
 
 const struct port_ops port_vhost_user_ops = {
-	.kind = "vhost-user", .uplink_ok = false, .vif_ok = true,
+	.kind = "vhost-user", .uplink_ok = false, .vif_ok = true, .max_queues = VU_MAX_QP,
 	.open = vhu_open, .close = vhu_close, .rx = vhu_rx, .tx = vhu_tx, .fd = vhu_fd,
 	.describe = vhu_describe, .service = vhu_service, .idle = vhu_idle,
 	.flush = vhu_flush, .targeted = vhu_targeted, .complete = vhu_complete,

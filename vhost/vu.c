@@ -126,6 +126,7 @@ void vu_dev_init(struct vu_dev *d, const struct vu_host_ops *ops)
 	if (ops)
 		d->ops = *ops;
 	d->hdr_len = 10;
+	d->max_qp = 1;
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
 		d->vq[i].kick_fd = d->vq[i].call_fd = d->vq[i].err_fd = -1;
 }
@@ -222,9 +223,9 @@ static bool size_ok(const struct vu_msg *m)
 	}
 }
 
-static bool ring_index_ok(uint32_t i)
+static bool ring_index_ok(const struct vu_dev *d, uint32_t i)
 {
-	return i < VU_MAX_VRINGS;
+	return i < 2 * d->max_qp && i < VU_MAX_VRINGS;
 }
 
 /* Is r one of the requests apply() serves (not merely refuses)? */
@@ -269,7 +270,7 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 		d->protocol_features = m->u.u64;
 		return true;
 	case VU_GET_QUEUE_NUM:
-		*replied = reply_u64(m, r, VU_MAX_QP);
+		*replied = reply_u64(m, r, d->max_qp);
 		return true;
 	case VU_SET_OWNER:
 		d->owner = true;
@@ -329,7 +330,7 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	}
 	case VU_SET_VRING_NUM: {
 		uint32_t i = m->u.state.index, n = m->u.state.num;
-		if (!ring_index_ok(i) || !n || n > VU_MAX_RING || (n & (n - 1)))
+		if (!ring_index_ok(d, i) || !n || n > VU_MAX_RING || (n & (n - 1)))
 			return false;
 		struct vu_vring *v = &d->vq[i];
 		uint8_t *inf = calloc(n, 1);
@@ -344,7 +345,7 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	}
 	case VU_SET_VRING_ADDR: {
 		uint32_t i = m->u.addr.index;
-		if (!ring_index_ok(i))
+		if (!ring_index_ok(d, i))
 			return false;
 		struct vu_vring *v = &d->vq[i];
 		v->desc_uva = m->u.addr.desc;
@@ -360,14 +361,14 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	}
 	case VU_SET_VRING_BASE: {
 		uint32_t i = m->u.state.index;
-		if (!ring_index_ok(i) || m->u.state.num > 0xffff)
+		if (!ring_index_ok(d, i) || m->u.state.num > 0xffff)
 			return false;
 		d->vq[i].last_avail = (uint16_t)m->u.state.num;
 		return true;
 	}
 	case VU_GET_VRING_BASE: {
 		uint32_t i = m->u.state.index;
-		if (!ring_index_ok(i))
+		if (!ring_index_ok(d, i))
 			return false;
 		struct vu_vring *v = &d->vq[i];
 		/* the ring stops; the guest sets it up afresh to start it */
@@ -387,7 +388,7 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	case VU_SET_VRING_ERR: {
 		uint32_t i = (uint32_t)(m->u.u64 & 0xff);
 		bool nofd = m->u.u64 & 0x100;
-		if (!ring_index_ok(i) || (m->u.u64 & ~0x1ffull) || m->nfds != (nofd ? 0u : 1u))
+		if (!ring_index_ok(d, i) || (m->u.u64 & ~0x1ffull) || m->nfds != (nofd ? 0u : 1u))
 			return false;
 		struct vu_vring *v = &d->vq[i];
 		int fd = nofd ? -1 : m->fds[0];
@@ -424,7 +425,7 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	}
 	case VU_SET_VRING_ENABLE: {
 		uint32_t i = m->u.state.index;
-		if (!ring_index_ok(i) || m->u.state.num > 1)
+		if (!ring_index_ok(d, i) || m->u.state.num > 1)
 			return false;
 		d->vq[i].enabled = m->u.state.num;
 		return true;

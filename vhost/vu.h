@@ -53,7 +53,7 @@ enum {
 #define VU_F_PROTOCOL_FEATURES 30
 
 #define VU_MAX_REGIONS 8
-#define VU_MAX_QP 1           /* virtio queue pairs (GET_QUEUE_NUM) */
+#define VU_MAX_QP 4           /* virtio queue pairs at most (vu_dev.max_qp) */
 #define VU_MAX_VRINGS (2 * VU_MAX_QP)
 #define VU_MAX_RING 32768     /* split ring size limit (virtio 2.7) */
 #define VU_MAX_SEGS 64        /* pieces of one chain we follow */
@@ -125,6 +125,8 @@ struct vu_dev {
 	bool features_set, owner;
 	uint8_t status;
 	unsigned hdr_len;        /* virtio-net header: 10 or 12 */
+	unsigned max_qp;         /* queue pairs offered (GET_QUEUE_NUM): 1..VU_MAX_QP,
+				  * set by the host after vu_dev_init (default 1) */
 	struct vu_mem mem;
 	struct vu_vring vq[VU_MAX_VRINGS];
 	bool broken;

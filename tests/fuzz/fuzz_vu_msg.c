@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vu_host_ops ops = { .map = fmap, .unmap = funmap };
 	struct vu_dev d;
 	vu_dev_init(&d, &ops);
+	d.max_qp = VU_MAX_QP; /* every ring index a guest may name */
 	size_t off = 0;
 	while (off + VU_HDR_SIZE <= size) {
 		struct vu_msg m, r;
