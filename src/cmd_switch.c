@@ -695,6 +695,7 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 			json_object_set_new(x, "weight", json_integer(qi.weight));
 			json_object_set_new(x, "itr_us", json_integer(qi.itr_us));
 			json_object_set_new(x, "cpu", json_integer(qi.cpu));
+			json_object_set_new(x, "rss", json_integer(qi.rss));
 			json_array_append_new(js, x);
 			if (!r->json)
 				fprintf(o, "%5u %-12s %10llu %12llu %8llu %8llu %10llu %6u %6u %4u\n", q,

@@ -1,0 +1,71 @@
+# testpmd guests for the vhost-user system tests (sourced after lib.sh):
+# guest NAME MAC MODE [testpmd args...] starts one on $T/NAME.sock (QUEUES
+# queue pairs, default 1), guest_kill stops it, vif_field reads the
+# switch's view of a vif, wire_send sends frames from the external host.
+. "$(dirname "$0")/../../scripts/testpmd.sh"
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: skipped"; exit 77; }
+[ -x /usr/bin/python3 ] || { echo "no /usr/bin/python3: skipped"; exit 77; }
+
+GUESTS=""
+cleanup_guests() {
+	for g in $GUESTS; do
+		[ -f "$T/$g.pid" ] && kill -9 "$(cat "$T/$g.pid")" 2>/dev/null || true
+		[ -f "$T/$g.hold" ] && kill "$(cat "$T/$g.hold")" 2>/dev/null || true
+	done
+	cleanup
+}
+trap cleanup_guests EXIT INT TERM
+
+# guest NAME MAC MODE [testpmd args...]: a testpmd guest on $T/NAME.sock,
+# driven through a fifo (its commands) and read from its log
+guest() {
+	local name=$1 mac=$2 mode=$3
+	shift 3
+	rm -f "$T/$name.in"
+	mkfifo "$T/$name.in"
+	# the fifo is held open by a sleeping writer so testpmd never sees EOF
+	sleep 100000 > "$T/$name.in" 2>/dev/null < /dev/null &
+	echo $! > "$T/$name.hold"
+	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 0 --no-huge -m 512 --no-pci \
+		--file-prefix "vq$ID$name" --log-level=lib.eal:error \
+		--vdev "net_virtio_user0,mac=$mac,path=$T/$name.sock,queues=${QUEUES:-1}${VDEV_EXTRA:-}" -- \
+		-i --nb-cores=1 --total-num-mbufs=16384 --forward-mode="$mode" "$@" \
+		< "$T/$name.in" > "$T/$name.log" 2>&1 &
+	echo $! > "$T/$name.pid"
+	GUESTS="$GUESTS $name"
+	for _ in $(seq 100); do
+		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	testpmd_cmd "$name" start
+	# running: the switch sees live rings
+	for _ in $(seq 100); do
+		[ "$(vif_field "$name" .guest.state)" = running ] && return 0
+		sleep 0.1
+	done
+	fail "guest $name did not come up"; tail -20 "$T/$name.log"
+}
+guest_kill() {
+	kill -9 "$(cat "$T/$1.pid")" 2>/dev/null || true
+	wait "$(cat "$T/$1.pid")" 2>/dev/null || true
+	kill "$(cat "$T/$1.hold")" 2>/dev/null || true
+}
+vif_field() {
+	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show vifs 2>/dev/null |
+		jq -r ".[] | select(.name == \"$1\") | $2" 2>/dev/null || true
+}
+
+# paced frames from the wire: HEX COUNT (1 ms apart, so three guests that
+# share one CPU keep up)
+wire_send() {
+	ip netns exec "$NS_EXT" /usr/bin/python3 - "$1" "$2" <<'P'
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+f = bytes.fromhex(sys.argv[1])
+for i in range(int(sys.argv[2])):
+    s.send(f)
+    time.sleep(0.001)
+P
+}
+pad() { printf '%s' "$1"; printf '%0*d' $((2 * $2 - ${#1})) 0; }
