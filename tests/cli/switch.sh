@@ -92,6 +92,14 @@ contains "unusable CPU" err "bad5.conf:1: queue 1 cpu 999: the switch cannot run
 "$VMDQ" switch -c bad5.conf --cpu x 2> err; rc=$?
 eq "bad --cpu exit" "$rc" 2
 contains "bad --cpu" err "vmdq switch: --cpu: 'x' is not a CPU number"
+printf 'vif a pcap empty.pcap x.pcap mac 02:00:00:00:00:01 queues 2\n' > bad6.conf
+"$VMDQ" switch -c bad6.conf 2> err; rc=$?
+eq "queues on a one-pair backend exit" "$rc" 2
+contains "queues on a one-pair backend" err "bad6.conf:1: vif a: queues 2: a pcap vif has at most 1 queue pair"
+printf 'vif a vhost-user v.sock mac 02:00:00:00:00:01 queue 15 queues 2\n' > bad7.conf
+"$VMDQ" switch -c bad7.conf 2> err; rc=$?
+eq "pairs past the last queue exit" "$rc" 2
+contains "pairs past the last queue" err "bad7.conf:1: vif a: queue out of range"
 set -e
 # loop N replays the capture N times from memory; /dev/null discards
 cat > loop.conf <<'X'

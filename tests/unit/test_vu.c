@@ -355,6 +355,46 @@ static void replies(void **s)
 	assert_false(vu_ring_live(&D, 0));
 }
 
+static void queue_pairs(void **s)
+{
+	(void)s;
+	setup_dev(0);
+	/* one pair by default: GET_QUEUE_NUM says so, ring 2 does not exist */
+	struct vu_msg r, m = msg(VU_GET_QUEUE_NUM, 0);
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.u64, 1);
+	m = msg(VU_SET_PROTOCOL_FEATURES, 8);
+	m.u.u64 = 1ull << VU_PF_REPLY_ACK;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	m = msg(VU_SET_VRING_NUM, 8);
+	m.flags |= VU_FLAG_NEED_REPLY;
+	m.u.state.index = 2;
+	m.u.state.num = NUM;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.u64, 1); /* refused */
+	/* the host offers three: rings 0..5 exist, 6 does not */
+	D.max_qp = 3;
+	m = msg(VU_GET_QUEUE_NUM, 0);
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.u64, 3);
+	m = msg(VU_SET_VRING_NUM, 8);
+	m.flags |= VU_FLAG_NEED_REPLY;
+	m.u.state.num = NUM;
+	m.u.state.index = 5;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.u64, 0);
+	assert_int_equal(D.vq[5].num, NUM);
+	m.u.state.index = 6;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.u64, 1);
+	m = msg(VU_SET_VRING_ENABLE, 8);
+	m.flags |= VU_FLAG_NEED_REPLY;
+	m.u.state.index = 6;
+	m.u.state.num = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.u64, 1);
+}
+
 static void broken_until_reset(void **s)
 {
 	(void)s;
@@ -443,6 +483,7 @@ int main(void)
 		cmocka_unit_test(indirect_tables),
 		cmocka_unit_test(malformed_messages),
 		cmocka_unit_test(replies),
+		cmocka_unit_test(queue_pairs),
 		cmocka_unit_test(broken_until_reset),
 		cmocka_unit_test(call_honours_suppression),
 	};
