@@ -36,7 +36,12 @@
  *  - state: a word on the port's peer ("connected", "waiting", "broken:
  *    loop", ...) and counters for `show vifs` (names NULL-terminated).
  * The switch sets drain_rx before open: the port calls it (from service)
- * to have every completion already in its queue handed over now.
+ * to have every completion already in its queues handed over now.
+ *
+ * Several queue pairs (ops->max_queues > 1, a vif's `queues N`): the vif
+ * owns device queues queue .. queue + nqueues - 1; rx sets rx_pair to the
+ * pair a burst came from (its frames leave through that pair's TX queue);
+ * complete is called with the completions of one queue at a time.
  */
 #ifndef VMDQ_PORT_H
 #define VMDQ_PORT_H

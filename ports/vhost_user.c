@@ -5,7 +5,10 @@
  * switch through SOCKPATH: vmdq listens there (server, the default) or
  * connects and reconnects (client).  Messages and virtqueues: vhost/vu.c.
  *
- * Virtqueue 0 is the guest's receive queue, 1 its transmit queue.
+ * Virtqueue 2i is the receive queue of the guest's queue pair i, 2i + 1 its
+ * transmit queue; pair i uses the vif's device queue p->queue + i (one pair
+ * unless the vif has `queues N`: then the device spreads the vif's frames
+ * over the pairs the guest enabled, by flow hash).
  *  - VM -> switch (rx): chains of the transmit queue are copied into the
  *    port's own buffers (the guest cannot change a frame after the switch
  *    checked it) and returned to the guest at once.
