@@ -4,7 +4,7 @@
  *
  * The config holds device commands and switch lines, applied in order:
  *   uplink NAME KIND ARGS...                 (pcap IN OUT [loop N])
- *   vif NAME KIND ARGS... mac MAC [vlan VID] [queue Q]
+ *   vif NAME KIND ARGS... mac MAC [vlan VID] [queue Q] [queues N]
  *                                            (tap IFNAME [netns NS]; pcap IN OUT)
  *   vif del NAME
  * When every port is a finite source (captures), the switch exits once all
@@ -50,8 +50,9 @@ static const char switch_help[] =
 	"  vif NAME afxdp IFNAME [AF_XDP options] mac MAC [vlan VID] [queue Q]\n"
 	"  vif NAME pcap IN.pcap OUT.pcap mac MAC [vlan VID] [queue Q]\n"
 	"  vif NAME vhost-user SOCKPATH [targeted on|off] [client] mac MAC [vlan VID]\n"
-	"      [queue Q]   (a VM's virtio-net; vmdq listens on SOCKPATH, or connects\n"
-	"                   to it with 'client'; targeted receive is on by default)\n"
+	"      [queue Q] [queues N]   (a VM's virtio-net; vmdq listens on SOCKPATH,\n"
+	"                   or connects to it with 'client'; targeted receive is on\n"
+	"                   by default; N virtio queue pairs, 1..4, default 1)\n"
 	"  vif del NAME\n"
 	"An uplink line may end in 'txrate FPS': the wire takes at most FPS frames\n"
 	"per second (a slower wire, to see the arbiter at work); 'uplink txrate FPS'\n"
