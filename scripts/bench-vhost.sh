@@ -11,7 +11,8 @@
 #   guest -> host: the guest runs txonly; vmdq's uplink discards (/dev/null),
 #                  rate = frames the uplink took; DPDK: testpmd vhost rxonly,
 #                  rate = its RX-packets.
-# Needs root (testpmd), dpdk-testpmd and librte-net-vhost/virtio.
+# Needs root (testpmd), dpdk-testpmd and librte-net-vhost/virtio.  SIZES="64"
+# measures one frame size only.
 set -eu
 build=${1:-build}
 secs=${2:-5}
@@ -131,7 +132,7 @@ med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 echo "vmdq vhost-user vs DPDK vhost (testpmd): frames/s at the receiver, $secs s per"
 echo "figure; each figure is the median of three, the runs of a pair interleaved"
 printf '%-34s %6s %12s   %s\n' "path" "bytes" "median" "runs"
-for size in 64 1518; do
+for size in ${SIZES:-64 1518}; do
 	A=() B=() C=() D=() E=()
 	for _ in 1 2 3; do
 		A+=("$(vmdq_h2g "$size" on)")
