@@ -207,6 +207,7 @@ struct rxq {
 	_Atomic bool stopped;
 	_Atomic bool strip;          /* VLAN strip on */
 	_Atomic uint32_t rss;        /* frames for it spread over rss queues (0, 1: none) */
+	uint8_t lead[16];            /* lead-in template (vmdq_rxq_set_lead) */
 	uint32_t fill0;              /* fill when this burst first touched it */
 	uint32_t acc_errors, acc_missed; /* this burst */
 	uint64_t acc_bytes;

@@ -66,7 +66,9 @@ unsigned vmdq_rxq_post(struct vmdq_dev *dev, unsigned q,
 	for (unsigned i = 0; i < n; i++) {
 		struct vmdq_rxd *d = &r->ring[(post + i) & r->mask];
 		*d = (struct vmdq_rxd){ .buf = bufs[i].buf, .buf_size = bufs[i].buf_size,
-					.cookie = bufs[i].cookie };
+					.cookie = bufs[i].cookie,
+					.lead = bufs[i].lead <= VMDQ_MAX_LEAD &&
+						bufs[i].lead <= bufs[i].buf_size ? bufs[i].lead : 0 };
 	}
 	/* Pairs with the sorter's acquire load of post: the descriptors are
 	 * written before the device may fill them. */
@@ -139,13 +141,14 @@ unsigned vmdq_rxq_post_shared(struct vmdq_dev *dev, unsigned q, uint64_t owner,
 			*err = -EFAULT; /* not wholly inside the VM's memory */
 			break;
 		}
-		if (!b->hdr || !b->hdr_len || b->hdr_len > VMDQ_MAX_HDR) {
+		if (!b->hdr || !b->hdr_len || b->hdr_len > VMDQ_MAX_HDR ||
+		    b->lead > VMDQ_MAX_LEAD || b->lead > b->buf_size) {
 			*err = -EINVAL;
 			break;
 		}
 		r->ring[(post + i) & r->mask] = (struct vmdq_rxd){
 			.buf = b->buf, .buf_size = b->buf_size, .cookie = b->cookie,
-			.hdr = b->hdr, .hdr_len = b->hdr_len };
+			.hdr = b->hdr, .hdr_len = b->hdr_len, .lead = b->lead };
 	}
 	atomic_store_explicit(&r->post, post + i, memory_order_release);
 	return i;
@@ -195,6 +198,18 @@ int vmdq_queue_set_vlan_strip(struct vmdq_dev *dev, unsigned q, bool on)
 	if (q >= VMDQ_MAX_QUEUES)
 		return -EINVAL;
 	atomic_store(&dev->rxq[q].strip, on);
+	return 0;
+}
+
+int vmdq_rxq_set_lead(struct vmdq_dev *dev, unsigned q, const void *bytes, unsigned n)
+{
+	if (q >= VMDQ_MAX_QUEUES || n > VMDQ_MAX_LEAD || (n && !bytes))
+		return -EINVAL;
+	/* read by the sorter only for buffers that ask for it, posted after */
+	memset(dev->rxq[q].lead, 0, sizeof(dev->rxq[q].lead));
+	if (n)
+		memcpy(dev->rxq[q].lead, bytes, n);
+	atomic_thread_fence(memory_order_release);
 	return 0;
 }
 

@@ -247,13 +247,24 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 	bool strip = unlikely(p->tagged) && dlen >= ETH_HLEN + VLAN_HLEN &&
 		     atomic_load_explicit(&q->strip, memory_order_relaxed);
 	uint32_t blen = strip ? dlen - VLAN_HLEN : dlen;
-	if (unlikely(blen > d->buf_size)) {
+	uint32_t lead = d->lead;
+	if (unlikely(blen + lead > d->buf_size)) {
 		q->acc_missed++; /* a buffer too small for the frame */
 		goto missed;
 	}
-	if (likely(!strip && !d->hdr)) {
+	if (likely(!strip && !d->hdr && !lead)) {
 		copy_frame(d->buf, f->data, dlen);
 	} else {
+		uint8_t *dst = d->buf;
+		if (lead) {
+			/* the consumer's lead-in (a virtio-net header) goes with
+			 * the frame: one pass over the buffer's lines */
+			if (lead == 12)
+				memcpy(dst, q->lead, 12);
+			else
+				memcpy(dst, q->lead, lead);
+			dst += lead;
+		}
 		if (d->hdr) {
 			/* Level 2: the frame goes once into the VM's buffer;
 			 * the switch decides on its own replica of the header */
@@ -266,11 +277,11 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 			xflags |= VMDQ_RXD_TARGETED;
 		}
 		if (strip) {
-			memcpy(d->buf, f->data, 12);
-			memcpy(d->buf + 12, f->data + 16, dlen - 16);
+			memcpy(dst, f->data, 12);
+			memcpy(dst + 12, f->data + 16, dlen - 16);
 			xflags |= VMDQ_RXD_STRIPPED;
 		} else {
-			copy_frame(d->buf, f->data, dlen);
+			copy_frame(dst, f->data, dlen);
 		}
 	}
 	d->len = blen;

@@ -54,6 +54,7 @@
 #define VHU_FRAME 9216          /* largest frame from a guest (jumbo) */
 #define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
 #define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
+#define VHU_REFILL_MIN 16       /* refill once this many buffers fit (large rings) */
 /* virtio queue pair i: ring 2i receives (switch -> VM), 2i + 1 transmits;
  * its device queue is p->queue + i */
 #define RXQ(i) (2 * (i))
@@ -83,6 +84,7 @@ struct vhu {
 		unsigned ring_num;      /* size hdrbuf/vhdr were made for */
 	} r[VU_MAX_QP];
 	bool mem_shared;        /* the memory table is registered with the device */
+	unsigned lead_len;      /* virtio-net header size the device queues write */
 	/* guest -> switch */
 	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME */
 	uint64_t c[C__COUNT];
@@ -253,6 +255,16 @@ static void resync(struct port *p)
 		h->spread = live;
 	if (!h->targeted)
 		return;
+	if (h->lead_len != h->d.hdr_len) {
+		/* the device writes the virtio-net header with each frame (one
+		 * pass over guest lines): no offloads, num_buffers 1 */
+		static const uint8_t vnh[12] = { [10] = 1 };
+		uint8_t z[12] = { 0 };
+		for (unsigned i = 0; i < h->nqp; i++)
+			vmdq_rxq_set_lead(p->dev, (unsigned)p->queue + i,
+					  h->d.hdr_len == 12 ? vnh : z, h->d.hdr_len);
+		h->lead_len = h->d.hdr_len;
+	}
 	if (!h->mem_shared && h->d.mem.n) {
 		struct vmdq_mem_region r[VU_MAX_REGIONS];
 		for (unsigned i = 0; i < h->d.mem.n; i++)
@@ -411,6 +423,18 @@ static void quiet(struct vhu *h)
 
 /* ---- targeted receive: the guest's buffers on the device queue ---------- */
 
+/* How many of a receive ring's buffers go on the device queue at most, and
+ * in batches of how many: every refill reads the avail index, a line the
+ * guest writes, and pays the device's post once. */
+static unsigned post_limit(const struct vu_vring *v, unsigned *batch)
+{
+	unsigned limit = v->num - v->num / 4;
+	if (limit > VHU_POST_MAX)
+		limit = VHU_POST_MAX;
+	*batch = limit / 4 < VHU_REFILL_MIN ? (limit / 4 ? limit / 4 : 1) : VHU_REFILL_MIN;
+	return limit;
+}
+
 static void refill_pair(struct port *p, unsigned pair)
 {
 	struct vhu *h = p->priv;
@@ -418,16 +442,21 @@ static void refill_pair(struct port *p, unsigned pair)
 	if (!rx_live(h, pair) || r->ring_num != h->d.vq[RXQ(pair)].num)
 		return;
 	struct vu_vring *v = &h->d.vq[RXQ(pair)];
-	unsigned limit = v->num - v->num / 4;
-	if (limit > VHU_POST_MAX)
-		limit = VHU_POST_MAX;
-	if (r->posted >= limit)
+	unsigned batch, limit = post_limit(v, &batch);
+	if (r->posted + batch > limit)
 		return;
 	unsigned want = limit - r->posted, have = vu_avail_count(&h->d, v);
 	if (want > have)
 		want = have;
 	if (!want)
 		return;
+	/* the descriptors of the heads to come, on their way before we walk */
+	for (unsigned i = 0; i < want; i++) {
+		uint16_t hd = ((volatile struct vring_avail *)v->avail)->ring[(uint16_t)(v->last_avail + i) &
+										(v->num - 1)];
+		if (hd < v->num)
+			__builtin_prefetch(&v->desc[hd]);
+	}
 	struct vmdq_rxd d[VHU_POST_MAX];
 	unsigned k = 0;
 	bool put = false;
@@ -437,7 +466,13 @@ static void refill_pair(struct port *p, unsigned pair)
 			break;
 		uint8_t *vh, *buf;
 		uint32_t size;
-		if (c.nseg && c.seg[0].len > h->d.hdr_len) {
+		uint16_t lead = 0;
+		if (c.nseg && c.seg[0].len > h->d.hdr_len && h->lead_len == h->d.hdr_len) {
+			vh = NULL; /* the device writes the header with the frame */
+			buf = c.seg[0].p;
+			size = c.seg[0].len;
+			lead = (uint16_t)h->d.hdr_len;
+		} else if (c.nseg && c.seg[0].len > h->d.hdr_len) {
 			vh = c.seg[0].p;
 			buf = vh + h->d.hdr_len;
 			size = c.seg[0].len - h->d.hdr_len;
@@ -455,7 +490,7 @@ static void refill_pair(struct port *p, unsigned pair)
 		d[k++] = (struct vmdq_rxd){ .buf = buf, .buf_size = size,
 					    .cookie = cookie(pair, c.head),
 					    .hdr = r->hdrbuf + (size_t)c.head * VHU_HDR,
-					    .hdr_len = VHU_HDR };
+					    .hdr_len = VHU_HDR, .lead = lead };
 	}
 	int err = 0;
 	unsigned posted = k ? vmdq_rxq_post_shared(p->dev, (unsigned)p->queue + pair, p->owner,
@@ -511,13 +546,15 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 					.buf = d[i].buf, .buf_size = d[i].buf_size,
 					.cookie = cookie(pair, head),
 					.hdr = r->hdrbuf + (size_t)head * VHU_HDR,
-					.hdr_len = VHU_HDR };
+					.hdr_len = VHU_HDR, .lead = d[i].lead };
 			else
 				vu_used_put(v, head, 0);
 			continue;
 		}
 		uint8_t *vh = r->vhdr[head];
-		if (h->d.hdr_len == 12) {
+		if (!vh) {
+			/* written by the device in front of the frame */
+		} else if (h->d.hdr_len == 12) {
 			static const uint8_t one[12] = { [10] = 1 }; /* num_buffers 1 */
 			memcpy(vh, one, 12);
 		} else {
@@ -905,9 +942,9 @@ static bool vhu_idle(struct port *p)
 		struct vu_vring *tx = &h->d.vq[TXQ(i)], *rx = &h->d.vq[RXQ(i)];
 		if (vu_ring_live(&h->d, TXQ(i)) && tx->inflight && vu_avail_count(&h->d, tx))
 			return false;
-		unsigned posted = h->r[i].posted;
-		if (h->targeted && rx_live(h, i) && posted < rx->num - rx->num / 4 &&
-		    posted < VHU_POST_MAX && vu_avail_count(&h->d, rx))
+		unsigned batch, limit = post_limit(rx, &batch);
+		if (h->targeted && rx_live(h, i) && h->r[i].posted + batch <= limit &&
+		    vu_avail_count(&h->d, rx) >= batch)
 			return false;
 	}
 	return true;

@@ -138,6 +138,9 @@ struct vmdq_rxd {
 	uint16_t queue;
 	uint16_t hdr_len;   /* posted: hdr's size (<= VMDQ_MAX_HDR); completed:
 			     * bytes replicated (the frame as on the wire) */
+	uint16_t lead;      /* posted: bytes of the queue's lead-in written at buf,
+			     * the frame after them (vmdq_rxq_set_lead); 0 = none.
+			     * len does not count them; buf_size does. */
 };
 
 /* Per-frame outcome, for traces and tests (optional in vmdq_rx_burst). */
@@ -267,6 +270,12 @@ unsigned vmdq_rxq_retract(struct vmdq_dev *dev, unsigned q, struct vmdq_rxd *out
  * tagged frame is left out on the way into the queue's buffers; the
  * completion says VMDQ_RXD_STRIPPED and keeps the VID in vlan. */
 int vmdq_queue_set_vlan_strip(struct vmdq_dev *dev, unsigned q, bool on);
+/* Lead-in: bytes the device writes in front of each frame in a buffer that
+ * asks for them (rxd.lead), e.g. a virtio-net header, so the consumer need
+ * not touch the buffer again.  Set before posting such buffers.  -EINVAL
+ * past VMDQ_MAX_LEAD bytes. */
+#define VMDQ_MAX_LEAD 16
+int vmdq_rxq_set_lead(struct vmdq_dev *dev, unsigned q, const void *bytes, unsigned n);
 
 /* Interrupt vector: an eventfd written when frames land while the queue's
  * interrupt is enabled, at most once per itr microseconds.  Firing disables

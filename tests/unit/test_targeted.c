@@ -173,6 +173,46 @@ static void retract_while_running(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+static void lead_in_written_with_the_frame(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	static const uint8_t vnh[12] = { [10] = 1 };
+	assert_int_equal(vmdq_rxq_set_lead(dev, 1, vnh, 12), 0);
+	assert_int_equal(vmdq_rxq_set_lead(dev, 1, vnh, VMDQ_MAX_LEAD + 1), -EINVAL);
+	memset(vm_mem, 0xcc, sizeof(vm_mem));
+	struct vmdq_rxd b[3] = { shared(vm_mem, 1000, 0, 32), shared(vm_mem + 2048, 1000, 1, 32),
+				 shared(vm_mem + 1024, 71, 2, 32) };
+	b[0].lead = 12;
+	b[2].lead = 12; /* 12 + 60 > 71: too small for a 60-byte frame with its lead-in */
+	int err;
+	struct vmdq_rxd bad = b[1];
+	bad.lead = VMDQ_MAX_LEAD + 1;
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &bad, 1, &err), 0);
+	assert_int_equal(err, -EINVAL);
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, b, 3, &err), 3);
+	struct tframe f;
+	untagged(&f, VM1, 60);
+	struct vmdq_frame in = { f.b, 60, 60, 1 };
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1); /* b[1]: no lead-in */
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 0); /* b[2]: too small, missed */
+	struct vmdq_rxd d[3];
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 3), 2);
+	assert_ptr_equal(d[0].buf, vm_mem);
+	assert_int_equal(d[0].len, 60);                 /* the frame alone */
+	assert_memory_equal(vm_mem, vnh, 12);           /* the lead-in, then the frame */
+	assert_memory_equal(vm_mem + 12, f.b, 60);
+	assert_int_equal(vm_mem[72], 0xcc);             /* nothing past it */
+	assert_memory_equal(vm_mem + 2048, f.b, 60);    /* b[1] from its first byte */
+	assert_int_equal(vm_mem[1024], 0xcc);           /* the small one untouched */
+	struct vmdq_queue_stats st;
+	vmdq_queue_stats(dev, 1, &st);
+	assert_int_equal(st.missed, 1);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
@@ -181,6 +221,7 @@ int main(void)
 		cmocka_unit_test(buffer_outside_memory_refused),
 		cmocka_unit_test(vlan_strip_into_shared_buffer),
 		cmocka_unit_test(retract_while_running),
+		cmocka_unit_test(lead_in_written_with_the_frame),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
