@@ -12,7 +12,7 @@
 #                  rate = frames the uplink took; DPDK: testpmd vhost rxonly,
 #                  rate = its RX-packets.
 # Needs root (testpmd), dpdk-testpmd and librte-net-vhost/virtio.  SIZES="64"
-# measures one frame size only.
+# measures one frame size only; AB=OLD_VMDQ compares two builds (below).
 set -eu
 build=${1:-build}
 secs=${2:-5}
@@ -126,6 +126,20 @@ dpdk_g2h() { # SIZE
 	tstop guest
 	tstop host
 }
+
+# AB=OLD_VMDQ: host -> guest 64 bytes targeted, an older build of vmdq
+# against this one and DPDK, five interleaved triples (to judge a change)
+if [ -n "${AB:-}" ]; then
+	NEW=$VMDQ
+	echo "host->guest 64 bytes targeted, frames/s: old new dpdk"
+	for _ in 1 2 3 4 5; do
+		VMDQ=$AB; a=$(vmdq_h2g 64 on)
+		VMDQ=$NEW; b=$(vmdq_h2g 64 on)
+		c=$(dpdk_h2g 64)
+		echo "$a $b $c"
+	done
+	exit 0
+fi
 
 # median of three
 med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
