@@ -127,15 +127,15 @@ dpdk_g2h() { # SIZE
 	tstop host
 }
 
-# AB=OLD_VMDQ: host -> guest 64 bytes targeted, an older build of vmdq
-# against this one and DPDK, five interleaved triples (to judge a change)
+# AB=OLD_VMDQ [ABSIZE=BYTES]: host -> guest targeted (64 bytes), an older build
+# of vmdq against this one and DPDK, five interleaved triples (to judge a change)
 if [ -n "${AB:-}" ]; then
 	NEW=$VMDQ
-	echo "host->guest 64 bytes targeted, frames/s: old new dpdk"
+	echo "host->guest ${ABSIZE:-64} bytes targeted, frames/s: old new dpdk"
 	for _ in 1 2 3 4 5; do
-		VMDQ=$AB; a=$(vmdq_h2g 64 on)
-		VMDQ=$NEW; b=$(vmdq_h2g 64 on)
-		c=$(dpdk_h2g 64)
+		VMDQ=$AB; a=$(vmdq_h2g ${ABSIZE:-64} on)
+		VMDQ=$NEW; b=$(vmdq_h2g ${ABSIZE:-64} on)
+		c=$(dpdk_h2g ${ABSIZE:-64})
 		echo "$a $b $c"
 	done
 	exit 0
