@@ -14,7 +14,7 @@ PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        libxdp-dev libbpf-dev liburing-dev \
        jq tcpdump util-linux man-db iproute2 iputils-ping ethtool python3 iperf3 \
        netsniff-ng dpdk-dev librte-net-virtio23 librte-net-vhost23 \
-       librte-mempool-ring23
+       librte-mempool-ring23 qemu-system-x86 linux-image-amd64 busybox-static cpio
 
 .PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost clean
 

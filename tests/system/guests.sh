@@ -50,10 +50,6 @@ guest_kill() {
 	wait "$(cat "$T/$1.pid")" 2>/dev/null || true
 	kill "$(cat "$T/$1.hold")" 2>/dev/null || true
 }
-vif_field() {
-	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show vifs 2>/dev/null |
-		jq -r ".[] | select(.name == \"$1\") | $2" 2>/dev/null || true
-}
 
 # paced frames from the wire: HEX COUNT (1 ms apart, so three guests that
 # share one CPU keep up)

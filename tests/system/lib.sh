@@ -129,6 +129,17 @@ stop_capture() {
 }
 npkts() { tcpdump -r "$1" -n -e 2>/dev/null | grep -c "${2:-.}" || true; }
 
+# vif_field VIF JQ-PATH, queue_field QUEUE FIELD: one value from the running
+# switch (started with --ctl $T/ctl.sock); "" when it is not there
+vif_field() {
+	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show vifs 2>/dev/null |
+		jq -r ".[] | select(.name == \"$1\") | $2" 2>/dev/null || true
+}
+queue_field() { # QUEUE FIELD
+	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show queues 2>/dev/null |
+		jq -r ".[] | select(.queue == $1) | .$2" 2>/dev/null || true
+}
+
 # tcp NS_SERVER IP NS_CLIENT SECONDS PORT: an iperf3 stream; prints the
 # receiver's bits per second ("" if it failed)
 tcp() {

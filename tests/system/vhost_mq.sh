@@ -15,25 +15,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guests.sh"
 
-# testpmd_xstat NAME FIELD: one of port 0's extended counters (rx_q0_good_packets, ...)
-testpmd_xstat() {
-	local n0 n
-	n0=$(grep -c 'NIC extended statistics for port 0' "$T/$1.log" || true)
-	testpmd_cmd "$1" "show port xstats 0"
-	for _ in $(seq 50); do
-		n=$(grep -c 'NIC extended statistics for port 0' "$T/$1.log" || true)
-		[ "$n" -gt "$n0" ] && break
-		sleep 0.1
-	done
-	sleep 0.2
-	awk '/NIC extended statistics for port 0/ { b = "" } { b = b "\n" $0 } END { print b }' \
-		"$T/$1.log" | grep -o "^$2: *[0-9]*" | head -1 | grep -o "[0-9]*$"
-}
-queue_field() { # QUEUE FIELD
-	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show queues 2>/dev/null |
-		jq -r ".[] | select(.queue == $1) | .$2" 2>/dev/null || true
-}
-
 ext_host 10.9.0.1
 sysctl -qw "net.ipv6.conf.vqu$ID.disable_ipv6=1" 2>/dev/null || true
 cat > "$T/sw.conf" <<EOF
