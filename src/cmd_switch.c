@@ -457,6 +457,19 @@ static json_t *uplink_json(struct vmdq_switch *sw)
 	return o;
 }
 
+/* Frames the device dropped on a vif's queues for want of a buffer: for a
+ * targeted vhost-user vif, the guest had posted none (or it is broken). */
+static uint64_t vif_missed(const struct vmdq_switch *sw, const struct sw_vif *v)
+{
+	uint64_t m = 0;
+	for (unsigned i = 0; v->queue >= 0 && i < (v->nq ? v->nq : 1); i++) {
+		struct vmdq_queue_stats st;
+		if (vmdq_queue_stats(sw->dev, (unsigned)v->queue + i, &st) == 0)
+			m += st.missed;
+	}
+	return m;
+}
+
 static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 {
 	struct sw_cnt c;
@@ -475,6 +488,7 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 	json_object_set_new(e, "from_vm", json_integer((json_int_t)c.from_vm));
 	json_object_set_new(e, "to_wire", json_integer((json_int_t)c.to_wire));
 	json_object_set_new(e, "drops", drops_json(c.drops));
+	json_object_set_new(e, "missed", json_integer((json_int_t)vif_missed(sw, v)));
 	/* frames the backend's kernel side dropped before the switch read them */
 	struct port *p = (struct port *)&v->port;
 	json_object_set_new(e, "kernel_drops",
@@ -577,7 +591,8 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 					v->port.name, v->port.ops->kind, mac, vl, v->queue,
 					(unsigned long long)c.to_vm, (unsigned long long)c.from_vm,
 					(unsigned long long)c.to_wire,
-					(unsigned long long)sum(c.drops, SWD__COUNT), st,
+					(unsigned long long)(sum(c.drops, SWD__COUNT) +
+							     vif_missed(sw, v)), st,
 					v->targeted ? " (targeted)" : "");
 		}
 	} else if (strcmp(r->what, "fdb") == 0) {

@@ -70,9 +70,19 @@ ext_host() {
 	no_offload "$NS_EXT" eth0
 }
 
-# start_switch CONFIG: runs it in the background, waits for TAPs to appear
+# vhost_uplink: the external host 10.9.0.1 behind the uplink veth; the
+# host's own IPv6 chatter on the uplink would show in its counters, so none
+vhost_uplink() {
+	ext_host 10.9.0.1
+	sysctl -qw "net.ipv6.conf.vqu$ID.disable_ipv6=1" 2>/dev/null || true
+}
+
+# start_switch CONFIG [OPTIONS...]: runs it in the background, waits until
+# it says it is running (its TAPs and sockets exist)
 start_switch() {
-	"$VMDQ" switch -c "$1" -s "$T/stats.json" 2> "$T/switch.log" &
+	local conf=$1
+	shift
+	"$VMDQ" switch -c "$conf" -s "$T/stats.json" "$@" 2> "$T/switch.log" &
 	SW_PID=$!
 	for _ in $(seq 50); do
 		grep -q "switch running" "$T/switch.log" 2>/dev/null && return 0

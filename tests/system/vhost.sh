@@ -17,19 +17,14 @@
 
 . "$(dirname "$0")/guests.sh"
 
-ext_host 10.9.0.1
-# the host's own IPv6 chatter on the uplink would show in the external
-# host's counters
-sysctl -qw "net.ipv6.conf.vqu$ID.disable_ipv6=1" 2>/dev/null || true
+vhost_uplink
 cat > "$T/sw.conf" <<EOF
 uplink wire afpacket vqu$ID
 vif vm1 vhost-user $T/vm1.sock mac 02:00:00:00:00:01
 vif vm2 vhost-user $T/vm2.sock targeted off mac 02:00:00:00:00:02
 vif vm3 vhost-user $T/vm3.sock mac 02:00:00:00:00:03 vlan 100
 EOF
-"$VMDQ" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/switch.log" &
-SW_PID=$!
-for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" 2>/dev/null && break; sleep 0.1; done
+start_switch "$T/sw.conf" --ctl "$T/ctl.sock"
 eq "vm1 waits for its guest" "$(vif_field vm1 .guest.state)" waiting
 eq "vm1 targeted" "$(vif_field vm1 .targeted)" true
 eq "vm2 not targeted" "$(vif_field vm2 .targeted)" false

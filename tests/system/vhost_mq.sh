@@ -15,16 +15,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guests.sh"
 
-ext_host 10.9.0.1
-sysctl -qw "net.ipv6.conf.vqu$ID.disable_ipv6=1" 2>/dev/null || true
+vhost_uplink
 cat > "$T/sw.conf" <<EOF
 uplink wire afpacket vqu$ID
 vif vm1 vhost-user $T/vm1.sock mac 02:00:00:00:00:01 queue 1 queues 2
 vif vm2 vhost-user $T/vm2.sock targeted off mac 02:00:00:00:00:02 queue 3 queues 2
 EOF
-"$VMDQ" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/switch.log" &
-SW_PID=$!
-for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" 2>/dev/null && break; sleep 0.1; done
+start_switch "$T/sw.conf" --ctl "$T/ctl.sock"
 eq "vm1 has two queue pairs" "$(vif_field vm1 .queues)" 2
 eq "queue 2 belongs to vm1" "$(queue_field 2 owner)" vm1
 eq "queue 4 belongs to vm2" "$(queue_field 4 owner)" vm2

@@ -27,15 +27,12 @@ cleanup_qemu() {
 trap cleanup_qemu EXIT INT TERM
 guest_rx() { grep -a "^guest: rx" "$T/qemu.log" | tail -1 | awk '{ print $3 }'; }
 
-ext_host 10.9.0.1
-sysctl -qw "net.ipv6.conf.vqu$ID.disable_ipv6=1" 2>/dev/null || true
+vhost_uplink
 cat > "$T/sw.conf" <<EOF
 uplink wire afpacket vqu$ID
 vif vm5 vhost-user $T/vm5.sock mac 02:00:00:00:00:05 queue 1 queues 2
 EOF
-"$VMDQ" switch -c "$T/sw.conf" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/switch.log" &
-SW_PID=$!
-for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" 2>/dev/null && break; sleep 0.1; done
+start_switch "$T/sw.conf" --ctl "$T/ctl.sock"
 
 qemu_initrd "$T/initrd.gz" 10.9.0.5 10.9.0.1 02:ee:00:00:00:01
 qemu-system-x86_64 -nodefaults -display none -no-reboot -machine pc -smp 2 -m 256 \

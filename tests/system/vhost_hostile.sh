@@ -1,0 +1,160 @@
+#!/bin/bash
+# Hostile guests on a running switch (issue 4 point 3), end to end:
+#
+#   ext namespace eth0 --veth-- uplink (afpacket) [vmdq switch] vm1 vhost-user: testpmd rxonly
+#                                                              vm2 vhost-user: vu_guest.py (targeted)
+#                                                              vm3 vhost-user: vu_guest.py (targeted off)
+#
+# vu_guest.py is a front-end the test drives line by line; it lies where told
+# to: a receive buffer outside guest memory, a descriptor loop, a read-only
+# receive buffer, a transmit length past guest memory, malformed messages.
+# Each time: the frames meant for the liar are dropped and counted, the vif
+# says broken and why (GET_STATUS says DEVICE_NEEDS_RESET), no byte of the
+# guest's memory that no descriptor points at changes, and the well-behaved
+# guest next to it receives every frame sent to it meanwhile.  The liar that
+# sets its rings up afresh works again, frame for frame.
+. "$(dirname "$0")/lib.sh"
+
+. "$(dirname "$0")/guests.sh"
+
+vhost_uplink
+cat > "$T/sw.conf" <<EOF
+uplink wire afpacket vqu$ID
+vif vm1 vhost-user $T/vm1.sock mac 02:00:00:00:00:01
+vif vm2 vhost-user $T/vm2.sock mac 02:00:00:00:00:02
+vif vm3 vhost-user $T/vm3.sock targeted off mac 02:00:00:00:00:03
+EOF
+start_switch "$T/sw.conf" --ctl "$T/ctl.sock"
+
+HERE=$(dirname "$0")
+# vg_start NAME MAC: a vu_guest.py on $T/NAME.sock, commands through a fifo
+vg_start() {
+	mkfifo "$T/$1.cmd"
+	sleep 100000 > "$T/$1.cmd" 2>/dev/null < /dev/null &
+	echo $! > "$T/$1.hold"
+	/usr/bin/python3 "$HERE/vu_guest.py" "$T/$1.sock" "$2" < "$T/$1.cmd" > "$T/$1.out" 2>&1 &
+	echo $! > "$T/$1.pid"
+	GUESTS="$GUESTS $1"
+	for _ in $(seq 50); do grep -q connected "$T/$1.out" 2>/dev/null && return 0; sleep 0.1; done
+	fail "vu_guest $1 did not connect"; cat "$T/$1.out"
+}
+# vg NAME COMMAND...: its one line of answer
+vg() {
+	local n0 name=$1
+	shift
+	n0=$(wc -l < "$T/$name.out")
+	echo "$*" > "$T/$name.cmd"
+	for _ in $(seq 150); do
+		[ "$(wc -l < "$T/$name.out")" -gt "$n0" ] && break
+		sleep 0.1
+	done
+	tail -1 "$T/$name.out"
+}
+# what a vif lost: the switch's drops and its queues' missed frames
+drops() { vif_field "$1" '(.drops | add) + .missed'; }
+balance() {
+	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats |
+		jq '.wire.polled - .wire.delivered - ([.wire.drops[]] | add)'
+}
+
+guest vm1 02:00:00:00:00:01 rxonly
+vg_start vm2 02:00:00:00:00:02
+vg_start vm3 02:00:00:00:00:03
+
+SRC=02ee00000001
+F1=$(pad "020000000001${SRC}0800" 64)
+F2=$(pad "020000000002${SRC}0800" 64)
+F3=$(pad "020000000003${SRC}0800" 64)
+TOWIRE=$(pad "02ee00000001020000000003080045" 64)
+
+# honest first: both Python guests receive exactly what is sent, byte for byte
+eq "vm2 setup" "$(vg vm2 setup)" ok
+eq "vm3 setup" "$(vg vm3 setup)" ok
+eq "vm2 running" "$(vif_field vm2 .guest.state)" running
+wire_send "$F2" 40
+wire_send "$F3" 30
+eq "vm2 (targeted) got its frames intact" "$(vg vm2 recv 40 "$F2")" "got 40 bad 0"
+eq "vm3 (copied) got its frames intact" "$(vg vm3 recv 30 "$F3")" "got 30 bad 0"
+eq "vm2 memory untouched elsewhere" "$(vg vm2 canary)" intact
+
+# hostile (name fault state-reason): a lie in the receive ring; meanwhile
+# the wire sends to the liar and to vm1
+lie() {
+	local vm=$1 fault=$2 why=$3 F=$4 d0 g1 n0
+	eq "$vm stops its rings" "$(vg "$vm" stop | cut -d' ' -f1)" bases
+	n0=$(vif_field "$vm" ".guest.\"$why\"")
+	eq "$vm sets up with a $fault" "$(vg "$vm" setup "$fault")" ok
+	d0=$(drops "$vm")
+	g1=$(testpmd_stat vm1 RX-packets)
+	( wire_send "$F1" 200 ) &
+	local s1=$!
+	wire_send "$F" 25
+	wait $s1
+	sleep 0.3
+	eq "$fault: $vm broken" "$(vif_field "$vm" .guest.state)" "broken: $why"
+	eq "$fault: counted once" "$(vif_field "$vm" ".guest.\"$why\"")" $((n0 + 1))
+	eq "$fault: the liar's frames dropped and counted" $(($(drops "$vm") - d0)) 25
+	eq "$fault: $vm got nothing" "$(vg "$vm" recv 1 "$F" 0.3)" "got 0 bad 0"
+	eq "$fault: DEVICE_NEEDS_RESET" "$(vg "$vm" status)" "status 0x40"
+	eq "$fault: $vm memory untouched elsewhere" "$(vg "$vm" canary)" intact
+	eq "$fault: vm1 lost nothing" "$(testpmd_stat vm1 RX-packets)" $((g1 + 200))
+	eq "$fault: every wire frame delivered or counted" "$(balance)" 0
+	# set up afresh: it works again
+	vg "$vm" stop > /dev/null
+	eq "$vm sets up again" "$(vg "$vm" setup)" ok
+	eq "$vm running again" "$(vif_field "$vm" .guest.state)" running
+	wire_send "$F" 20
+	eq "$vm after reset: frames intact" "$(vg "$vm" recv 20 "$F")" "got 20 bad 0"
+}
+lie vm2 address bad-address "$F2"
+# (a loop shows as a chain longer than the walker follows: 64 pieces, in a
+# ring of 256)
+lie vm2 loop chain-too-long "$F2"
+lie vm3 address bad-address "$F3"
+lie vm3 readonly write-to-read-only "$F3"
+
+# a transmit chain whose length runs past guest memory: nothing of it leaves
+rx0=$(ip -n "$NS_EXT" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+from0=$(vif_field vm3 .from_vm)
+vg vm3 send 5 "$TOWIRE" lie > /dev/null
+eq "tx lie: vm3 broken" "$(vif_field vm3 .guest.state | cut -d: -f1)" broken
+eq "tx lie: nothing read from it" "$(vif_field vm3 .from_vm)" "$from0"
+vg vm3 stop > /dev/null
+eq "vm3 sets up after the tx lie" "$(vg vm3 setup)" ok
+eq "vm3 sends honestly" "$(vg vm3 send 30 "$TOWIRE")" "used 30"
+sleep 0.3
+rx1=$(ip -n "$NS_EXT" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+eq "vm3 -> wire: the external host got them" $((rx1 - rx0)) 30
+eq "vm3 from_vm" $(($(vif_field vm3 .from_vm) - from0)) 30
+
+# malformed messages: a payload of the wrong size is refused (REPLY_ACK 1)
+# and breaks the device; a header that lies about its size is a hang-up
+eq "bad message refused" "$(vg vm2 badmsg)" "nack 1"
+eq "bad message: vm2 broken" "$(vif_field vm2 .guest.state)" "broken: bad-message"
+eq "bad message counted" "$(vif_field vm2 '.guest."bad-message"')" 1
+vg vm2 stop > /dev/null
+eq "vm2 sets up after a bad message" "$(vg vm2 setup)" ok
+wire_send "$F2" 10
+eq "vm2 receives again" "$(vg vm2 recv 10 "$F2")" "got 10 bad 0"
+c0=$(vif_field vm2 .guest.connects)
+g1=$(testpmd_stat vm1 RX-packets)
+eq "oversized message: hung up" "$(vg vm2 hugemsg)" "hung up"
+grep -q "vif vm2: guest disconnected" "$T/switch.log" || fail "hang-up not logged"
+eq "vm2 waits for a guest" "$(vif_field vm2 .guest.state)" waiting
+wire_send "$F1" 100
+sleep 0.3
+eq "vm1 lost nothing meanwhile" "$(testpmd_stat vm1 RX-packets)" $((g1 + 100))
+eq "vm2 reconnects" "$(vg vm2 reconnect)" ok
+eq "vm2 sets up on the new connection" "$(vg vm2 setup)" ok
+eq "vm2 connected again" "$(vif_field vm2 .guest.connects)" $((c0 + 1))
+wire_send "$F2" 15
+eq "vm2 receives on the new connection" "$(vg vm2 recv 15 "$F2")" "got 15 bad 0"
+eq "every wire frame delivered or counted, at the end" "$(balance)" 0
+
+if [ "$FAILS" -ne 0 ]; then
+	"$VMDQ" ctl --ctl "$T/ctl.sock" show vifs
+	tail -20 "$T/switch.log"
+	tail -n 5 "$T/vm2.out" "$T/vm3.out"
+fi
+stop_switch
+finish
