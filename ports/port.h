@@ -35,6 +35,8 @@
  *    the device.  Returns how many were delivered.
  *  - state: a word on the port's peer ("connected", "waiting", "broken:
  *    loop", ...) and counters for `show vifs` (names NULL-terminated).
+ *  - ring: the layout of the peer's virtqueues ("split", "packed"), NULL
+ *    while none is negotiated.
  * The switch sets drain_rx before open: the port calls it (from service)
  * to have every completion already in its queues handed over now.
  *
@@ -74,6 +76,7 @@ struct port_ops {
 			     const bool *deliver);
 	const char *(*state)(struct port *p, const char *const **names,
 			     const uint64_t **vals, unsigned *n);
+	const char *(*ring)(struct port *p);
 };
 
 struct port {

@@ -450,8 +450,9 @@ static void refill_pair(struct port *p, unsigned pair)
 		want = have;
 	if (!want)
 		return;
-	/* the descriptors of the heads to come, on their way before we walk */
-	for (unsigned i = 0; i < want; i++) {
+	/* the descriptors of the heads to come, on their way before we walk
+	 * (a packed ring's are in ring order: the count just read them) */
+	for (unsigned i = 0; i < want && !v->packed; i++) {
 		uint16_t hd = ((volatile struct vring_avail *)v->avail)->ring[(uint16_t)(v->last_avail + i) &
 										(v->num - 1)];
 		if (hd < v->num)
@@ -861,10 +862,8 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 		if (off < need || !vh) {
 			/* not placed: the buffers were never used, the guest keeps
 			 * them (they are taken again for the next frame) */
-			v->last_avail = (uint16_t)(v->last_avail - nb);
+			vu_unpop(v, heads, nb);
 			have += nb;
-			for (unsigned k = 0; k < nb; k++)
-				v->inflight[heads[k]] = 0;
 			if (h->d.broken || (mrg && !have))
 				break;
 			continue; /* too big for the buffers: dropped */
@@ -986,6 +985,14 @@ static const char *vhu_state(struct port *p, const char *const **names,
 	return "connected";
 }
 
+static const char *vhu_ring(struct port *p)
+{
+	struct vhu *h = p->priv;
+	if (h->cfd < 0 || !h->d.features_set)
+		return NULL;
+	return h->d.features & (1ull << VU_F_RING_PACKED) ? "packed" : "split";
+}
+
 static void vhu_describe(struct port *p, char *buf, size_t len)
 {
 	struct vhu *h = p->priv;
@@ -999,5 +1006,5 @@ const struct port_ops port_vhost_user_ops = {
 	.open = vhu_open, .close = vhu_close, .rx = vhu_rx, .tx = vhu_tx, .fd = vhu_fd,
 	.describe = vhu_describe, .service = vhu_service, .idle = vhu_idle,
 	.flush = vhu_flush, .targeted = vhu_targeted, .complete = vhu_complete,
-	.state = vhu_state,
+	.state = vhu_state, .ring = vhu_ring,
 };

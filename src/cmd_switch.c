@@ -502,6 +502,8 @@ static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 		const char *st = p->ops->state(p, &names, &vals, &n);
 		json_t *g = json_object();
 		json_object_set_new(g, "state", json_string(st));
+		const char *ring = p->ops->ring ? p->ops->ring(p) : NULL;
+		json_object_set_new(g, "ring", ring ? json_string(ring) : json_null());
 		for (unsigned i = 0; i < n; i++)
 			json_object_set_new(g, names[i], json_integer((json_int_t)vals[i]));
 		json_object_set_new(e, "guest", g);

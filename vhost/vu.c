@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vhost/vu.c - vhost-user messages, guest memory and split virtqueues.
+ * vhost/vu.c - vhost-user messages, guest memory, split and packed virtqueues.
  * See vu.h for the trust model.
  */
 #include <errno.h>
@@ -33,7 +33,7 @@ uint64_t vu_offered_features(void)
 	return 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF |
 	       1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX |
 	       1ull << VIRTIO_NET_F_MQ | 1ull << VIRTIO_F_ANY_LAYOUT |
-	       1ull << VU_F_PROTOCOL_FEATURES;
+	       1ull << VU_F_RING_PACKED | 1ull << VU_F_PROTOCOL_FEATURES;
 }
 
 uint64_t vu_offered_protocol_features(void)
@@ -101,6 +101,50 @@ static void mem_unmap(struct vu_dev *d)
 	memset(&d->mem, 0, sizeof(d->mem));
 }
 
+/* ---- packed ring positions ------------------------------------------- */
+
+/* last_avail, used_idx and signalled of a packed ring count modulo 2 * num
+ * (vu.h): these turn them into slots and wrap counters and move them on. */
+static inline uint32_t pk_slot(const struct vu_vring *v, uint32_t c)
+{
+	return c < v->num ? c : c - v->num;
+}
+
+static inline bool pk_wrap(const struct vu_vring *v, uint32_t c)
+{
+	return c < v->num;
+}
+
+static inline uint16_t pk_add(const struct vu_vring *v, uint32_t c, uint32_t k)
+{
+	c += k;
+	return (uint16_t)(c >= 2 * v->num ? c - 2 * v->num : c);
+}
+
+static inline uint16_t pk_sub(const struct vu_vring *v, uint32_t c, uint32_t k)
+{
+	return (uint16_t)(c >= k ? c - k : c + 2 * v->num - k);
+}
+
+/* A ring index as vhost-user carries it: slot, wrap counter in bit 15. */
+static uint16_t pk_index(const struct vu_vring *v, uint32_t c)
+{
+	return (uint16_t)(pk_slot(v, c) | (pk_wrap(v, c) ? 0x8000u : 0u));
+}
+
+/* Made available in the lap whose wrap counter is wrap: AVAIL equal to it,
+ * USED not (virtio 2.8.1). */
+static inline bool pk_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) == wrap &&
+	       !!(flags & (1u << VRING_PACKED_DESC_F_USED)) != wrap;
+}
+
+static inline volatile struct vring_packed_desc *pk_ring(const struct vu_vring *v)
+{
+	return (volatile struct vring_packed_desc *)(void *)v->desc;
+}
+
 /* ---- device state ------------------------------------------------------ */
 
 static void close_fd(int *fd)
@@ -116,6 +160,7 @@ static void vring_clear(struct vu_vring *v)
 	close_fd(&v->call_fd);
 	close_fd(&v->err_fd);
 	free(v->inflight);
+	free(v->ndesc);
 	memset(v, 0, sizeof(*v));
 	v->kick_fd = v->call_fd = v->err_fd = -1;
 }
@@ -151,15 +196,20 @@ static bool vring_map(struct vu_dev *d, struct vu_vring *v)
 	v->desc = NULL;
 	v->avail = NULL;
 	v->used = NULL;
+	v->packed = d->features & (1ull << VU_F_RING_PACKED);
 	if (!v->addr_set || !v->num)
 		return true; /* not yet: mapped when both are known */
 	uint64_t n = v->num;
+	/* packed: the driver and device areas are an event suppression
+	 * structure each (4 bytes); split: avail and used rings with their
+	 * event fields */
 	uint8_t *desc = vu_uva(&d->mem, v->desc_uva, 16 * n);
-	uint8_t *avail = vu_uva(&d->mem, v->avail_uva, 6 + 2 * n);
-	uint8_t *used = vu_uva(&d->mem, v->used_uva, 6 + 8 * n);
+	uint8_t *avail = vu_uva(&d->mem, v->avail_uva, v->packed ? 4 : 6 + 2 * n);
+	uint8_t *used = vu_uva(&d->mem, v->used_uva, v->packed ? 4 : 6 + 8 * n);
 	if (!desc || !avail || !used)
 		return false;
-	if (((uintptr_t)desc & 15) || ((uintptr_t)avail & 1) || ((uintptr_t)used & 3))
+	if (((uintptr_t)desc & 15) || ((uintptr_t)avail & (v->packed ? 3 : 1)) ||
+	    ((uintptr_t)used & 3))
 		return false;
 	v->desc = (struct vring_desc *)(void *)desc;
 	v->avail = (struct vring_avail *)(void *)avail;
@@ -260,6 +310,10 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 		d->features_set = true;
 		d->hdr_len = (d->features & (1ull << VIRTIO_F_VERSION_1 |
 					     1ull << VIRTIO_NET_F_MRG_RXBUF)) ? 12 : 10;
+		/* split or packed decides the rings' layout */
+		for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+			if (!vring_map(d, &d->vq[i]))
+				vu_break(d, VU_E_ADDR);
 		return true;
 	case VU_GET_PROTOCOL_FEATURES:
 		*replied = reply_u64(m, r, vu_offered_protocol_features());
@@ -330,14 +384,22 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	}
 	case VU_SET_VRING_NUM: {
 		uint32_t i = m->u.state.index, n = m->u.state.num;
-		if (!ring_index_ok(d, i) || !n || n > VU_MAX_RING || (n & (n - 1)))
+		/* a split ring's size is a power of two; a packed one's need not be */
+		bool packed = d->features & (1ull << VU_F_RING_PACKED);
+		if (!ring_index_ok(d, i) || !n || n > VU_MAX_RING || (!packed && (n & (n - 1))))
 			return false;
 		struct vu_vring *v = &d->vq[i];
 		uint8_t *inf = calloc(n, 1);
-		if (!inf)
+		uint16_t *nd = calloc(n, sizeof(*nd));
+		if (!inf || !nd) {
+			free(inf);
+			free(nd);
 			return false;
+		}
 		free(v->inflight);
+		free(v->ndesc);
 		v->inflight = inf;
+		v->ndesc = nd;
 		v->num = n;
 		if (!vring_map(d, v))
 			vu_break(d, VU_E_ADDR);
@@ -361,7 +423,17 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	}
 	case VU_SET_VRING_BASE: {
 		uint32_t i = m->u.state.index;
-		if (!ring_index_ok(d, i) || m->u.state.num > 0xffff)
+		if (!ring_index_ok(d, i))
+			return false;
+		if (d->features & (1ull << VU_F_RING_PACKED)) {
+			/* bits 0-14 the avail index, 15 its wrap counter; QEMU sends
+			 * the used index in 16-31: nothing is in flight with us at
+			 * the start, so ours follows the avail index */
+			d->vq[i].pk_base = (uint16_t)m->u.state.num;
+			d->vq[i].pk_base_set = true;
+			return true;
+		}
+		if (m->u.state.num > 0xffff)
 			return false;
 		d->vq[i].last_avail = (uint16_t)m->u.state.num;
 		return true;
@@ -379,6 +451,14 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 		r->size = 8;
 		r->u.state.index = i;
 		r->u.state.num = v->last_avail;
+		if (v->packed && v->num) {
+			/* avail index and wrap counter; the used ones in the high
+			 * half (everything in flight was finished by quiesce) */
+			uint16_t a = pk_index(v, v->last_avail), u = pk_index(v, v->used_idx);
+			r->u.state.num = (uint32_t)a | (uint32_t)u << 16;
+			v->pk_base = a;
+			v->pk_base_set = true;
+		}
 		r->nfds = 0;
 		*replied = true;
 		return true;
@@ -403,6 +483,7 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 		} else {
 			close_fd(&v->kick_fd);
 			v->kick_fd = fd;
+			bool was = v->started;
 			/* the ring starts: it was set up afresh, so a device
 			 * broken before is given another chance */
 			if (!v->started) {
@@ -413,8 +494,21 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 					d->broken = false;
 			}
 			v->started = true;
-			if (v->used)
+			if (v->packed && v->num && was) {
+				/* a new kick fd for a running ring: positions stay */
+			} else if (v->packed && v->num) {
+				/* a fresh packed ring starts at slot 0, wrap counter 1 */
+				uint16_t b = v->pk_base_set ? v->pk_base : 0x8000;
+				uint32_t slot = b & 0x7fff;
+				if (slot >= v->num) {
+					vu_break(d, VU_E_INDEX);
+					slot = 0;
+				}
+				v->last_avail = (uint16_t)(slot + ((b & 0x8000) ? 0 : v->num));
+				v->used_idx = v->last_avail;
+			} else if (v->used) {
 				v->used_idx = ((volatile struct vring_used *)v->used)->idx;
+			}
 			v->signalled_valid = false;
 			if (v->inflight)
 				memset(v->inflight, 0, v->num);
@@ -476,10 +570,66 @@ int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	return 0;
 }
 
+/* ---- chains ------------------------------------------------------------ */
+
+static int walk_fail(struct vu_dev *d, enum vu_err e)
+{
+	vu_break(d, e);
+	return -1;
+}
+
+/* One buffer element of a chain: its direction checked, translated into
+ * pieces of host memory that each lie inside one region. */
+static int add_element(struct vu_dev *d, struct vu_chain *c, uint64_t addr, uint32_t len,
+		       bool w, bool write)
+{
+	if (write && !w)
+		return walk_fail(d, VU_E_RO);
+	if (!write && w)
+		return walk_fail(d, VU_E_WO);
+	if (addr + len < addr)
+		return walk_fail(d, VU_E_WRAP);
+	uint64_t a = addr, left = len;
+	while (left) {
+		uint64_t room;
+		uint8_t *p = gpa_piece(&d->mem, a, &room);
+		if (!p)
+			return walk_fail(d, VU_E_ADDR);
+		if (c->nseg == VU_MAX_SEGS)
+			return walk_fail(d, VU_E_LONG);
+		uint64_t k = left < room ? left : room;
+		c->seg[c->nseg++] = (struct vu_seg){ p, (uint32_t)k };
+		a += k;
+		left -= k;
+	}
+	c->total += len;
+	return 0;
+}
+
+/* An indirect table's descriptor: checked against the features, its
+ * length and alignment; the table's host address, or NULL (broken). */
+static const uint8_t *indirect_table(struct vu_dev *d, uint64_t addr, uint32_t len)
+{
+	if (!(d->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)) || !len || len % 16 ||
+	    len / 16 > VU_MAX_RING || (addr & 15)) {
+		walk_fail(d, VU_E_INDIRECT);
+		return NULL;
+	}
+	enum vu_err e = VU_E_INDIRECT;
+	uint8_t *t = vu_gpa(&d->mem, addr, len, &e);
+	if (!t)
+		walk_fail(d, e);
+	return t;
+}
+
 /* ---- split virtqueues ------------------------------------------------- */
+
+static unsigned pk_avail_count(struct vu_dev *d, struct vu_vring *v);
 
 unsigned vu_avail_count(struct vu_dev *d, struct vu_vring *v)
 {
+	if (v->packed)
+		return pk_avail_count(d, v);
 	uint16_t idx = ((volatile struct vring_avail *)v->avail)->idx;
 	unsigned n = (uint16_t)(idx - v->last_avail);
 	if (n > v->num) {
@@ -489,12 +639,6 @@ unsigned vu_avail_count(struct vu_dev *d, struct vu_vring *v)
 	/* the entries are read after the index */
 	atomic_thread_fence(memory_order_acquire);
 	return n;
-}
-
-static int walk_fail(struct vu_dev *d, enum vu_err e)
-{
-	vu_break(d, e);
-	return -1;
 }
 
 int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
@@ -516,42 +660,20 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 		if (++steps > tabn)
 			return walk_fail(d, VU_E_LOOP);
 		if (flags & VRING_DESC_F_INDIRECT) {
-			enum vu_err e = VU_E_INDIRECT;
-			if (indirect || (flags & VRING_DESC_F_NEXT) || c->nseg ||
-			    !(d->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)) ||
-			    !len || len % 16 || len / 16 > VU_MAX_RING || (addr & 15))
+			if (indirect || (flags & VRING_DESC_F_NEXT) || c->nseg)
 				return walk_fail(d, VU_E_INDIRECT);
-			uint8_t *t = vu_gpa(&d->mem, addr, len, &e);
+			const uint8_t *t = indirect_table(d, addr, len);
 			if (!t)
-				return walk_fail(d, e);
-			tab = (const volatile struct vring_desc *)(void *)t;
+				return -1;
+			tab = (const volatile struct vring_desc *)(const void *)t;
 			tabn = len / 16;
 			indirect = true;
 			i = 0;
 			steps = 0;
 			continue;
 		}
-		bool w = flags & VRING_DESC_F_WRITE;
-		if (write && !w)
-			return walk_fail(d, VU_E_RO);
-		if (!write && w)
-			return walk_fail(d, VU_E_WO);
-		if (addr + len < addr)
-			return walk_fail(d, VU_E_WRAP);
-		uint64_t a = addr, left = len;
-		while (left) {
-			uint64_t room;
-			uint8_t *p = gpa_piece(&d->mem, a, &room);
-			if (!p)
-				return walk_fail(d, VU_E_ADDR);
-			if (c->nseg == VU_MAX_SEGS)
-				return walk_fail(d, VU_E_LONG);
-			uint64_t k = left < room ? left : room;
-			c->seg[c->nseg++] = (struct vu_seg){ p, (uint32_t)k };
-			a += k;
-			left -= k;
-		}
-		c->total += len;
+		if (add_element(d, c, addr, len, flags & VRING_DESC_F_WRITE, write) < 0)
+			return -1;
 		if (!(flags & VRING_DESC_F_NEXT))
 			return 0;
 		i = next;
@@ -560,8 +682,12 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 	}
 }
 
+static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c);
+
 int vu_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c)
 {
+	if (v->packed)
+		return pk_pop(d, v, write, c);
 	uint16_t head = ((volatile struct vring_avail *)v->avail)->ring[v->last_avail & (v->num - 1)];
 	v->last_avail++;
 	if (vu_walk(d, v, head, write, c) < 0)
@@ -572,8 +698,28 @@ int vu_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c)
 	return 0;
 }
 
+void vu_unpop(struct vu_vring *v, const uint16_t *heads, unsigned n)
+{
+	for (unsigned k = n; k-- > 0;) {
+		uint16_t h = heads[k];
+		if (h >= v->num)
+			continue;
+		v->inflight[h] = 0;
+		if (v->packed)
+			v->last_avail = pk_sub(v, v->last_avail, v->ndesc[h]);
+		else
+			v->last_avail--;
+	}
+}
+
+static void pk_used_put(struct vu_vring *v, uint16_t id, uint32_t len);
+
 void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len)
 {
+	if (v->packed) {
+		pk_used_put(v, head, len);
+		return;
+	}
 	volatile struct vring_used_elem *e = &v->used->ring[v->used_idx & (v->num - 1)];
 	e->id = head;
 	e->len = len;
@@ -585,6 +731,11 @@ void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len)
 
 void vu_used_put_many(struct vu_vring *v, const struct vring_used_elem *e, unsigned n)
 {
+	if (v->packed) {
+		for (unsigned i = 0; i < n; i++)
+			pk_used_put(v, (uint16_t)e[i].id, e[i].len);
+		return;
+	}
 	/* whole runs of entries at once: the guest reads these lines, so
 	 * write each of them in one go (a shadow of the used ring) */
 	unsigned done = 0;
@@ -606,7 +757,150 @@ void vu_used_publish(struct vu_vring *v)
 {
 	/* the entries before the index */
 	atomic_thread_fence(memory_order_release);
-	((volatile struct vring_used *)v->used)->idx = v->used_idx;
+	if (!v->packed) /* packed: each used descriptor's flags published it */
+		((volatile struct vring_used *)v->used)->idx = v->used_idx;
+}
+
+/* ---- packed virtqueues (virtio 2.8) ------------------------------------ */
+
+/* Chains the driver made available from last_avail on: a chain counts once
+ * its last descriptor (no NEXT) is seen available.  The driver makes a
+ * chain's first descriptor available after the rest, and we read them in
+ * ring order: a chain that runs into a descriptor not available, or round
+ * the whole ring, is a lie (too long for what was made available), and the
+ * device breaks. */
+static unsigned pk_avail_count(struct vu_dev *d, struct vu_vring *v)
+{
+	volatile struct vring_packed_desc *r = pk_ring(v);
+	uint32_t c = v->last_avail, steps = 0;
+	unsigned chains = 0;
+	bool open = false;
+	for (; steps < v->num && chains < VU_PACKED_SCAN; steps++) {
+		uint16_t f = r[pk_slot(v, c)].flags;
+		if (!pk_avail(f, pk_wrap(v, c)))
+			break;
+		/* the next one's flags after this one's */
+		atomic_thread_fence(memory_order_acquire);
+		c = pk_add(v, c, 1);
+		open = f & VRING_DESC_F_NEXT;
+		if (!open)
+			chains++;
+	}
+	if (open) {
+		vu_break(d, VU_E_LONG);
+		return 0;
+	}
+	/* the descriptors are read after their flags */
+	atomic_thread_fence(memory_order_acquire);
+	return chains;
+}
+
+/* The chain at last_avail: consecutive descriptors (NEXT on all but the
+ * last, which carries the buffer id), or one descriptor with an indirect
+ * table.  Every descriptor must be available in its lap; a chain longer
+ * than the ring is a loop; the buffer id must be below the ring size (it
+ * indexes our per-buffer state) and not in flight. */
+static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c)
+{
+	volatile struct vring_packed_desc *ring = pk_ring(v);
+	uint32_t pos = v->last_avail, taken = 0;
+	uint16_t id;
+	c->nseg = 0;
+	c->total = 0;
+	c->head = 0;
+	for (;;) {
+		volatile struct vring_packed_desc *e = &ring[pk_slot(v, pos)];
+		uint16_t flags = e->flags;
+		/* the first is available (counted); one of the rest that is not
+		 * means the chain runs past what the driver made available */
+		if (!pk_avail(flags, pk_wrap(v, pos)))
+			return walk_fail(d, taken ? VU_E_LONG : VU_E_AVAIL);
+		atomic_thread_fence(memory_order_acquire);
+		/* every field once: the guest may be rewriting them */
+		uint64_t addr = e->addr;
+		uint32_t len = e->len;
+		id = e->id;
+		pos = pk_add(v, pos, 1);
+		if (++taken > v->num)
+			return walk_fail(d, VU_E_LOOP);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			if (taken > 1 || (flags & VRING_DESC_F_NEXT))
+				return walk_fail(d, VU_E_INDIRECT);
+			const uint8_t *t = indirect_table(d, addr, len);
+			if (!t)
+				return -1;
+			const volatile struct vring_packed_desc *tab =
+				(const volatile struct vring_packed_desc *)(const void *)t;
+			/* every entry belongs to the buffer; only WRITE counts */
+			for (uint32_t k = 0; k < len / 16; k++) {
+				uint64_t ea = tab[k].addr;
+				uint32_t el = tab[k].len;
+				uint16_t ef = tab[k].flags;
+				if (add_element(d, c, ea, el, ef & VRING_DESC_F_WRITE, write) < 0)
+					return -1;
+			}
+			break;
+		}
+		if (add_element(d, c, addr, len, flags & VRING_DESC_F_WRITE, write) < 0)
+			return -1;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+	}
+	if (id >= v->num)
+		return walk_fail(d, VU_E_INDEX);
+	if (v->inflight[id])
+		return walk_fail(d, VU_E_REUSED);
+	c->head = id;
+	v->inflight[id] = 1;
+	v->ndesc[id] = (uint16_t)taken;
+	v->last_avail = (uint16_t)pos;
+	return 0;
+}
+
+/* Buffer id back to the driver: a used descriptor at used_idx, its flags
+ * written last (they publish it), then on by as many slots as its chain
+ * took. */
+static void pk_used_put(struct vu_vring *v, uint16_t id, uint32_t len)
+{
+	volatile struct vring_packed_desc *e = &pk_ring(v)[pk_slot(v, v->used_idx)];
+	uint16_t f = pk_wrap(v, v->used_idx)
+			     ? (uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL | 1u << VRING_PACKED_DESC_F_USED)
+			     : 0;
+	if (len)
+		f |= VRING_DESC_F_WRITE;
+	e->id = id;
+	e->len = len;
+	atomic_thread_fence(memory_order_release);
+	e->flags = f;
+	uint32_t took = 1;
+	if (id < v->num) {
+		v->inflight[id] = 0;
+		took = v->ndesc[id] ? v->ndesc[id] : 1;
+	}
+	v->used_idx = pk_add(v, v->used_idx, took);
+	v->need_call = true;
+}
+
+/* Does the driver want a used buffer notification now (its event
+ * suppression structure, in the driver area)?  With EVENT_IDX it names a
+ * position: notify if the used positions since the last call passed it. */
+static bool pk_want_call(struct vu_dev *d, struct vu_vring *v)
+{
+	const volatile struct vring_packed_desc_event *ev =
+		(const volatile struct vring_packed_desc_event *)(const void *)v->avail;
+	uint16_t flags = ev->flags & 3;
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		return false;
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC ||
+	    !(d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) || !v->signalled_valid)
+		return true;
+	uint16_t ow = ev->off_wrap;
+	uint32_t off = ow & 0x7fff, m = 2 * v->num;
+	if (off >= v->num)
+		return true; /* a position that does not exist: tell it anyway */
+	uint32_t event = off + ((ow >> VRING_PACKED_EVENT_F_WRAP_CTR) ? 0 : v->num);
+	uint32_t now = v->used_idx, old = v->signalled;
+	return (now + 2 * m - event - 1) % m < (now + m - old) % m;
 }
 
 bool vu_call(struct vu_dev *d, struct vu_vring *v)
@@ -617,7 +911,9 @@ bool vu_call(struct vu_dev *d, struct vu_vring *v)
 	/* our index is visible before we read what the guest wants */
 	atomic_thread_fence(memory_order_seq_cst);
 	bool want;
-	if (d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
+	if (v->packed) {
+		want = pk_want_call(d, v);
+	} else if (d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
 		uint16_t ev = ((volatile uint16_t *)v->avail->ring)[v->num]; /* used_event */
 		want = !v->signalled_valid || vring_need_event(ev, v->used_idx, v->signalled);
 	} else {
@@ -634,7 +930,17 @@ bool vu_call(struct vu_dev *d, struct vu_vring *v)
 
 void vu_notify_enable(struct vu_dev *d, struct vu_vring *v, bool enable)
 {
-	if (d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
+	if (v->packed) {
+		/* the device area: kick us (for the next slot), or do not */
+		volatile struct vring_packed_desc_event *ev =
+			(volatile struct vring_packed_desc_event *)(void *)v->used;
+		bool at = d->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
+		if (enable && at)
+			ev->off_wrap = pk_index(v, v->last_avail);
+		ev->flags = !enable ? VRING_PACKED_EVENT_FLAG_DISABLE
+			    : at    ? VRING_PACKED_EVENT_FLAG_DESC
+				    : VRING_PACKED_EVENT_FLAG_ENABLE;
+	} else if (d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
 		if (enable) /* avail_event: kick us for the next one */
 			((volatile uint16_t *)(void *)v->used->ring)[4 * v->num] = v->last_avail;
 	} else {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vhost/vu.h - the vhost-user back-end's core: the protocol's messages
- * (QEMU docs/interop/vhost-user.rst), the guest's memory table and split
- * virtqueues (virtio 1.x, 2.7).  No sockets and no switch here: the port
+ * (QEMU docs/interop/vhost-user.rst), the guest's memory table, and split
+ * and packed virtqueues (virtio 1.1, 2.7 and 2.8).  No sockets and no switch here: the port
  * (ports/vhost_user.c) reads messages and moves frames; this file decides
  * what a message does and walks descriptors, so both can be fuzzed alone.
  *
@@ -51,11 +51,13 @@ enum {
 
 /* virtio feature bits we use (linux/virtio_*.h have the rest) */
 #define VU_F_PROTOCOL_FEATURES 30
+#define VU_F_RING_PACKED 34   /* VIRTIO_F_RING_PACKED */
 
 #define VU_MAX_REGIONS 8
 #define VU_MAX_QP 4           /* virtio queue pairs at most (vu_dev.max_qp) */
 #define VU_MAX_VRINGS (2 * VU_MAX_QP)
-#define VU_MAX_RING 32768     /* split ring size limit (virtio 2.7) */
+#define VU_MAX_RING 32768     /* ring size limit (virtio 2.7, 2.8) */
+#define VU_PACKED_SCAN 64     /* chains vu_avail_count counts at most (packed) */
 #define VU_MAX_SEGS 64        /* pieces of one chain we follow */
 #define VU_MAX_PAYLOAD 512    /* largest payload we accept (SET_MEM_TABLE: 264) */
 #define VU_MAX_FDS 8
@@ -91,8 +93,15 @@ struct vu_mem {
 	struct vu_region r[VU_MAX_REGIONS];
 };
 
+/* A virtqueue, split or packed (VIRTIO_F_RING_PACKED negotiated).  Packed:
+ * desc is the descriptor ring (struct vring_packed_desc), avail the driver
+ * area and used the device area (struct vring_packed_desc_event each), and
+ * last_avail, used_idx and signalled are ring positions counted modulo
+ * 2 * num: the slot is the position modulo num, the wrap counter is 1 in
+ * the first lap (position below num) and 0 in the second. */
 struct vu_vring {
 	uint32_t num;            /* 0: not set */
+	bool packed;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -101,11 +110,15 @@ struct vu_vring {
 	uint16_t last_avail;     /* next avail entry we take */
 	uint16_t used_idx;       /* our copy of used->idx */
 	uint16_t signalled;      /* used idx at the last call */
+	uint16_t pk_base;        /* packed: SET/GET_VRING_BASE's avail index and
+				  * wrap counter (bit 15), used when the ring starts */
+	bool pk_base_set;
 	bool signalled_valid;
 	bool need_call;          /* used entries since the last call */
 	int kick_fd, call_fd, err_fd;
 	bool enabled, started;
 	uint8_t *inflight;       /* per head: 1 while we hold it (num bytes) */
+	uint16_t *ndesc;         /* packed, per buffer id: ring slots its chain took */
 };
 
 /* What the message handler needs from its host (the port, or a fuzzer). */
@@ -196,12 +209,15 @@ struct vu_chain {
 };
 
 /* How many heads are waiting in vring v's avail ring (0 if it lies: the
- * device breaks). */
+ * device breaks).  Packed: the chains made available, VU_PACKED_SCAN at most. */
 unsigned vu_avail_count(struct vu_dev *d, struct vu_vring *v);
 /* Takes the next head and walks its chain: every piece must be writable
  * (write = true, a receive buffer) or readable (a transmit buffer).
  * Returns 0, or -1 with the device broken (counted). */
 int vu_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c);
+/* Gives the last n chains taken by vu_pop (heads, in the order taken) back
+ * to the ring unused: the next vu_pop takes them again. */
+void vu_unpop(struct vu_vring *v, const uint16_t *heads, unsigned n);
 /* Walks the chain of head (for the fuzzer and vu_pop). */
 int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 	    struct vu_chain *c);

@@ -1,7 +1,8 @@
 # testpmd guests for the vhost-user system tests (sourced after lib.sh):
 # guest NAME MAC MODE [testpmd args...] starts one on $T/NAME.sock (QUEUES
 # queue pairs, default 1), guest_kill stops it, vif_field reads the
-# switch's view of a vif, wire_send sends frames from the external host.
+# switch's view of a vif, wire_send sends frames from the external host,
+# tx_to_vm and tx_to_wire check a txonly guest's frames end to end.
 . "$(dirname "$0")/../../scripts/testpmd.sh"
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: skipped"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "no /usr/bin/python3: skipped"; exit 77; }
@@ -65,3 +66,54 @@ for i in range(int(sys.argv[2])):
 P
 }
 pad() { printf '%s' "$1"; printf '%0*d' $((2 * $2 - ${#1})) 0; }
+
+# tx_to_vm VM MAC PEER: VM's guest, started afresh in txonly towards PEER's
+# MAC for a second: every frame it sent was read by the switch, and each
+# was delivered to PEER or counted as dropped there (PEER's ring full);
+# PEER's guest (rxonly) counted what the switch delivered
+tx_to_vm() {
+	local vm=$1 mac=$2 peer=$3
+	guest_kill "$vm"
+	local from0 to0 drop0 rx0 sent got dropped
+	from0=$(vif_field "$vm" .from_vm)
+	to0=$(vif_field "$peer" .to_vm)
+	drop0=$(vif_field "$peer" '.drops."port-tx" // 0')
+	rx0=$(testpmd_stat "$peer" RX-packets)
+	guest "$vm" "$mac" txonly --eth-peer=0,"$(vif_field "$peer" .mac)"
+	sleep 1
+	testpmd_cmd "$vm" stop
+	sleep 0.5
+	sent=$(testpmd_stat "$vm" TX-packets)
+	ok test "${sent:-0}" -gt 1000
+	eq "$vm frames the switch read" $(( $(vif_field "$vm" .from_vm) - from0 )) "$sent"
+	got=$(( $(vif_field "$peer" .to_vm) - to0 ))
+	dropped=$(( $(vif_field "$peer" '.drops."port-tx" // 0') - drop0 ))
+	eq "$vm -> $peer: delivered + dropped (guest ring full)" $((got + dropped)) "$sent"
+	eq "$peer guest counted what the switch delivered" \
+		$(( $(testpmd_stat "$peer" RX-packets) - rx0 )) "$got"
+}
+
+# tx_to_wire VM MAC: the same towards the external host: every frame read
+# went to the wire or was counted, and the external host got them all
+tx_to_wire() {
+	local vm=$1 mac=$2
+	guest_kill "$vm"
+	local from0 wire0 drops0 rx0 sent dfrom dwire ddrops rx1
+	from0=$(vif_field "$vm" .from_vm)
+	wire0=$(vif_field "$vm" .to_wire)
+	drops0=$(vif_field "$vm" '.drops | add // 0')
+	rx0=$(ip -n "$NS_EXT" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+	guest "$vm" "$mac" txonly --eth-peer=0,02:ee:00:00:00:01
+	sleep 1
+	testpmd_cmd "$vm" stop
+	sleep 0.5
+	sent=$(testpmd_stat "$vm" TX-packets)
+	dfrom=$(( $(vif_field "$vm" .from_vm) - from0 ))
+	dwire=$(( $(vif_field "$vm" .to_wire) - wire0 ))
+	ddrops=$(( $(vif_field "$vm" '.drops | add // 0') - drops0 ))
+	rx1=$(ip -n "$NS_EXT" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+	ok test "${sent:-0}" -gt 1000
+	eq "$vm -> wire: frames the switch read" "$dfrom" "$sent"
+	eq "$vm -> wire: on the wire or counted" $((dwire + ddrops)) "$dfrom"
+	eq "$vm -> wire: the external host got them" $((rx1 - rx0)) "$dwire"
+}
