@@ -13,7 +13,7 @@
 # and the rings run; the external host pings the guest (ARP and ICMP both
 # ways through the switch, exact counts); UDP from 32 source ports reaches
 # the guest over both of its queue pairs and the guest's own count equals
-# the switch's.
+# the switch's.  All of it twice: split virtqueues, then packed ones.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../../scripts/qemu-guest.sh"
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86 missing: skipped"; exit 77; }
@@ -35,66 +35,76 @@ EOF
 start_switch "$T/sw.conf" --ctl "$T/ctl.sock"
 
 qemu_initrd "$T/initrd.gz" 10.9.0.5 10.9.0.1 02:ee:00:00:00:01
-qemu-system-x86_64 -nodefaults -display none -no-reboot -machine pc -smp 2 -m 256 \
-	-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
-	-kernel "$(qemu_kernel)" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet" -serial "file:$T/qemu.log" \
-	-chardev "socket,id=c0,path=$T/vm5.sock" \
-	-netdev vhost-user,id=n0,chardev=c0,queues=2 \
-	-device virtio-net-pci,netdev=n0,mac=02:00:00:00:00:05,mq=on,vectors=0 \
-	> "$T/qemu.out" 2>&1 &
-QPID=$!
-up=
-for _ in $(seq 300); do
-	grep -aq "^guest: rx" "$T/qemu.log" 2>/dev/null && { up=1; break; }
-	kill -0 "$QPID" 2>/dev/null || break
-	sleep 0.5
-done
-if [ -z "$up" ]; then
-	fail "the guest did not come up"
-	tail -n 20 "$T/qemu.out" "$T/qemu.log" "$T/switch.log"
-	finish
-	exit 1
-fi
-eq "QEMU connected, rings running" "$(vif_field vm5 .guest.state)" running
-eq "the guest uses both queue pairs" "$(queue_field 1 rss)" 2
+# run_guest on|off RING: boots the guest (virtio-net-pci packed=on|off) and
+# checks it end to end; the vif's rings must be RING (split or packed)
+run_guest() {
+	rm -f "$T/qemu.log" "$T/qemu.out"
+	qemu-system-x86_64 -nodefaults -display none -no-reboot -machine pc -smp 2 -m 256 \
+		-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
+		-kernel "$(qemu_kernel)" -initrd "$T/initrd.gz" \
+		-append "console=ttyS0 panic=-1 quiet" -serial "file:$T/qemu.log" \
+		-chardev "socket,id=c0,path=$T/vm5.sock" \
+		-netdev vhost-user,id=n0,chardev=c0,queues=2 \
+		-device "virtio-net-pci,netdev=n0,mac=02:00:00:00:00:05,mq=on,vectors=0,packed=$1" \
+		> "$T/qemu.out" 2>&1 &
+	QPID=$!
+	up=
+	for _ in $(seq 300); do
+		grep -aq "^guest: rx" "$T/qemu.log" 2>/dev/null && { up=1; break; }
+		kill -0 "$QPID" 2>/dev/null || break
+		sleep 0.5
+	done
+	if [ -z "$up" ]; then
+		fail "the guest did not come up (packed=$1)"
+		tail -n 20 "$T/qemu.out" "$T/qemu.log" "$T/switch.log"
+		finish
+		exit 1
+	fi
+	eq "QEMU connected, rings running" "$(vif_field vm5 .guest.state)" running
+	eq "the guest's rings" "$(vif_field vm5 .guest.ring)" "$2"
+	eq "the guest uses both queue pairs" "$(queue_field 1 rss)" 2
 
-# ping: 10 requests, 10 replies (TCG is slow: generous deadline)
-out=$(ip netns exec "$NS_EXT" ping -c 10 -i 0.2 -W 5 10.9.0.5 2>&1 || true)
-eq "ping through the switch" "$(echo "$out" | grep -o '[0-9]* received' | grep -o '[0-9]*')" 10
+	# ping: 10 requests, 10 replies (TCG is slow: generous deadline)
+	out=$(ip netns exec "$NS_EXT" ping -c 10 -i 0.2 -W 5 10.9.0.5 2>&1 || true)
+	eq "ping through the switch" "$(echo "$out" | grep -o '[0-9]* received' | grep -o '[0-9]*')" 10
 
-# UDP from 32 source ports: both pairs carry some; the guest counts them all
-# (no ARP either way meanwhile: permanent entries on both sides)
-ip -n "$NS_EXT" neigh replace 10.9.0.5 lladdr 02:00:00:00:00:05 dev eth0 nud permanent
-sleep 1
-rx0=$(guest_rx); to0=$(vif_field vm5 .to_vm)
-q1=$(queue_field 1 frames); q2=$(queue_field 2 frames)
-ip netns exec "$NS_EXT" /usr/bin/python3 - <<'P'
-import socket, time
-for k in range(5):
-    for port in range(5000, 5032):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("10.9.0.1", port))
-        s.sendto(b"x" * 18, ("10.9.0.5", 9))
-        s.close()
-        time.sleep(0.002)
-P
-sleep 2
-dq1=$(( $(queue_field 1 frames) - q1 )); dq2=$(( $(queue_field 2 frames) - q2 ))
-eq "160 datagrams sorted to the guest's two queues" $((dq1 + dq2)) 160
-ok test "$dq1" -gt 0 -a "$dq2" -gt 0
-eq "the switch delivered them" $(( $(vif_field vm5 .to_vm) - to0 )) 160
-sleep 1
-eq "the guest counted them" $(( $(guest_rx) - rx0 )) 160
+	# UDP from 32 source ports: both pairs carry some; the guest counts them all
+	# (no ARP either way meanwhile: permanent entries on both sides)
+	ip -n "$NS_EXT" neigh replace 10.9.0.5 lladdr 02:00:00:00:00:05 dev eth0 nud permanent
+	sleep 1
+	rx0=$(guest_rx); to0=$(vif_field vm5 .to_vm)
+	q1=$(queue_field 1 frames); q2=$(queue_field 2 frames)
+	ip netns exec "$NS_EXT" /usr/bin/python3 - <<-'P'
+	import socket, time
+	for k in range(5):
+	    for port in range(5000, 5032):
+	        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	        s.bind(("10.9.0.1", port))
+	        s.sendto(b"x" * 18, ("10.9.0.5", 9))
+	        s.close()
+	        time.sleep(0.002)
+	P
+	sleep 2
+	dq1=$(( $(queue_field 1 frames) - q1 )); dq2=$(( $(queue_field 2 frames) - q2 ))
+	eq "160 datagrams sorted to the guest's two queues" $((dq1 + dq2)) 160
+	ok test "$dq1" -gt 0 -a "$dq2" -gt 0
+	eq "the switch delivered them" $(( $(vif_field vm5 .to_vm) - to0 )) 160
+	sleep 1
+	eq "the guest counted them" $(( $(guest_rx) - rx0 )) 160
 
-kill -9 "$QPID" 2>/dev/null || true
-wait "$QPID" 2>/dev/null || true
-QPID=
-for _ in $(seq 30); do
-	[ "$(vif_field vm5 .guest.state)" = waiting ] && break
-	sleep 0.1
-done
-eq "QEMU gone: the vif waits again" "$(vif_field vm5 .guest.state)" waiting
+	kill -9 "$QPID" 2>/dev/null || true
+	wait "$QPID" 2>/dev/null || true
+	QPID=
+	for _ in $(seq 30); do
+		[ "$(vif_field vm5 .guest.state)" = waiting ] && break
+		sleep 0.1
+	done
+	eq "QEMU gone: the vif waits again" "$(vif_field vm5 .guest.state)" waiting
+}
+
+run_guest off split
+# the same guest with packed virtqueues (the Linux driver's, interrupts on)
+run_guest on packed
 kill -TERM "$SW_PID"; wait "$SW_PID" || true
 SW_PID=
 finish
