@@ -12,7 +12,8 @@
 #                  rate = frames the uplink took; DPDK: testpmd vhost rxonly,
 #                  rate = its RX-packets.
 # Needs root (testpmd), dpdk-testpmd and librte-net-vhost/virtio.  SIZES="64"
-# measures one frame size only; AB=OLD_VMDQ compares two builds (below).
+# measures one frame size only; PACKED=1 gives the guest packed virtqueues
+# (both back-ends); AB=OLD_VMDQ compares two builds (below).
 set -eu
 build=${1:-build}
 secs=${2:-5}
@@ -56,7 +57,7 @@ guest() {
 	local mode=$1 size=$2
 	shift 2
 	tp guest -l 0,1 --main-lcore 0 \
-		--vdev "net_virtio_user0,mac=02:00:00:00:00:01,path=$T/vh.sock,queues=1" -- \
+		--vdev "net_virtio_user0,mac=02:00:00:00:00:01,path=$T/vh.sock,queues=1${PACKED:+,packed_vq=1}" -- \
 		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode="$mode" \
 		--txpkts="$size" "$@"
 	testpmd_cmd guest start
@@ -145,6 +146,7 @@ fi
 med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 echo "vmdq vhost-user vs DPDK vhost (testpmd): frames/s at the receiver, $secs s per"
 echo "figure; each figure is the median of three, the runs of a pair interleaved"
+if [ -n "${PACKED:-}" ]; then echo "guest with packed virtqueues"; fi
 printf '%-34s %6s %12s   %s\n' "path" "bytes" "median" "runs"
 for size in ${SIZES:-64 1518}; do
 	A=() B=() C=() D=() E=()
