@@ -580,8 +580,8 @@ static int walk_fail(struct vu_dev *d, enum vu_err e)
 
 /* One buffer element of a chain: its direction checked, translated into
  * pieces of host memory that each lie inside one region. */
-static int add_element(struct vu_dev *d, struct vu_chain *c, uint64_t addr, uint32_t len,
-		       bool w, bool write)
+static inline int add_element(struct vu_dev *d, struct vu_chain *c, uint64_t addr, uint32_t len,
+			      bool w, bool write)
 {
 	if (write && !w)
 		return walk_fail(d, VU_E_RO);
