@@ -717,6 +717,7 @@ int vmdq_queue_free(struct vmdq_dev *dev, unsigned q)
 			r->owner = 0;
 			r->nshm = 0;
 			atomic_store(&r->strip, false);
+			atomic_store(&r->access, 0);
 			atomic_store(&r->rss, 0);
 			r->irq_pending = false;
 			atomic_store(&r->irq_enabled, false);

@@ -206,6 +206,8 @@ struct rxq {
 	bool touched;
 	_Atomic bool stopped;
 	_Atomic bool strip;          /* VLAN strip on */
+	_Atomic uint16_t access;     /* shared buffers: 0 any VLAN, 1 untagged only,
+				      * 1 + V: VLAN V only (vmdq_queue_set_access_vlan) */
 	_Atomic uint32_t rss;        /* frames for it spread over rss queues (0, 1: none) */
 	uint8_t lead[16];            /* lead-in template (vmdq_rxq_set_lead) */
 	uint32_t fill0;              /* fill when this burst first touched it */

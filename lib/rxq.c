@@ -201,6 +201,16 @@ int vmdq_queue_set_vlan_strip(struct vmdq_dev *dev, unsigned q, bool on)
 	return 0;
 }
 
+int vmdq_queue_set_access_vlan(struct vmdq_dev *dev, unsigned q, uint16_t vid)
+{
+	if (q >= VMDQ_MAX_QUEUES || (vid > 4094 && vid != VMDQ_ACCESS_ANY))
+		return -EINVAL;
+	/* read by the sorter per frame (relaxed): a frame is judged by the
+	 * rule before or after the change, each a whole rule */
+	atomic_store(&dev->rxq[q].access, (uint16_t)(vid == VMDQ_ACCESS_ANY ? 0 : vid + 1));
+	return 0;
+}
+
 int vmdq_rxq_set_lead(struct vmdq_dev *dev, unsigned q, const void *bytes, unsigned n)
 {
 	if (q >= VMDQ_MAX_QUEUES || n > VMDQ_MAX_LEAD || (n && !bytes))

@@ -179,6 +179,23 @@ uint64_t vmdq_dev_irq_service(struct vmdq_dev *dev)
 	return next;
 }
 
+/* May a frame go into a shared buffer of queue q (vmdq_queue_set_access_vlan)?
+ * The same rules the switch applies to a targeted vif's frames: no error
+ * bits, a header replica it can read, and the vif's VLAN (untagged domain:
+ * no tag at all; access VLAN V: the outer tag is V and is stripped). */
+static inline bool shared_admits(struct rxq *q, const struct parsed *p, bool strip,
+				 uint16_t hdr_len)
+{
+	if (p->errors || hdr_len < ETH_HLEN)
+		return false;
+	uint16_t a = atomic_load_explicit(&q->access, memory_order_relaxed);
+	if (a == 0)
+		return true;
+	if (a == 1)
+		return !p->tagged;
+	return strip && p->vid == a - 1;
+}
+
 /* qsel values other than a queue number */
 #define SEL_DROP (-1)   /* drop[i] says why */
 #define SEL_LOOKUP (-2) /* needs the filter table */
@@ -256,15 +273,7 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 		copy_frame(d->buf, f->data, dlen);
 	} else {
 		uint8_t *dst = d->buf;
-		if (lead) {
-			/* the consumer's lead-in (a virtio-net header) goes with
-			 * the frame: one pass over the buffer's lines */
-			if (lead == 12)
-				memcpy(dst, q->lead, 12);
-			else
-				memcpy(dst, q->lead, lead);
-			dst += lead;
-		}
+		bool admit = true;
 		if (d->hdr) {
 			/* Level 2: the frame goes once into the VM's buffer;
 			 * the switch decides on its own replica of the header */
@@ -275,13 +284,31 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 				memcpy(d->hdr, f->data, h);
 			d->hdr_len = h;
 			xflags |= VMDQ_RXD_TARGETED;
+			/* ... but only a frame its consumer will deliver:
+			 * decided before any byte reaches the VM's memory */
+			admit = shared_admits(q, p, strip, h);
 		}
-		if (strip) {
-			memcpy(dst, f->data, 12);
-			memcpy(dst + 12, f->data + 16, dlen - 16);
-			xflags |= VMDQ_RXD_STRIPPED;
+		if (unlikely(!admit)) {
+			xflags |= VMDQ_RXD_REFUSED;
+			blen = 0;
 		} else {
-			copy_frame(dst, f->data, dlen);
+			if (lead) {
+				/* the consumer's lead-in (a virtio-net header)
+				 * goes with the frame: one pass over the
+				 * buffer's lines */
+				if (lead == 12)
+					memcpy(dst, q->lead, 12);
+				else
+					memcpy(dst, q->lead, lead);
+				dst += lead;
+			}
+			if (strip) {
+				memcpy(dst, f->data, 12);
+				memcpy(dst + 12, f->data + 16, dlen - 16);
+				xflags |= VMDQ_RXD_STRIPPED;
+			} else {
+				copy_frame(dst, f->data, dlen);
+			}
 		}
 	}
 	d->len = blen;

@@ -19,6 +19,10 @@
 #define VIF_PORT(i) ((i) + 1)
 #define BURST 32
 
+/* to_wire queues at most a burst of a VM's frames before to_wire_flush */
+_Static_assert(sizeof(((struct sw_txp *)0)->pend) / sizeof(struct vmdq_txd) >= BURST,
+	       "a TX queue's pending posts hold a burst");
+
 const char *sw_drop_name(enum sw_drop d)
 {
 	static const char *const n[] = {
@@ -258,6 +262,17 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 	}
 	v->nq = nq;
 	int rc;
+	/* a frame goes into the VM's own (shared) buffers only if the switch
+	 * delivers it there: the device admits the vif's VLAN only (SPEC 2:
+	 * the untagged domain gets untagged frames, an access VLAN its own);
+	 * set before the port can share a buffer */
+	for (unsigned i = 0; i < nq; i++) {
+		if ((rc = vmdq_queue_set_access_vlan(sw->dev, (unsigned)q + i, s->vlan)) < 0) {
+			snprintf(err, errlen, "vif %s: vlan %u: %s", s->name, s->vlan,
+				 strerror(-rc));
+			goto undo_queue;
+		}
+	}
 	int w = worker_of_queue(sw, (unsigned)q, err, errlen);
 	if (w < 0) {
 		rc = w;
@@ -640,8 +655,9 @@ static void switch_default(struct vmdq_switch *sw, int w, struct vmdq_rxd *d, un
 }
 
 /* A group from a vif's queue: one decision for all of it (WP 3.5.1), and
- * one hand-over to the vif's port. */
-static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
+ * one hand-over to the vif's port.  At most BURST descriptors (ok[], f[]);
+ * switch_group cuts longer groups (vif del's reclaim: a whole ring). */
+static void switch_burst(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
 			 unsigned n)
 {
 	sw->wk[w].wc.polled += n;
@@ -664,8 +680,9 @@ static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 				drop_wire(sw, w, v, SWD_WRONG_VLAN);
 			else if (!v->vlan && (fl & VMDQ_RXD_TAGGED))
 				drop_wire(sw, w, v, SWD_TAGGED);
-			else if (!(fl & VMDQ_RXD_TARGETED) || d[i].hdr_len < 14)
-				drop_wire(sw, w, v, SWD_BAD);
+			else if (!(fl & VMDQ_RXD_TARGETED) || (fl & VMDQ_RXD_REFUSED) ||
+				 d[i].hdr_len < 14)
+				drop_wire(sw, w, v, SWD_BAD); /* (not in the VM's buffer) */
 			else
 				ok[i] = true;
 		}
@@ -693,6 +710,13 @@ static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 						      .ts_ns = d[i].ts_ns };
 	}
 	send_to_vif(sw, w, v, f, k);
+}
+
+static void switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
+			 unsigned n)
+{
+	for (unsigned off = 0; off < n; off += BURST)
+		switch_burst(sw, w, vi, d + off, n - off < BURST ? n - off : BURST);
 }
 
 static unsigned drain_queue(struct vmdq_switch *sw, int w, unsigned q)

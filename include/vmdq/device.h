@@ -108,6 +108,10 @@ const char *vmdq_drop_name(enum vmdq_drop d);
 				   * a replica of the frame's first bytes */
 #define VMDQ_RXD_STRIPPED 0x1000u /* the outer VLAN tag was removed on the way
 				   * into buf (vlan says which it was) */
+#define VMDQ_RXD_REFUSED  0x2000u /* a shared buffer the frame was not admitted
+				   * to (vmdq_queue_set_access_vlan): not a byte
+				   * written into buf, len 0; flags, vlan and
+				   * filter_id as sorted */
 
 #define VMDQ_MAX_HDR 128 /* header replica of a targeted frame, at most */
 
@@ -270,6 +274,20 @@ unsigned vmdq_rxq_retract(struct vmdq_dev *dev, unsigned q, struct vmdq_rxd *out
  * tagged frame is left out on the way into the queue's buffers; the
  * completion says VMDQ_RXD_STRIPPED and keeps the VID in vlan. */
 int vmdq_queue_set_vlan_strip(struct vmdq_dev *dev, unsigned q, bool on);
+/* Admission to shared buffers (containment: no frame reaches a VM's memory
+ * unless its consumer will deliver it).  A shared buffer never takes a frame
+ * with error bits (store-bad on), nor one whose header replica would be
+ * shorter than 14 bytes.  With an access VLAN set on the queue it also
+ * takes only: vid 0, untagged frames (no tag at all, not even a priority
+ * tag); vid 1..4094, frames whose outer tag has that VID, stripped (the
+ * queue must strip).  Any other frame sorted to the queue completes its
+ * descriptor flagged VMDQ_RXD_REFUSED, with the header replica but nothing
+ * written into buf (nor the lead-in): the consumer counts the drop and
+ * posts the buffer again.  VMDQ_ACCESS_ANY (a new queue's, and a freed
+ * one's) leaves the VLAN out of it.  Buffers the consumer posts itself
+ * (vmdq_rxq_post) are not concerned.  -EINVAL for a VID past 4094. */
+#define VMDQ_ACCESS_ANY 0xffffu
+int vmdq_queue_set_access_vlan(struct vmdq_dev *dev, unsigned q, uint16_t vid);
 /* Lead-in: bytes the device writes in front of each frame in a buffer that
  * asks for them (rxd.lead), e.g. a virtio-net header, so the consumer need
  * not touch the buffer again.  Set before posting such buffers.  -EINVAL
