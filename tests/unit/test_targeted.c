@@ -213,6 +213,208 @@ static void lead_in_written_with_the_frame(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+/* Issue 12 point 5: a frame the switch would drop never reaches the VM's
+ * memory.  Every shared buffer starts as a canary; a refused frame comes
+ * back flagged REFUSED (its header replica for the switch's verdict, len 0)
+ * with the buffer, lead-in included, exactly as it was. */
+static uint8_t canary_mem[2048];
+
+static struct vmdq_rxd post_canary(struct vmdq_dev *dev, unsigned i)
+{
+	memset(vm_mem, 0xcc, sizeof(vm_mem));
+	struct vmdq_rxd b = shared(vm_mem + 64, 2000, i, 32);
+	b.lead = 12;
+	int err;
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &b, 1, &err), 1);
+	return b;
+}
+
+static void assert_canary(void)
+{
+	memset(canary_mem, 0xcc, sizeof(canary_mem));
+	assert_memory_equal(vm_mem, canary_mem, sizeof(canary_mem));
+	assert_memory_equal(vm_mem + 2048, canary_mem, sizeof(vm_mem) - 2048);
+}
+
+/* Sorts f to queue 1; returns its completion. */
+static struct vmdq_rxd sort_one(struct vmdq_dev *dev, const struct tframe *f)
+{
+	struct vmdq_frame in = { f->b, f->len, f->len, 0 };
+	struct vmdq_rx_result r;
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, &r), 1);
+	assert_int_equal(r.queue, 1);
+	struct vmdq_rxd d;
+	assert_int_equal(vmdq_rxq_poll(dev, 1, &d, 1), 1);
+	return d;
+}
+
+static void untagged_queue_refuses_tagged_frames(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	static const uint8_t vnh[12] = { [10] = 1 };
+	assert_int_equal(vmdq_rxq_set_lead(dev, 1, vnh, 12), 0);
+	assert_int_equal(vmdq_queue_set_access_vlan(dev, 1, 4095), -EINVAL);
+	assert_int_equal(vmdq_queue_set_access_vlan(dev, 1, 0), 0); /* untagged domain */
+	struct tframe f;
+	/* VLAN 200 for VM1: its MAC filter matches, the buffer stays as it was */
+	tagged(&f, VM1, 200, 300);
+	post_canary(dev, 0);
+	struct vmdq_rxd d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & (VMDQ_RXD_REFUSED | VMDQ_RXD_TAGGED | VMDQ_RXD_TARGETED |
+				    VMDQ_RXD_MATCH | VMDQ_RXD_STRIPPED),
+			 VMDQ_RXD_REFUSED | VMDQ_RXD_TAGGED | VMDQ_RXD_TARGETED | VMDQ_RXD_MATCH);
+	assert_int_equal(d.len, 0);
+	assert_int_equal(d.vlan, 200);
+	assert_int_equal(d.hdr_len, 32);
+	assert_memory_equal(hdr[0], f.b, 32); /* the switch's replica: its verdict */
+	/* a priority tag (VID 0) is a tag too */
+	tagged(&f, VM1, 0, 300);
+	post_canary(dev, 1);
+	d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, VMDQ_RXD_REFUSED);
+	/* VLAN 100 for VM2 (its pair filter): tagged all the same */
+	tagged(&f, VM2, 100, 300);
+	post_canary(dev, 2);
+	d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, VMDQ_RXD_REFUSED);
+	/* an untagged frame goes in, lead-in first */
+	untagged(&f, VM1, 300);
+	post_canary(dev, 3);
+	d = sort_one(dev, &f);
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, 0);
+	assert_int_equal(d.len, 300);
+	assert_memory_equal(vm_mem + 64, vnh, 12);
+	assert_memory_equal(vm_mem + 76, f.b, 300);
+	/* frames counted on the queue, bytes only for the one written */
+	struct vmdq_queue_stats st;
+	vmdq_queue_stats(dev, 1, &st);
+	assert_int_equal(st.frames, 4);
+	assert_int_equal(st.bytes, 300);
+	assert_conserved(dev);
+	/* a freed queue forgets the rule */
+	assert_int_equal(vmdq_queue_free(dev, 1), 0);
+	assert_int_equal(vmdq_queue_alloc(dev, 1, 7), 1);
+	assert_true(vmdq_filter_add(dev, MAC(VM1), 0, 1) > 0);
+	struct vmdq_mem_region r = { vm_mem, sizeof(vm_mem) };
+	assert_int_equal(vmdq_rxq_share_mem(dev, 1, 7, &r, 1), 0);
+	tagged(&f, VM1, 200, 300);
+	post_canary(dev, 4);
+	d = sort_one(dev, &f);
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, 0);
+	assert_int_equal(d.len, 300);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
+static void access_vlan_queue_takes_its_vlan_only(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	assert_int_equal(vmdq_queue_set_vlan_strip(dev, 1, true), 0);
+	assert_int_equal(vmdq_queue_set_access_vlan(dev, 1, 100), 0);
+	struct tframe f;
+	/* untagged for VM1 (its MAC filter): refused */
+	untagged(&f, VM1, 200);
+	post_canary(dev, 0);
+	struct vmdq_rxd d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, VMDQ_RXD_REFUSED);
+	/* VLAN 200 for VM1 (MAC filter): refused, and not stripped */
+	tagged(&f, VM1, 200, 200);
+	post_canary(dev, 1);
+	d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & (VMDQ_RXD_REFUSED | VMDQ_RXD_STRIPPED), VMDQ_RXD_REFUSED);
+	assert_int_equal(d.vlan, 200);
+	/* VLAN 100 for VM2: stripped into the buffer */
+	tagged(&f, VM2, 100, 200);
+	post_canary(dev, 2);
+	d = sort_one(dev, &f);
+	assert_int_equal(d.flags & (VMDQ_RXD_REFUSED | VMDQ_RXD_STRIPPED), VMDQ_RXD_STRIPPED);
+	assert_int_equal(d.len, 196);
+	/* VLAN 100 without stripping: the switch would not deliver it */
+	assert_int_equal(vmdq_queue_set_vlan_strip(dev, 1, false), 0);
+	post_canary(dev, 3);
+	d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, VMDQ_RXD_REFUSED);
+	/* back to any VLAN: the device's behaviour before the rule */
+	assert_int_equal(vmdq_queue_set_access_vlan(dev, 1, VMDQ_ACCESS_ANY), 0);
+	tagged(&f, VM1, 200, 200);
+	post_canary(dev, 4);
+	d = sort_one(dev, &f);
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, 0);
+	assert_int_equal(d.len, 200);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
+static void bad_frames_and_short_replicas_refused(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	assert_int_equal(vmdq_dev_set_store_bad(dev, true), 0);
+	assert_int_equal(vmdq_dev_set_max_frame(dev, 1000), 0);
+	struct tframe f;
+	/* oversize with store-bad on: sorted with its error bit, never written
+	 * (whatever the VLAN rule: none here) */
+	untagged(&f, VM1, 1200);
+	post_canary(dev, 0);
+	struct vmdq_rxd d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & (VMDQ_RXD_REFUSED | VMDQ_ERR_OVERSIZE),
+			 VMDQ_RXD_REFUSED | VMDQ_ERR_OVERSIZE);
+	/* truncated (caplen < len) likewise */
+	untagged(&f, VM1, 300);
+	struct vmdq_frame in = { f.b, 200, 300, 0 };
+	post_canary(dev, 1);
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	assert_int_equal(vmdq_rxq_poll(dev, 1, &d, 1), 1);
+	assert_canary();
+	assert_int_equal(d.flags & (VMDQ_RXD_REFUSED | VMDQ_ERR_TRUNCATED),
+			 VMDQ_RXD_REFUSED | VMDQ_ERR_TRUNCATED);
+	/* a header buffer shorter than an Ethernet header: nothing the switch
+	 * could decide on */
+	memset(vm_mem, 0xcc, sizeof(vm_mem));
+	struct vmdq_rxd b = shared(vm_mem + 64, 2000, 2, 8);
+	int err;
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &b, 1, &err), 1);
+	untagged(&f, VM1, 300);
+	d = sort_one(dev, &f);
+	assert_canary();
+	assert_int_equal(d.flags & VMDQ_RXD_REFUSED, VMDQ_RXD_REFUSED);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
+static void frame_too_long_for_buffer_not_written(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = dev_with_vm();
+	assert_int_equal(vmdq_queue_set_access_vlan(dev, 1, 0), 0);
+	memset(vm_mem, 0xcc, sizeof(vm_mem));
+	struct vmdq_rxd b = shared(vm_mem + 64, 299, 0, 32); /* one byte short */
+	int err;
+	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &b, 1, &err), 1);
+	struct tframe f;
+	untagged(&f, VM1, 300);
+	struct vmdq_frame in = { f.b, 300, 300, 0 };
+	struct vmdq_rx_result r;
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, &r), 0);
+	assert_int_equal(r.drop, VMDQ_DROP_MISSED); /* no partial copy */
+	assert_canary();
+	struct vmdq_queue_stats st;
+	vmdq_queue_stats(dev, 1, &st);
+	assert_int_equal(st.missed, 1);
+	assert_int_equal(st.frames, 0);
+	vmdq_queue_stop(dev, 1);
+	vmdq_dev_destroy(dev);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
@@ -222,6 +424,10 @@ int main(void)
 		cmocka_unit_test(vlan_strip_into_shared_buffer),
 		cmocka_unit_test(retract_while_running),
 		cmocka_unit_test(lead_in_written_with_the_frame),
+		cmocka_unit_test(untagged_queue_refuses_tagged_frames),
+		cmocka_unit_test(access_vlan_queue_takes_its_vlan_only),
+		cmocka_unit_test(bad_frames_and_short_replicas_refused),
+		cmocka_unit_test(frame_too_long_for_buffer_not_written),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
