@@ -719,7 +719,9 @@ int vmdq_queue_free(struct vmdq_dev *dev, unsigned q)
 			atomic_store(&r->strip, false);
 			atomic_store(&r->access, 0);
 			atomic_store(&r->rss, 0);
-			r->irq_pending = false;
+			/* irq_pending is the sorter's: true while the queue is on
+			 * its list of held-back interrupts (once); the entry goes
+			 * at the next service now the vector is disabled */
 			atomic_store(&r->irq_enabled, false);
 			atomic_store_explicit(&r->stopped, false, memory_order_release);
 		}

@@ -146,6 +146,8 @@ static void raise_irqs(struct vmdq_dev *dev, const uint16_t *touched,
 		if (itr == 0 || now - q->last_irq_ns >= itr) {
 			rxq_fire_irq(dev, q, touched[i], now);
 		} else {
+			/* each queue at most once (irq_pending): the list has a
+			 * slot per queue */
 			q->irq_pending = true;
 			dev->pending[dev->npending++] = touched[i];
 		}
