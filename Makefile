@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 30
 # Debian packages the build and the tests need (see README "Dependencies").
 PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        libpcap-dev liburcu-dev libcmocka-dev libjansson-dev zlib1g-dev \
-       libxdp-dev libbpf-dev liburing-dev \
+       libxdp-dev libbpf-dev liburing-dev libsodium-dev \
        jq tcpdump util-linux man-db iproute2 iputils-ping ethtool python3 iperf3 \
        netsniff-ng dpdk-dev librte-net-virtio23 librte-net-vhost23 \
        librte-mempool-ring23 qemu-system-x86 linux-image-amd64 busybox-static cpio

@@ -538,6 +538,22 @@ static json_t *stats_json(struct vmdq_switch *sw)
 	json_object_set_new(dev, "drops", dd);
 	json_object_set_new(o, "device", dev);
 	json_object_set_new(o, "uplink", uplink_json(sw));
+	/* the FDB: entries, and the learning it refused (DESIGN.md, threat model) */
+	struct vmdq_fdb_stats fs;
+	vmdq_fdb_get_stats(sw->fdb, &fs);
+	json_t *fdb = json_object(), *fr = json_object();
+	json_object_set_new(fdb, "entries", json_integer((json_int_t)vmdq_fdb_count(sw->fdb)));
+	json_object_set_new(fdb, "learned", json_integer((json_int_t)fs.learned));
+	json_object_set_new(fdb, "moved", json_integer((json_int_t)fs.moved));
+	json_object_set_new(fdb, "aged", json_integer((json_int_t)fs.aged));
+	json_object_set_new(fdb, "evicted", json_integer((json_int_t)fs.evicted));
+	json_object_set_new(fdb, "max_probe", json_integer((json_int_t)fs.max_probe));
+	json_object_set_new(fr, "full", json_integer((json_int_t)fs.refused_full));
+	json_object_set_new(fr, "probe", json_integer((json_int_t)fs.refused_probe));
+	json_object_set_new(fr, "port_limit", json_integer((json_int_t)fs.refused_port));
+	json_object_set_new(fr, "static", json_integer((json_int_t)fs.refused_static));
+	json_object_set_new(fdb, "refused", fr);
+	json_object_set_new(o, "fdb", fdb);
 	return o;
 }
 

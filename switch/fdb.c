@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "vmdq/fdb.h"
 
 struct slot {
@@ -11,13 +13,23 @@ struct slot {
 	uint64_t last_ns;
 	int32_t port;
 	uint8_t is_static;
+	uint8_t dist; /* slots from its home slot: < VMDQ_FDB_PROBE_MAX */
 };
 
 struct vmdq_fdb {
 	struct slot *s;
-	uint32_t mask, shift;
+	uint32_t mask;
 	size_t count, max;
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	bool age_active;
+	uint32_t age_cursor;
+	struct vmdq_fdb_stats st;
+	uint32_t learned[VMDQ_FDB_PORTS + 1]; /* learned entries per port */
+	uint32_t limit[VMDQ_FDB_PORTS + 1];   /* 0: none */
 };
+
+_Static_assert(VMDQ_FDB_KEY_BYTES == crypto_shorthash_KEYBYTES, "SipHash key size");
+_Static_assert(VMDQ_FDB_PROBE_MAX <= 255, "dist is 8 bits");
 
 #define USED (1ull << 63)
 
@@ -29,22 +41,42 @@ static uint64_t key_of(const uint8_t m[6], uint16_t vlan)
 	return k | ((uint64_t)(vlan & 0xfff) << 48) | USED;
 }
 
-static uint32_t hash(const struct vmdq_fdb *f, uint64_t key)
+/* The home slot: SipHash-2-4 of the key under the FDB's secret key, so the
+ * home of an address cannot be predicted from outside. */
+static uint32_t home_of(const struct vmdq_fdb *f, uint64_t key)
 {
-	return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> f->shift) & f->mask;
+	uint8_t in[8], out[crypto_shorthash_BYTES];
+	for (int i = 0; i < 8; i++, key >>= 8)
+		in[i] = (uint8_t)key;
+	crypto_shorthash(out, in, sizeof(in), f->hkey);
+	uint32_t h;
+	memcpy(&h, out, sizeof(h));
+	return h & f->mask;
 }
 
-struct vmdq_fdb *vmdq_fdb_create(size_t max_entries)
+static unsigned port_idx(int port)
+{
+	return port >= 0 && port < VMDQ_FDB_PORTS ? (unsigned)port : VMDQ_FDB_PORTS;
+}
+
+struct vmdq_fdb *vmdq_fdb_create_keyed(size_t max_entries,
+				       const uint8_t key[VMDQ_FDB_KEY_BYTES])
 {
 	if (max_entries < 1 || max_entries > (1u << 24)) {
 		errno = EINVAL;
 		return NULL;
 	}
+	if (sodium_init() < 0) {
+		errno = ENOSYS;
+		return NULL;
+	}
 	struct vmdq_fdb *f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
-	uint32_t bits = 4;
-	while ((1ull << bits) < 2 * (uint64_t)max_entries)
+	/* 4 slots an entry at least: at load 1/4 a random hash keeps every
+	 * entry far inside VMDQ_FDB_PROBE_MAX of its home */
+	uint32_t bits = 6;
+	while ((1ull << bits) < 4 * (uint64_t)max_entries)
 		bits++;
 	f->s = calloc((size_t)1 << bits, sizeof(*f->s));
 	if (!f->s) {
@@ -52,50 +84,88 @@ struct vmdq_fdb *vmdq_fdb_create(size_t max_entries)
 		return NULL;
 	}
 	f->mask = (1u << bits) - 1;
-	f->shift = 64 - bits;
 	f->max = max_entries;
+	if (key)
+		memcpy(f->hkey, key, sizeof(f->hkey));
+	else
+		crypto_shorthash_keygen(f->hkey);
 	return f;
+}
+
+struct vmdq_fdb *vmdq_fdb_create(size_t max_entries)
+{
+	return vmdq_fdb_create_keyed(max_entries, NULL);
 }
 
 void vmdq_fdb_destroy(struct vmdq_fdb *f)
 {
 	if (!f)
 		return;
+	sodium_memzero(f->hkey, sizeof(f->hkey));
 	free(f->s);
 	free(f);
 }
 
+enum probe_res { P_FOUND, P_EMPTY, P_NONE };
+
+/* Walks key's probe window: the slot holding key, or the first free slot
+ * (where key would go), or P_NONE when the window is full without it.
+ * *idx: the slot; *n: slots examined (<= VMDQ_FDB_PROBE_MAX). */
+static enum probe_res probe(const struct vmdq_fdb *f, uint64_t key, uint32_t *idx, unsigned *n)
+{
+	uint32_t i = home_of(f, key);
+	for (unsigned d = 0; d < VMDQ_FDB_PROBE_MAX; d++, i = (i + 1) & f->mask) {
+		*idx = i;
+		*n = d + 1;
+		if (f->s[i].key == key)
+			return P_FOUND;
+		if (f->s[i].key == 0)
+			return P_EMPTY;
+	}
+	return P_NONE;
+}
+
 static struct slot *find(const struct vmdq_fdb *f, uint64_t key)
 {
-	for (uint32_t i = hash(f, key);; i = (i + 1) & f->mask) {
-		if (f->s[i].key == key)
-			return &f->s[i];
-		if (f->s[i].key == 0)
-			return NULL;
-	}
+	uint32_t i;
+	unsigned n;
+	return probe(f, key, &i, &n) == P_FOUND ? &f->s[i] : NULL;
 }
 
-static struct slot *insert(struct vmdq_fdb *f, uint64_t key)
+/* Fills slot i (free, or taken over) with key, d slots from its home. */
+static struct slot *place(struct vmdq_fdb *f, uint32_t i, uint64_t key, unsigned n, bool fresh)
 {
-	if (f->count >= f->max)
-		return NULL;
-	uint32_t i = hash(f, key);
-	while (f->s[i].key != 0)
-		i = (i + 1) & f->mask;
-	f->s[i].key = key;
-	f->count++;
-	return &f->s[i];
+	struct slot *sl = &f->s[i];
+	sl->key = key;
+	sl->dist = (uint8_t)(n - 1);
+	if (fresh)
+		f->count++;
+	if (n > f->st.max_probe)
+		f->st.max_probe = n;
+	return sl;
 }
 
+static void unlearned(struct vmdq_fdb *f, const struct slot *sl)
+{
+	if (!sl->is_static)
+		f->learned[port_idx(sl->port)]--;
+}
+
+/* Backward-shift deletion.  An entry may move back into the hole only if
+ * the hole is on its probe path (no further back than its home); past
+ * VMDQ_FDB_PROBE_MAX slots from the hole none can, so the walk stops
+ * there at the latest. */
 static void remove_slot(struct vmdq_fdb *f, struct slot *sl)
 {
+	unlearned(f, sl);
 	uint32_t hole = (uint32_t)(sl - f->s);
 	for (uint32_t j = (hole + 1) & f->mask; f->s[j].key != 0; j = (j + 1) & f->mask) {
-		uint32_t home = hash(f, f->s[j].key);
-		bool movable = hole <= j ? (home <= hole || home > j)
-					 : (home <= hole && home > j);
-		if (movable) {
+		uint32_t gap = (j - hole) & f->mask;
+		if (gap >= VMDQ_FDB_PROBE_MAX)
+			break;
+		if (f->s[j].dist >= gap) {
 			f->s[hole] = f->s[j];
+			f->s[hole].dist = (uint8_t)(f->s[j].dist - gap);
 			hole = j;
 		}
 	}
@@ -109,37 +179,121 @@ int vmdq_fdb_lookup(const struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vla
 	return sl ? sl->port : -1;
 }
 
+unsigned vmdq_fdb_probes(const struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan)
+{
+	uint32_t i;
+	unsigned n = 0;
+	probe(f, key_of(mac, vlan), &i, &n);
+	return n;
+}
+
+static bool may_learn(struct vmdq_fdb *f, int port)
+{
+	unsigned p = port_idx(port);
+	if (f->limit[p] && f->learned[p] >= f->limit[p]) {
+		f->st.refused_port++;
+		return false;
+	}
+	return true;
+}
+
 int vmdq_fdb_learn(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan, int port,
 		   uint64_t now_ns)
 {
 	uint64_t key = key_of(mac, vlan);
-	struct slot *sl = find(f, key);
-	if (sl) {
-		if (sl->is_static)
-			return sl->port == port ? 0 : -EPERM;
-		sl->port = port;
+	uint32_t i;
+	unsigned n;
+	enum probe_res r = probe(f, key, &i, &n);
+	struct slot *sl = &f->s[i];
+	if (r == P_FOUND) {
+		if (sl->is_static) {
+			if (sl->port == port)
+				return 0;
+			f->st.refused_static++;
+			return -EPERM;
+		}
+		if (sl->port != port) {
+			if (!may_learn(f, port))
+				return -EDQUOT;
+			f->learned[port_idx(sl->port)]--;
+			f->learned[port_idx(port)]++;
+			f->st.moved++;
+			sl->port = port;
+		}
 		sl->last_ns = now_ns;
 		return 0;
 	}
-	sl = insert(f, key);
-	if (!sl)
+	if (f->count >= f->max) {
+		f->st.refused_full++;
 		return -ENOSPC;
+	}
+	if (!may_learn(f, port))
+		return -EDQUOT;
+	if (r == P_NONE) {
+		f->st.refused_probe++;
+		return -ENOSPC;
+	}
+	place(f, i, key, n, true);
 	sl->port = port;
 	sl->last_ns = now_ns;
 	sl->is_static = 0;
+	f->learned[port_idx(port)]++;
+	f->st.learned++;
 	return 0;
+}
+
+int vmdq_fdb_set_learn_limit(struct vmdq_fdb *f, int port, size_t max)
+{
+	if (port < -1 || max > UINT32_MAX)
+		return -EINVAL;
+	if (port == -1) {
+		for (unsigned p = 0; p <= VMDQ_FDB_PORTS; p++)
+			f->limit[p] = (uint32_t)max;
+	} else {
+		f->limit[port_idx(port)] = (uint32_t)max;
+	}
+	return 0;
+}
+
+size_t vmdq_fdb_learned_on(const struct vmdq_fdb *f, int port)
+{
+	return port < 0 ? 0 : f->learned[port_idx(port)];
 }
 
 int vmdq_fdb_add_static(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan, int port)
 {
 	uint64_t key = key_of(mac, vlan);
-	struct slot *sl = find(f, key);
-	if (sl && sl->is_static)
-		return -EEXIST;
-	if (!sl)
-		sl = insert(f, key);
-	if (!sl)
-		return -ENOSPC;
+	uint32_t i;
+	unsigned n;
+	enum probe_res r = probe(f, key, &i, &n);
+	struct slot *sl = &f->s[i];
+	if (r == P_FOUND) {
+		if (sl->is_static)
+			return -EEXIST;
+		unlearned(f, sl); /* the static entry replaces the learned one */
+	} else {
+		if (f->count >= f->max)
+			return -ENOSPC;
+		if (r == P_EMPTY) {
+			place(f, i, key, n, true);
+		} else {
+			/* every slot within reach is taken: a learned entry
+			 * (soft state, learned again when seen) makes room */
+			uint32_t j = (i + 1) & f->mask; /* the window's first slot */
+			j = (j - VMDQ_FDB_PROBE_MAX) & f->mask;
+			unsigned d = 0;
+			while (d < VMDQ_FDB_PROBE_MAX && f->s[j].is_static) {
+				d++;
+				j = (j + 1) & f->mask;
+			}
+			if (d == VMDQ_FDB_PROBE_MAX)
+				return -ENOSPC;
+			sl = &f->s[j];
+			unlearned(f, sl);
+			f->st.evicted++;
+			place(f, j, key, d + 1, false);
+		}
+	}
 	sl->port = port;
 	sl->is_static = 1;
 	sl->last_ns = 0;
@@ -195,7 +349,42 @@ static bool too_old(const struct slot *s, const void *arg)
 size_t vmdq_fdb_age(struct vmdq_fdb *f, uint64_t now_ns, uint64_t max_age_ns)
 {
 	struct age_arg a = { now_ns, max_age_ns };
-	return remove_if(f, too_old, &a);
+	size_t n = remove_if(f, too_old, &a);
+	f->st.aged += n;
+	return n;
+}
+
+size_t vmdq_fdb_age_step(struct vmdq_fdb *f, uint64_t now_ns, uint64_t max_age_ns,
+			 size_t budget)
+{
+	struct age_arg a = { now_ns, max_age_ns };
+	size_t n = 0;
+	if (!f->age_active) {
+		f->age_active = true;
+		f->age_cursor = 0;
+	}
+	while (budget > 0) {
+		budget--;
+		f->st.age_examined++;
+		struct slot *sl = &f->s[f->age_cursor];
+		if (sl->key && too_old(sl, &a)) {
+			remove_slot(f, sl);
+			n++;
+			continue; /* the slot may hold a shifted entry now */
+		}
+		if (f->age_cursor == f->mask) {
+			f->age_active = false;
+			break;
+		}
+		f->age_cursor++;
+	}
+	f->st.aged += n;
+	return n;
+}
+
+bool vmdq_fdb_age_pending(const struct vmdq_fdb *f)
+{
+	return f->age_active;
 }
 
 size_t vmdq_fdb_count(const struct vmdq_fdb *f)
@@ -223,4 +412,9 @@ size_t vmdq_fdb_dump(const struct vmdq_fdb *f, struct vmdq_fdb_entry *out, size_
 		n++;
 	}
 	return n;
+}
+
+void vmdq_fdb_get_stats(const struct vmdq_fdb *f, struct vmdq_fdb_stats *out)
+{
+	*out = f->st;
 }

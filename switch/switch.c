@@ -17,6 +17,9 @@
 
 #define UPLINK_PORT 0
 #define VIF_PORT(i) ((i) + 1)
+#define SW_FDB_ENTRIES 16384
+#define SW_FDB_VIF_LEARN 64  /* entries one vif may have learned */
+#define SW_AGE_SLOTS 4096    /* FDB slots one round's ageing examines */
 #define BURST 32
 
 /* to_wire queues at most a burst of a VM's frames before to_wire_flush */
@@ -82,7 +85,13 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 	memset(sw->vif_hash, -1, sizeof(sw->vif_hash));
 	for (unsigned q = 0; q < VMDQ_MAX_QUEUES; q++)
 		sw->queue_vif[q] = -1;
-	sw->fdb = vmdq_fdb_create(16384);
+	sw->fdb = vmdq_fdb_create(SW_FDB_ENTRIES);
+	/* the wire may fill the FDB but for the vifs' own entries; a vif
+	 * learns nothing today, and would learn a VM's few MACs */
+	if (sw->fdb) {
+		vmdq_fdb_set_learn_limit(sw->fdb, -1, SW_FDB_VIF_LEARN);
+		vmdq_fdb_set_learn_limit(sw->fdb, UPLINK_PORT, SW_FDB_ENTRIES - SW_MAX_VIFS);
+	}
 	sw->defmem = mem((size_t)SW_RING * SW_BUF);
 	struct vmdq_dev_config c;
 	vmdq_dev_get_config(dev, &c);
@@ -1041,9 +1050,12 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 	}
 	if (w == 0) {
 		work += wire_out(sw, w, now);
-		if (now && now - sw->last_age_ns > 1000000000ull) {
-			vmdq_fdb_age(sw->fdb, now, sw->age_ns);
-			sw->last_age_ns = now;
+		/* a pass over the FDB each second, SW_AGE_SLOTS slots a round */
+		if (now && (vmdq_fdb_age_pending(sw->fdb) ||
+			    now - sw->last_age_ns > 1000000000ull)) {
+			if (!vmdq_fdb_age_pending(sw->fdb))
+				sw->last_age_ns = now;
+			vmdq_fdb_age_step(sw->fdb, now, sw->age_ns, SW_AGE_SLOTS);
 		}
 	}
 	ring_doorbells(sw, w);
