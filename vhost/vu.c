@@ -973,8 +973,10 @@ static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_ch
  * took. */
 static void pk_used_put(struct vu_vring *v, uint16_t id, uint32_t len)
 {
-	if (v->used_idx >= 2 * v->num)
-		return; /* cannot happen (pk_pos_ok at start); the next call breaks */
+	if (v->used_idx >= 2 * v->num) {
+		v->need_call = true; /* cannot happen (pk_pos_ok at start): vu_call breaks */
+		return;
+	}
 	volatile struct vring_packed_desc *e = &pk_ring(v)[pk_slot(v, v->used_idx)];
 	uint16_t f = pk_wrap(v, v->used_idx)
 			     ? (uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL | 1u << VRING_PACKED_DESC_F_USED)
