@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/vmdq-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 status=0
-for t in sort cmd pcap vu_msg vu_ring fdb; do
+for t in sort cmd pcap vu_msg vu_ring vu_state fdb; do
 	mkdir -p "$work/$t"
 	cp "$top/tests/fuzz/corpus/$t/"* "$work/$t/" 2>/dev/null || true
 	extra=""

@@ -2,14 +2,19 @@
 /*
  * Fuzz target: the vhost-user message handler (vhost/vu.c).  The input is a
  * stream of messages as on the socket (request, flags, size, payload); the
- * flags' bits 8-10 say how many descriptors came with a message (stand-ins:
- * -1).  "Mapping" a region gives a zeroed buffer of its size (up to 64 KiB),
+ * flags' bits 8-10 say how many descriptors came with a message: real
+ * ones, as the checks want (a memory table gets a 64 KiB memfd for each
+ * region, anything else an eventfd; bit 11 makes them pipes instead, which
+ * must be refused).  "Mapping" a region gives a zeroed buffer of its size (up to 64 KiB),
  * so ring setup and memory tables are exercised for real; after the stream
  * the rings that came alive are walked once.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../vhost/vu.h"
 
@@ -27,6 +32,26 @@ static void funmap(void *arg, void *addr, size_t len)
 	(void)arg;
 	(void)len;
 	free(addr);
+}
+
+/* An fd of the kind a message would carry. */
+static int some_fd(uint32_t request, bool pipe_instead)
+{
+	static int mem = -1;
+	if (pipe_instead) {
+		int p[2];
+		if (pipe(p) < 0)
+			abort();
+		close(p[0]);
+		return p[1];
+	}
+	if (request == VU_SET_MEM_TABLE) {
+		if (mem < 0 && ((mem = memfd_create("fuzz", MFD_CLOEXEC)) < 0 ||
+				ftruncate(mem, 65536) < 0))
+			abort();
+		return dup(mem);
+	}
+	return eventfd(0, EFD_CLOEXEC);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += take;
 		m.nfds = (m.flags >> 8) & 7;
 		for (unsigned i = 0; i < m.nfds; i++)
-			m.fds[i] = -1;
+			m.fds[i] = some_fd(m.request, m.flags & 0x800);
 		if (vu_handle(&d, &m, &r) < 0)
 			break;
 	}

@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -467,6 +470,401 @@ static void call_honours_suppression(void **s)
 	vu_dev_reset(&D); /* closes efd */
 }
 
+
+/* ---- issue 12: containment ------------------------------------------- */
+
+/* What the port does in a round: every chain the ring offers taken, filled
+ * and given back, published and signalled (only while the ring is live). */
+static void port_round(unsigned i)
+{
+	struct vu_vring *v = &D.vq[i];
+	if (!vu_ring_live(&D, i) || !v->inflight)
+		return;
+	unsigned n = vu_avail_count(&D, v);
+	for (unsigned k = 0; k < n && !D.broken; k++) {
+		struct vu_chain c;
+		if (vu_pop(&D, v, true, &c) < 0)
+			break;
+		vu_used_put(v, c.head, 64);
+	}
+	vu_used_publish(v);
+	vu_notify_enable(&D, v, true);
+	vu_call(&D, v);
+}
+
+/* Point 1, the hole itself: a split ring runs with a used index the guest
+ * chose (200); SET_FEATURES then switches to packed rings under it.  The
+ * old code re-laid the ring as packed with the position kept: the used
+ * descriptor went to slot 200 - 64 = 136, 2 KiB past the 1 KiB ring. */
+static void layout_switch_refused(void **s)
+{
+	(void)s;
+	uint64_t f = 1ull << VIRTIO_F_VERSION_1;
+	setup_dev(0);
+	struct vu_msg r, m = msg(VU_GET_VRING_BASE, 8);
+	assert_int_equal(vu_handle(&D, &m, &r), 1); /* ring 0 stops */
+	((struct vring_used *)(void *)(guest + USED))->idx = 200;
+	m = msg(VU_SET_VRING_KICK, 8);
+	m.u.u64 = 0x100;
+	assert_int_equal(vu_handle(&D, &m, &r), 0); /* and starts at used 200 */
+	assert_false(D.broken);
+	memset(guest + DESC + 16 * NUM, 0xc3, AVAIL - DESC - 16 * NUM); /* canaries */
+	/* a packed descriptor where a packed ring would look next (slot 0,
+	 * wrap counter 1: AVAIL set) */
+	struct vring_packed_desc *pd = (struct vring_packed_desc *)(void *)(guest + DESC);
+	pd[0] = (struct vring_packed_desc){ .addr = GPA + DATA, .len = 64, .id = 0,
+					    .flags = VRING_DESC_F_WRITE |
+						     1u << VRING_PACKED_DESC_F_AVAIL };
+	m = msg(VU_SET_FEATURES, 8);
+	m.u.u64 = f | 1ull << VU_F_RING_PACKED;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	port_round(0);
+	for (unsigned k = DESC + 16 * NUM; k < AVAIL; k++)
+		assert_int_equal(guest[k], 0xc3);
+	assert_broken(VU_E_MSG);
+	assert_int_equal(D.features, f); /* nothing applied */
+	assert_false(D.vq[0].packed);
+	/* stopped, the same switch is how a front-end sets rings up afresh */
+	setup_dev(0);
+	m = msg(VU_GET_VRING_BASE, 8);
+	for (uint32_t i = 0; i < 2; i++) {
+		m.u.state.index = i;
+		assert_int_equal(vu_handle(&D, &m, &r), 1);
+	}
+	m = msg(VU_SET_FEATURES, 8);
+	m.u.u64 = f | 1ull << VU_F_RING_PACKED;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.broken);
+	assert_true(D.vq[0].packed);
+}
+
+/* Point 1: size and base of a running ring are refused; what QEMU sends to
+ * running rings (features again, the same layout; new ring addresses for
+ * the same size) still works, positions kept. */
+static void running_ring_requests(void **s)
+{
+	(void)s;
+	setup_dev(0);
+	put_desc(0, GPA + DATA, 64, VRING_DESC_F_WRITE, 0);
+	offer(0);
+	port_round(0);
+	assert_int_equal(D.vq[0].last_avail, 1);
+	struct vu_msg r, m = msg(VU_SET_FEATURES, 8);
+	m.u.u64 = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_RING_F_EVENT_IDX;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.broken);
+	assert_int_equal(D.vq[0].last_avail, 1);
+	assert_int_equal(D.vq[0].used_idx, 1);
+	assert_true(vu_ring_live(&D, 0));
+	/* the ring moved (same size): followed */
+	m = msg(VU_SET_VRING_ADDR, 40);
+	m.u.addr.index = 0;
+	m.u.addr.desc = GPA + 0x5000;
+	m.u.addr.avail = GPA + 0x6000;
+	m.u.addr.used = GPA + 0x7000;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.broken);
+	assert_ptr_equal(D.vq[0].desc, guest + 0x5000);
+	assert_int_equal(D.vq[0].last_avail, 1);
+	assert_true(vu_ring_live(&D, 0));
+	/* a new size or base for it: refused, nothing applied */
+	static const uint32_t req[] = { VU_SET_VRING_NUM, VU_SET_VRING_BASE };
+	for (unsigned k = 0; k < 2; k++) {
+		setup_dev(0);
+		port_round(0);
+		m = msg(req[k], 8);
+		m.u.state.index = 0;
+		m.u.state.num = 16;
+		assert_int_equal(vu_handle(&D, &m, &r), 0);
+		assert_broken(VU_E_MSG);
+		assert_int_equal(D.vq[0].num, NUM);
+		assert_int_equal(D.vq[0].last_avail, 0);
+	}
+	/* ring addresses outside memory: refused, the ring no longer used */
+	setup_dev(0);
+	m = msg(VU_SET_VRING_ADDR, 40);
+	m.u.addr.index = 0;
+	m.u.addr.desc = GPA + MEM - 16;
+	m.u.addr.avail = GPA + AVAIL;
+	m.u.addr.used = GPA + USED;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_broken(VU_E_MSG);
+	assert_false(vu_ring_live(&D, 0));
+	assert_null(D.vq[0].desc);
+}
+
+/* A second ring of 256 (ring 1), for chains longer than VU_MAX_SEGS. */
+static struct vu_vring *big_ring(void)
+{
+	struct vu_msg r, m = msg(VU_GET_VRING_BASE, 8);
+	m.u.state.index = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	m = msg(VU_SET_VRING_NUM, 8);
+	m.u.state.index = 1;
+	m.u.state.num = 256;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	m = msg(VU_SET_VRING_ADDR, 40);
+	m.u.addr.index = 1;
+	m.u.addr.desc = GPA + 0x8000;
+	m.u.addr.avail = GPA + 0x9000;
+	m.u.addr.used = GPA + 0xa000;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	m = msg(VU_SET_VRING_KICK, 8);
+	m.u.u64 = 1 | 0x100;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_true(vu_ring_live(&D, 1));
+	assert_false(D.broken);
+	return &D.vq[1];
+}
+
+/* Point 9: a chain of 200 empty descriptors on a ring of 256 used to be
+ * followed to its end (200 reads, nothing gained); now the 65th breaks
+ * it.  Descriptor 65 is bad in another way: were it read, the reason
+ * would be another. */
+static void empty_descriptor_chain(void **s)
+{
+	(void)s;
+	setup_dev(0);
+	struct vu_vring *v = big_ring();
+	struct vring_desc *t = (struct vring_desc *)(void *)(guest + 0x8000);
+	for (unsigned i = 0; i < 200; i++)
+		t[i] = (struct vring_desc){ GPA + DATA, 0,
+					    VRING_DESC_F_WRITE | (i < 199 ? VRING_DESC_F_NEXT : 0),
+					    (uint16_t)(i + 1) };
+	t[VU_MAX_SEGS + 1] = (struct vring_desc){ GPA + MEM, 64, VRING_DESC_F_WRITE, 9999 };
+	struct vring_avail *a = (struct vring_avail *)(void *)(guest + 0x9000);
+	a->ring[0] = 0;
+	a->idx = 1;
+	assert_int_equal(vu_avail_count(&D, v), 1);
+	struct vu_chain c;
+	assert_int_equal(vu_pop(&D, v, true, &c), -1);
+	assert_broken(VU_E_LONG);
+	/* 64 of them are one chain still */
+	setup_dev(0);
+	v = big_ring();
+	for (unsigned i = 0; i < VU_MAX_SEGS; i++)
+		t[i] = (struct vring_desc){ GPA + DATA, i == 0 ? 64 : 0,
+					    VRING_DESC_F_WRITE |
+						    (i + 1 < VU_MAX_SEGS ? VRING_DESC_F_NEXT : 0),
+					    (uint16_t)(i + 1) };
+	a->ring[0] = 0;
+	a->idx = 1;
+	assert_int_equal(vu_avail_count(&D, v), 1);
+	assert_int_equal(vu_pop(&D, v, true, &c), 0);
+	assert_int_equal(c.total, 64);
+	assert_false(D.broken);
+}
+
+/* Point 9: an indirect table of 32768 empty descriptors, each linked to the
+ * next (512 KiB of guest memory, a second region): refused before any of
+ * its entries is read; one of 65 too; one longer than the ring too. */
+static void huge_indirect_table(void **s)
+{
+	(void)s;
+	const uint64_t tgpa = 0x10000000ull;
+	const size_t tlen = 32768 * 16;
+	struct vring_desc *t = calloc(1, tlen);
+	assert_non_null(t);
+	static const struct { uint32_t n; enum vu_err e; } cases[] = {
+		{ 32768, VU_E_LONG }, { VU_MAX_SEGS + 1, VU_E_LONG }, { VU_MAX_SEGS, 0 },
+	};
+	for (unsigned k = 0; k < 3; k++) {
+		setup_dev(1ull << VIRTIO_RING_F_INDIRECT_DESC);
+		struct vu_vring *v = big_ring();
+		D.mem.r[1] = (struct vu_region){ .gpa = tgpa, .size = tlen, .uva = tgpa,
+						 .host = (uint8_t *)t };
+		D.mem.n = 2;
+		uint32_t n = cases[k].n;
+		for (uint32_t i = 0; i < n; i++)
+			t[i] = (struct vring_desc){ GPA + DATA, 0,
+						    VRING_DESC_F_WRITE | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+						    (uint16_t)(i + 1) };
+		struct vring_desc *rd = (struct vring_desc *)(void *)(guest + 0x8000);
+		rd[0] = (struct vring_desc){ tgpa, n * 16, VRING_DESC_F_INDIRECT, 0 };
+		struct vring_avail *a = (struct vring_avail *)(void *)(guest + 0x9000);
+		a->ring[0] = 0;
+		a->idx = 1;
+		assert_int_equal(vu_avail_count(&D, v), 1);
+		struct vu_chain c;
+		if (!cases[k].e) {
+			assert_int_equal(vu_pop(&D, v, true, &c), 0);
+			assert_false(D.broken);
+			continue;
+		}
+		/* the entries after the table's head poisoned: a read of any
+		 * of them would give another reason */
+		t[1] = (struct vring_desc){ GPA + MEM, 64, VRING_DESC_F_WRITE, 0 };
+		assert_int_equal(vu_pop(&D, v, true, &c), -1);
+		assert_broken(cases[k].e);
+	}
+	/* longer than the ring (64) but within what we follow: the ring rules */
+	setup_dev(1ull << VIRTIO_RING_F_INDIRECT_DESC);
+	D.vq[0].num = 32; /* as if SET_VRING_NUM 32 */
+	for (uint32_t i = 0; i < 40; i++)
+		t[i] = (struct vring_desc){ GPA + DATA, 8, VRING_DESC_F_WRITE, 0 };
+	D.mem.r[1] = (struct vu_region){ .gpa = tgpa, .size = tlen, .uva = tgpa,
+					 .host = (uint8_t *)t };
+	D.mem.n = 2;
+	put_desc(0, tgpa, 40 * 16, VRING_DESC_F_INDIRECT, 0);
+	avail()->ring[0] = 0;
+	avail()->idx = 1;
+	struct vu_chain c;
+	assert_int_equal(pop(true, &c), -1);
+	assert_broken(VU_E_INDIRECT);
+	D.mem.n = 1;
+	free(t);
+}
+
+/* Point 3: notification fds must be eventfds, made non-blocking. */
+static void notification_fds(void **s)
+{
+	(void)s;
+	static const uint32_t req[] = { VU_SET_VRING_KICK, VU_SET_VRING_CALL, VU_SET_VRING_ERR };
+	for (unsigned k = 0; k < 3; k++) {
+		setup_dev(0);
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		struct vu_msg r, m = msg(req[k], 8);
+		m.u.u64 = 0;
+		m.fds[0] = p[1];
+		m.nfds = 1;
+		assert_int_equal(vu_handle(&D, &m, &r), 0);
+		assert_broken(VU_E_MSG);
+		assert_int_equal(D.vq[0].call_fd, -1);
+		assert_int_equal(D.vq[0].err_fd, -1);
+		assert_int_equal(fcntl(p[1], F_GETFD), -1); /* closed */
+		close(p[0]);
+	}
+	/* an eventfd: kept, made non-blocking; a full counter (the guest's
+	 * doing) loses the call instead of blocking us */
+	setup_dev(0);
+	int efd = eventfd(0, 0);
+	struct vu_msg r, m = msg(VU_SET_VRING_CALL, 8);
+	m.u.u64 = 0;
+	m.fds[0] = efd;
+	m.nfds = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.broken);
+	assert_int_equal(D.vq[0].call_fd, efd);
+	assert_true(fcntl(efd, F_GETFL) & O_NONBLOCK);
+	uint64_t full = 0xfffffffffffffffeull;
+	assert_int_equal(write(efd, &full, sizeof(full)), 8);
+	vu_used_put(&D.vq[0], 0, 60);
+	vu_used_publish(&D.vq[0]);
+	assert_false(vu_call(&D, &D.vq[0]));
+	assert_int_equal(D.calls_lost, 1);
+	assert_false(D.broken);
+	vu_dev_reset(&D); /* closes efd */
+}
+
+/* ---- points 2 and 10: memory tables against their files --------------- */
+
+static void *real_map(void *arg, int fd, size_t len)
+{
+	(void)arg;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void real_unmap(void *arg, void *addr, size_t len)
+{
+	(void)arg;
+	munmap(addr, len);
+}
+
+static int memfd(uint64_t size)
+{
+	int fd = memfd_create("vu-test", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	return fd;
+}
+
+struct region { uint64_t gpa, size, off; };
+
+/* SET_MEM_TABLE with n regions of fd (dup'ed), uva = gpa; true if taken. */
+static bool mem_table(struct vu_dev *d, int fd, const struct region *rg, unsigned n)
+{
+	struct vu_msg r, m = msg(VU_SET_MEM_TABLE, 8 + 32 * n);
+	m.u.mem.nregions = n;
+	for (unsigned i = 0; i < n; i++) {
+		m.u.mem.r[i].gpa = rg[i].gpa;
+		m.u.mem.r[i].size = rg[i].size;
+		m.u.mem.r[i].uva = 0x7f0000000000ull + rg[i].gpa;
+		m.u.mem.r[i].mmap_off = rg[i].off;
+		m.fds[i] = dup(fd);
+	}
+	m.nfds = n;
+	uint64_t before = d->errors[VU_E_MSG];
+	assert_int_equal(vu_handle(d, &m, &r), 0);
+	return d->errors[VU_E_MSG] == before;
+}
+
+static void memory_tables(void **s)
+{
+	(void)s;
+	static struct vu_dev E;
+	struct vu_host_ops ops = { .map = real_map, .unmap = real_unmap };
+	const uint64_t K = 1024, G = K * K * K;
+	int fd = memfd(64 * K);
+	/* a region longer than its file; past its end from an offset */
+	static const struct region longer = { 0, 128 * 1024, 0 }, past = { 0, 64 * 1024, 32 * 1024 };
+	vu_dev_init(&E, &ops);
+	assert_false(mem_table(&E, fd, &longer, 1));
+	assert_true(E.broken);
+	assert_int_equal(E.mem.n, 0);
+	vu_dev_init(&E, &ops);
+	assert_false(mem_table(&E, fd, &past, 1));
+	assert_int_equal(E.mem.n, 0);
+	/* not a file */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	static const struct region one = { 0, 4096, 0 };
+	vu_dev_init(&E, &ops);
+	assert_false(mem_table(&E, p[1], &one, 1));
+	assert_int_equal(E.mem.n, 0);
+	close(p[0]);
+	close(p[1]);
+	/* eight regions of a sparse file of 160 GiB (no memory): 1280 GiB of
+	 * address space, over VU_MAX_MAPPED */
+	int big = memfd(160 * G);
+	struct region eight[8];
+	for (unsigned i = 0; i < 8; i++)
+		eight[i] = (struct region){ i * 256 * G, 160 * G, 0 };
+	vu_dev_init(&E, &ops);
+	assert_false(mem_table(&E, big, eight, 8));
+	assert_int_equal(E.mem.n, 0);
+	/* six of them fit (960 GiB) */
+	vu_dev_init(&E, &ops);
+	assert_true(mem_table(&E, big, eight, 6));
+	assert_int_equal(E.mem.n, 6);
+	vu_dev_reset(&E);
+	close(big);
+	/* an honest table: two regions of one file; a ring in it runs, and
+	 * the table sent again (memory hotplug) keeps it running */
+	static const struct region two[2] = { { 0, 32 * 1024, 0 }, { 1 << 20, 32 * 1024, 32 * 1024 } };
+	vu_dev_init(&E, &ops);
+	assert_true(mem_table(&E, fd, two, 2));
+	assert_int_equal(E.mem.n, 2);
+	struct vu_msg r, m = msg(VU_SET_VRING_NUM, 8);
+	m.u.state.num = 64;
+	assert_int_equal(vu_handle(&E, &m, &r), 0);
+	m = msg(VU_SET_VRING_ADDR, 40);
+	m.u.addr.desc = 0x7f0000000000ull;
+	m.u.addr.avail = 0x7f0000000000ull + 0x1000;
+	m.u.addr.used = 0x7f0000000000ull + 0x2000;
+	assert_int_equal(vu_handle(&E, &m, &r), 0);
+	m = msg(VU_SET_VRING_KICK, 8);
+	m.u.u64 = 0x100;
+	assert_int_equal(vu_handle(&E, &m, &r), 0);
+	assert_true(vu_ring_live(&E, 0));
+	assert_true(mem_table(&E, fd, two, 2));
+	assert_true(vu_ring_live(&E, 0));
+	assert_false(E.broken);
+	vu_dev_reset(&E);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +884,12 @@ int main(void)
 		cmocka_unit_test(queue_pairs),
 		cmocka_unit_test(broken_until_reset),
 		cmocka_unit_test(call_honours_suppression),
+		cmocka_unit_test(layout_switch_refused),
+		cmocka_unit_test(running_ring_requests),
+		cmocka_unit_test(empty_descriptor_chain),
+		cmocka_unit_test(huge_indirect_table),
+		cmocka_unit_test(notification_fds),
+		cmocka_unit_test(memory_tables),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vu_dev_reset(&D);

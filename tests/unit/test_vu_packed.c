@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -484,6 +485,187 @@ static void bad_indirect(void **s)
 	pop_fails(true, VU_E_ADDR);
 }
 
+
+/* ---- issue 12: containment ------------------------------------------- */
+
+/* What the port does in a round (only while the ring is live). */
+static void port_round(void)
+{
+	if (!vu_ring_live(&D, 0) || !V->inflight)
+		return;
+	unsigned n = vu_avail_count(&D, V);
+	for (unsigned k = 0; k < n && !D.broken; k++) {
+		struct vu_chain c;
+		if (vu_pop(&D, V, true, &c) < 0)
+			break;
+		vu_used_put(V, c.head, 64);
+	}
+	vu_used_publish(V);
+	vu_call(&D, V);
+}
+
+/* Point 1, the hole: nine buffers through a ring of 5 (positions 9: slot
+ * 4 of the second lap), then SET_VRING_NUM 2 under it.  The old code took
+ * the size and kept the positions: slot 9 - 2 = 7, 112 bytes into a ring
+ * of 32 (and past the old one of 80); a hostile driver put a descriptor
+ * there, and the used descriptor was written over it. */
+static void size_change_refused(void **s)
+{
+	(void)s;
+	setup_dev(0, -1);
+	for (unsigned i = 0; i < 9; i++) {
+		drv_add1((uint16_t)(i % NUM), GPA + DATA, 64, VRING_DESC_F_WRITE);
+		port_round();
+		uint32_t len;
+		assert_int_equal(drv_used(&len), (int)(i % NUM));
+	}
+	assert_int_equal(V->used_idx, 9);
+	assert_int_equal(send(VU_SET_VRING_NUM, 0, 2), 0);
+	/* the hostile driver's descriptor for the new layout's slot 7 */
+	volatile struct vring_packed_desc *e = &ring()[7];
+	e->addr = GPA + DATA;
+	e->len = 64;
+	e->id = 0;
+	e->flags = VRING_DESC_F_WRITE | F_USED;
+	static uint8_t before[DRIVER - 16 * NUM];
+	memcpy(before, guest + 16 * NUM, sizeof(before));
+	port_round();
+	assert_memory_equal(guest + 16 * NUM, before, sizeof(before));
+	assert_broken(VU_E_MSG);
+	assert_int_equal(V->num, NUM); /* nothing applied */
+	/* nor a new base for the running ring, nor a switch to split rings */
+	setup_dev(0, -1);
+	assert_int_equal(send(VU_SET_VRING_BASE, 0, 3), 0);
+	assert_broken(VU_E_MSG);
+	assert_false(V->pk_base_set);
+	setup_dev(0, -1);
+	assert_int_equal(send(VU_SET_FEATURES, 0, 1ull << VIRTIO_F_VERSION_1), 0);
+	assert_broken(VU_E_MSG);
+	assert_true(V->packed);
+	/* the same features again (with EVENT_IDX): positions kept */
+	setup_dev(0, -1);
+	drv_add1(1, GPA + DATA, 64, VRING_DESC_F_WRITE);
+	port_round();
+	assert_int_equal(send(VU_SET_FEATURES, 0, 1ull << VIRTIO_F_VERSION_1 |
+				1ull << VU_F_RING_PACKED | 1ull << VIRTIO_RING_F_EVENT_IDX), 0);
+	assert_false(D.broken);
+	assert_int_equal(V->last_avail, 1);
+	assert_int_equal(V->used_idx, 1);
+	assert_true(vu_ring_live(&D, 0));
+}
+
+/* Point 1, the second line: positions past the ring (an inconsistent
+ * state, however it came about) are never used to index it. */
+static void positions_checked(void **s)
+{
+	(void)s;
+	setup_dev(0, -1);
+	drv_add1(0, GPA + DATA, 64, VRING_DESC_F_WRITE);
+	struct vu_chain c;
+	assert_int_equal(vu_pop(&D, V, true, &c), 0);
+	V->used_idx = 2 * NUM + 3;
+	static uint8_t before[DRIVER];
+	memcpy(before, guest, sizeof(before));
+	vu_used_put(V, 0, 64);
+	assert_memory_equal(guest, before, sizeof(before));
+	assert_false(vu_call(&D, V));
+	assert_broken(VU_E_INDEX);
+	/* the avail side: counted, taken */
+	setup_dev(0, -1);
+	V->last_avail = 2 * NUM + 1;
+	assert_int_equal(vu_avail_count(&D, V), 0);
+	assert_broken(VU_E_INDEX);
+	setup_dev(0, -1);
+	V->last_avail = 2 * NUM + 1;
+	pop_fails(true, VU_E_INDEX);
+	/* a ring of 5 restarted as a split ring: not a power of two */
+	setup_dev(0, -1);
+	assert_int_equal(send(VU_GET_VRING_BASE, 0, 0), 0x80008000);
+	assert_int_equal(send(VU_SET_FEATURES, 0, 1ull << VIRTIO_F_VERSION_1), 0);
+	assert_false(D.broken);
+	assert_int_equal(send(VU_SET_VRING_KICK, 0, 0), 0);
+	assert_broken(VU_E_INDEX);
+}
+
+/* Ring 1: a packed ring of 128 at 0x8000, for chains past VU_MAX_SEGS. */
+static struct vu_vring *big_ring(void)
+{
+	assert_int_equal(send(VU_SET_VRING_NUM, 1, 128), 0);
+	struct vu_msg m = { .request = VU_SET_VRING_ADDR, .flags = VU_VERSION, .size = 40 };
+	struct vu_msg r;
+	m.u.addr.index = 1;
+	m.u.addr.desc = GPA + 0x8000;
+	m.u.addr.avail = GPA + 0x9000;
+	m.u.addr.used = GPA + 0x9010;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_int_equal(send(VU_SET_VRING_KICK, 1, 0), 0);
+	assert_true(vu_ring_live(&D, 1));
+	return &D.vq[1];
+}
+
+/* Point 9: a chain of 100 empty descriptors (ring of 128) used to be one
+ * buffer of nothing; now the count sees it is too long, and so does a pop
+ * alone (at the 65th: the 66th is bad otherwise). */
+static void empty_descriptor_chain(void **s)
+{
+	(void)s;
+	for (int alone = 0; alone < 2; alone++) {
+		setup_dev(0, -1);
+		struct vu_vring *v = big_ring();
+		struct vring_packed_desc *t = (struct vring_packed_desc *)(void *)(guest + 0x8000);
+		for (unsigned i = 0; i < 100; i++)
+			t[i] = (struct vring_packed_desc){
+				.addr = GPA + DATA, .len = 0, .id = 0,
+				.flags = VRING_DESC_F_WRITE | F_AVAIL |
+					 (i < 99 ? VRING_DESC_F_NEXT : 0) };
+		t[VU_MAX_SEGS + 1].addr = GPA + MEM;
+		t[VU_MAX_SEGS + 1].len = 64;
+		struct vu_chain c;
+		if (!alone) {
+			assert_int_equal(vu_avail_count(&D, v), 0);
+		} else {
+			assert_int_equal(vu_pop(&D, v, true, &c), -1);
+		}
+		assert_broken(VU_E_LONG);
+	}
+}
+
+/* Point 9: indirect tables: 32768 empty entries (a second region) refused
+ * before any is read; 8 on a ring of 5 refused (longer than the ring). */
+static void indirect_bounds(void **s)
+{
+	(void)s;
+	const uint64_t tgpa = 0x10000000ull;
+	const size_t tlen = 32768 * 16;
+	struct vring_packed_desc *t = calloc(1, tlen);
+	assert_non_null(t);
+	static const struct { uint32_t n; enum vu_err e; } cases[] = {
+		{ 32768, VU_E_LONG }, { 8, VU_E_INDIRECT }, { NUM, 0 },
+	};
+	for (unsigned k = 0; k < 3; k++) {
+		setup_dev(1ull << VIRTIO_RING_F_INDIRECT_DESC, -1);
+		D.mem.r[1] = (struct vu_region){ .gpa = tgpa, .size = tlen, .uva = tgpa,
+						 .host = (uint8_t *)t };
+		D.mem.n = 2;
+		for (uint32_t i = 0; i < cases[k].n; i++)
+			t[i] = (struct vring_packed_desc){ .addr = GPA + DATA, .len = 0,
+							   .flags = VRING_DESC_F_WRITE };
+		drv_add1(0, tgpa, cases[k].n * 16, VRING_DESC_F_INDIRECT);
+		assert_int_equal(vu_avail_count(&D, V), 1);
+		struct vu_chain c;
+		if (!cases[k].e) {
+			assert_int_equal(vu_pop(&D, V, true, &c), 0);
+			assert_false(D.broken);
+		} else {
+			t[0].addr = GPA + MEM; /* read, it would break for another reason */
+			t[0].len = 64;
+			pop_fails(true, cases[k].e);
+		}
+		D.mem.n = 1;
+	}
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +682,10 @@ int main(void)
 		cmocka_unit_test(chain_round_the_ring),
 		cmocka_unit_test(chain_past_available),
 		cmocka_unit_test(bad_indirect),
+		cmocka_unit_test(size_change_refused),
+		cmocka_unit_test(positions_checked),
+		cmocka_unit_test(empty_descriptor_chain),
+		cmocka_unit_test(indirect_bounds),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vu_dev_reset(&D);
