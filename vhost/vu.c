@@ -4,9 +4,12 @@
  * See vu.h for the trust model.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -126,6 +129,15 @@ static inline uint16_t pk_sub(const struct vu_vring *v, uint32_t c, uint32_t k)
 	return (uint16_t)(c >= k ? c - k : c + 2 * v->num - k);
 }
 
+/* Every position of a packed ring lies below 2 * num: checked wherever
+ * they are used to index the ring, so that no state (carried over from
+ * another ring size or layout, or set by the front-end) can reach past it. */
+static inline bool pk_pos_ok(const struct vu_vring *v)
+{
+	uint32_t m = 2 * v->num;
+	return v->last_avail < m && v->used_idx < m && v->signalled < m;
+}
+
 /* A ring index as vhost-user carries it: slot, wrap counter in bit 15. */
 static uint16_t pk_index(const struct vu_vring *v, uint32_t c)
 {
@@ -217,6 +229,43 @@ static bool vring_map(struct vu_dev *d, struct vu_vring *v)
 	return true;
 }
 
+static bool any_started(const struct vu_dev *d)
+{
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		if (d->vq[i].started)
+			return true;
+	return false;
+}
+
+/* A notification fd (kick, call, err) must be an eventfd: anything else
+ * (the write end of a pipe nobody reads, a socket, a file) could block or
+ * misbehave.  It is made non-blocking: the front-end may fill its counter
+ * (an eventfd write blocks at 2^64 - 2), and no worker may wait on it. */
+static bool eventfd_ok(int fd)
+{
+	char path[40], link[32];
+	if (fd < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = 0;
+	if (strcmp(link, "anon_inode:[eventfd]") != 0)
+		return false;
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && ((fl & O_NONBLOCK) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+}
+
+/* A memory region's file: a regular file (memfd, tmpfs, hugetlbfs) at least
+ * as long as what we map of it (a mapping past its end faults, SIGBUS). */
+static bool region_file_ok(int fd, uint64_t map_len)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	       map_len <= (uint64_t)st.st_size;
+}
+
 bool vu_request_quiesces(uint32_t r)
 {
 	switch (r) {
@@ -306,6 +355,12 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	case VU_SET_FEATURES:
 		if (m->u.u64 & ~vu_offered_features())
 			return false;
+		/* QEMU sends SET_FEATURES again on running rings (logging for
+		 * migration): fine while the layout stays.  A switch between
+		 * split and packed under a started ring would leave its
+		 * positions meaning nothing in the new layout: refused. */
+		if (((m->u.u64 ^ d->features) & (1ull << VU_F_RING_PACKED)) && any_started(d))
+			return false;
 		d->features = m->u.u64;
 		d->features_set = true;
 		d->hdr_len = (d->features & (1ull << VIRTIO_F_VERSION_1 |
@@ -346,13 +401,23 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	case VU_SET_MEM_TABLE: {
 		if (m->nfds != m->u.mem.nregions)
 			return false;
-		struct vu_mem nm = { 0 };
+		/* every region checked before anything is mapped: sizes, its
+		 * file, and the address space the whole table takes */
+		uint64_t total = 0;
 		for (unsigned i = 0; i < m->u.mem.nregions; i++) {
 			uint64_t gpa = m->u.mem.r[i].gpa, size = m->u.mem.r[i].size;
 			uint64_t uva = m->u.mem.r[i].uva, off = m->u.mem.r[i].mmap_off;
 			if (!size || gpa + size < gpa || uva + size < uva || off + size < off ||
-			    off + size > SIZE_MAX / 2)
-				goto bad_mem;
+			    off + size > VU_MAX_MAPPED || !region_file_ok(m->fds[i], off + size))
+				return false;
+			total += off + size; /* at most 8 * 2^40: no overflow */
+			if (total > VU_MAX_MAPPED)
+				return false;
+		}
+		struct vu_mem nm = { 0 };
+		for (unsigned i = 0; i < m->u.mem.nregions; i++) {
+			uint64_t gpa = m->u.mem.r[i].gpa, size = m->u.mem.r[i].size;
+			uint64_t uva = m->u.mem.r[i].uva, off = m->u.mem.r[i].mmap_off;
 			void *map = d->ops.map ? d->ops.map(d->ops.arg, m->fds[i], off + size)
 					       : NULL;
 			if (!map)
@@ -389,6 +454,8 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 		if (!ring_index_ok(d, i) || !n || n > VU_MAX_RING || (!packed && (n & (n - 1))))
 			return false;
 		struct vu_vring *v = &d->vq[i];
+		if (v->started)
+			return false; /* its positions are for the size it has */
 		uint8_t *inf = calloc(n, 1);
 		uint16_t *nd = calloc(n, sizeof(*nd));
 		if (!inf || !nd) {
@@ -423,8 +490,8 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 	}
 	case VU_SET_VRING_BASE: {
 		uint32_t i = m->u.state.index;
-		if (!ring_index_ok(d, i))
-			return false;
+		if (!ring_index_ok(d, i) || d->vq[i].started)
+			return false; /* a running ring's positions are ours */
 		if (d->features & (1ull << VU_F_RING_PACKED)) {
 			/* bits 0-14 the avail index, 15 its wrap counter; QEMU sends
 			 * the used index in 16-31: nothing is in flight with us at
@@ -472,6 +539,8 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 			return false;
 		struct vu_vring *v = &d->vq[i];
 		int fd = nofd ? -1 : m->fds[0];
+		if (!nofd && !eventfd_ok(fd))
+			return false; /* closed by vu_handle */
 		m->nfds = 0; /* kept */
 		if (m->request == VU_SET_VRING_CALL) {
 			close_fd(&v->call_fd);
@@ -509,7 +578,13 @@ static bool apply(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r, bool *re
 			} else if (v->used) {
 				v->used_idx = ((volatile struct vring_used *)v->used)->idx;
 			}
+			v->signalled = v->used_idx;
 			v->signalled_valid = false;
+			/* whatever happened to the ring while stopped (a new size
+			 * or layout), its positions must fit it; a split ring's
+			 * size is a power of two (indices are taken modulo it) */
+			if (v->num && (v->packed ? !pk_pos_ok(v) : (v->num & (v->num - 1))))
+				vu_break(d, VU_E_INDEX);
 			if (v->inflight)
 				memset(v->inflight, 0, v->num);
 			if (!(d->features & (1ull << VU_F_PROTOCOL_FEATURES)))
@@ -608,10 +683,21 @@ static inline int add_element(struct vu_dev *d, struct vu_chain *c, uint64_t add
 
 /* An indirect table's descriptor: checked against the features, its
  * length and alignment; the table's host address, or NULL (broken). */
-static const uint8_t *indirect_table(struct vu_dev *d, uint64_t addr, uint32_t len)
+static const uint8_t *indirect_table(struct vu_dev *d, const struct vu_vring *v,
+				     uint64_t addr, uint32_t len)
 {
 	if (!(d->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)) || !len || len % 16 ||
-	    len / 16 > VU_MAX_RING || (addr & 15)) {
+	    (addr & 15)) {
+		walk_fail(d, VU_E_INDIRECT);
+		return NULL;
+	}
+	/* more entries than a chain may have (VU_MAX_SEGS), or than the ring
+	 * (a chain is no longer than the queue size, virtio 2.7.5.3.1) */
+	if (len / 16 > VU_MAX_SEGS) {
+		walk_fail(d, VU_E_LONG);
+		return NULL;
+	}
+	if (len / 16 > v->num) {
 		walk_fail(d, VU_E_INDIRECT);
 		return NULL;
 	}
@@ -650,7 +736,7 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 	if (head >= v->num)
 		return walk_fail(d, VU_E_INDEX);
 	const volatile struct vring_desc *tab = v->desc;
-	uint32_t tabn = v->num, i = head, steps = 0;
+	uint32_t tabn = v->num, i = head, steps = 0, nd = 0;
 	bool indirect = false;
 	for (;;) {
 		/* every field once: the guest may be rewriting them */
@@ -662,7 +748,7 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 		if (flags & VRING_DESC_F_INDIRECT) {
 			if (indirect || (flags & VRING_DESC_F_NEXT) || c->nseg)
 				return walk_fail(d, VU_E_INDIRECT);
-			const uint8_t *t = indirect_table(d, addr, len);
+			const uint8_t *t = indirect_table(d, v, addr, len);
 			if (!t)
 				return -1;
 			tab = (const volatile struct vring_desc *)(const void *)t;
@@ -672,6 +758,9 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 			steps = 0;
 			continue;
 		}
+		/* every buffer descriptor counts, empty ones too */
+		if (++nd > VU_MAX_SEGS)
+			return walk_fail(d, VU_E_LONG);
 		if (add_element(d, c, addr, len, flags & VRING_DESC_F_WRITE, write) < 0)
 			return -1;
 		if (!(flags & VRING_DESC_F_NEXT))
@@ -716,6 +805,8 @@ static void pk_used_put(struct vu_vring *v, uint16_t id, uint32_t len);
 
 void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len)
 {
+	if (!v->desc)
+		return; /* not mapped: nothing to write to */
 	if (v->packed) {
 		pk_used_put(v, head, len);
 		return;
@@ -731,6 +822,8 @@ void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len)
 
 void vu_used_put_many(struct vu_vring *v, const struct vring_used_elem *e, unsigned n)
 {
+	if (!v->desc)
+		return;
 	if (v->packed) {
 		for (unsigned i = 0; i < n; i++)
 			pk_used_put(v, (uint16_t)e[i].id, e[i].len);
@@ -755,6 +848,8 @@ void vu_used_put_many(struct vu_vring *v, const struct vring_used_elem *e, unsig
 
 void vu_used_publish(struct vu_vring *v)
 {
+	if (!v->desc)
+		return;
 	/* the entries before the index */
 	atomic_thread_fence(memory_order_release);
 	if (!v->packed) /* packed: each used descriptor's flags published it */
@@ -772,9 +867,13 @@ void vu_used_publish(struct vu_vring *v)
 static unsigned pk_avail_count(struct vu_dev *d, struct vu_vring *v)
 {
 	volatile struct vring_packed_desc *r = pk_ring(v);
-	uint32_t c = v->last_avail, steps = 0;
+	uint32_t c = v->last_avail, steps = 0, len = 0;
 	unsigned chains = 0;
 	bool open = false;
+	if (!pk_pos_ok(v)) {
+		vu_break(d, VU_E_INDEX);
+		return 0;
+	}
 	for (; steps < v->num && chains < VU_PACKED_SCAN; steps++) {
 		uint16_t f = r[pk_slot(v, c)].flags;
 		if (!pk_avail(f, pk_wrap(v, c)))
@@ -783,9 +882,15 @@ static unsigned pk_avail_count(struct vu_dev *d, struct vu_vring *v)
 		atomic_thread_fence(memory_order_acquire);
 		c = pk_add(v, c, 1);
 		open = f & VRING_DESC_F_NEXT;
-		if (!open)
+		if (++len > VU_MAX_SEGS)
+			break; /* longer than a chain may be */
+		if (!open) {
 			chains++;
+			len = 0;
+		}
 	}
+	if (len > VU_MAX_SEGS)
+		open = true;
 	if (open) {
 		vu_break(d, VU_E_LONG);
 		return 0;
@@ -803,11 +908,13 @@ static unsigned pk_avail_count(struct vu_dev *d, struct vu_vring *v)
 static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_chain *c)
 {
 	volatile struct vring_packed_desc *ring = pk_ring(v);
-	uint32_t pos = v->last_avail, taken = 0;
+	uint32_t pos = v->last_avail, taken = 0, nd = 0;
 	uint16_t id;
 	c->nseg = 0;
 	c->total = 0;
 	c->head = 0;
+	if (!pk_pos_ok(v))
+		return walk_fail(d, VU_E_INDEX);
 	for (;;) {
 		volatile struct vring_packed_desc *e = &ring[pk_slot(v, pos)];
 		uint16_t flags = e->flags;
@@ -826,7 +933,7 @@ static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_ch
 		if (flags & VRING_DESC_F_INDIRECT) {
 			if (taken > 1 || (flags & VRING_DESC_F_NEXT))
 				return walk_fail(d, VU_E_INDIRECT);
-			const uint8_t *t = indirect_table(d, addr, len);
+			const uint8_t *t = indirect_table(d, v, addr, len);
 			if (!t)
 				return -1;
 			const volatile struct vring_packed_desc *tab =
@@ -836,11 +943,15 @@ static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_ch
 				uint64_t ea = tab[k].addr;
 				uint32_t el = tab[k].len;
 				uint16_t ef = tab[k].flags;
+				if (++nd > VU_MAX_SEGS)
+					return walk_fail(d, VU_E_LONG);
 				if (add_element(d, c, ea, el, ef & VRING_DESC_F_WRITE, write) < 0)
 					return -1;
 			}
 			break;
 		}
+		if (++nd > VU_MAX_SEGS)
+			return walk_fail(d, VU_E_LONG);
 		if (add_element(d, c, addr, len, flags & VRING_DESC_F_WRITE, write) < 0)
 			return -1;
 		if (!(flags & VRING_DESC_F_NEXT))
@@ -862,6 +973,8 @@ static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_ch
  * took. */
 static void pk_used_put(struct vu_vring *v, uint16_t id, uint32_t len)
 {
+	if (v->used_idx >= 2 * v->num)
+		return; /* cannot happen (pk_pos_ok at start); the next call breaks */
 	volatile struct vring_packed_desc *e = &pk_ring(v)[pk_slot(v, v->used_idx)];
 	uint16_t f = pk_wrap(v, v->used_idx)
 			     ? (uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL | 1u << VRING_PACKED_DESC_F_USED)
@@ -912,6 +1025,10 @@ bool vu_call(struct vu_dev *d, struct vu_vring *v)
 	atomic_thread_fence(memory_order_seq_cst);
 	bool want;
 	if (v->packed) {
+		if (!pk_pos_ok(v)) {
+			vu_break(d, VU_E_INDEX);
+			return false;
+		}
 		want = pk_want_call(d, v);
 	} else if (d->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
 		uint16_t ev = ((volatile uint16_t *)v->avail->ring)[v->num]; /* used_event */
@@ -924,13 +1041,22 @@ bool vu_call(struct vu_dev *d, struct vu_vring *v)
 	v->signalled_valid = true;
 	if (!want || v->call_fd < 0)
 		return false;
+	/* non-blocking (eventfd_ok): a counter the guest filled loses the
+	 * call rather than stopping the worker */
 	uint64_t one = 1;
-	return write(v->call_fd, &one, sizeof(one)) == (ssize_t)sizeof(one);
+	if (write(v->call_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+		return true;
+	d->calls_lost++;
+	return false;
 }
 
 void vu_notify_enable(struct vu_dev *d, struct vu_vring *v, bool enable)
 {
 	if (v->packed) {
+		if (!pk_pos_ok(v)) {
+			vu_break(d, VU_E_INDEX);
+			return;
+		}
 		/* the device area: kick us (for the next slot), or do not */
 		volatile struct vring_packed_desc_event *ev =
 			(volatile struct vring_packed_desc_event *)(void *)v->used;

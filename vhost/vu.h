@@ -12,7 +12,11 @@
  * not wholly inside one mapped region (or wraps) is refused before anything
  * is read or written; fields of descriptors and ring indices are read once
  * into locals (the guest may change them under us); a chain is followed at
- * most as many steps as its table has entries.  A violation marks the
+ * most as many steps as its table has entries and VU_MAX_SEGS descriptors
+ * (empty ones too); a ring's size and layout cannot change while it runs,
+ * and its positions are checked against it wherever they index it;
+ * notification fds must be eventfds (made non-blocking); a memory region
+ * must lie inside its file and a table maps VU_MAX_MAPPED at most.  A violation marks the
  * device broken (vu_break): it then moves no frames until the front-end
  * resets it (a new connection, RESET_OWNER/RESET_DEVICE, status 0, or the
  * rings set up afresh).
@@ -58,9 +62,20 @@ enum {
 #define VU_MAX_VRINGS (2 * VU_MAX_QP)
 #define VU_MAX_RING 32768     /* ring size limit (virtio 2.7, 2.8) */
 #define VU_PACKED_SCAN 64     /* chains vu_avail_count counts at most (packed) */
-#define VU_MAX_SEGS 64        /* pieces of one chain we follow */
+/* Descriptors of one chain we follow (buffer descriptors, direct and in an
+ * indirect table, empty ones counted), and pieces it may translate into.
+ * The largest frame (9216 bytes and a 12-byte header) fits in 4 pages:
+ * an honest driver uses a few descriptors (Linux: at most MAX_SKB_FRAGS + 2,
+ * 19 by default); 64 leaves it room and bounds one chain's cost. */
+#define VU_MAX_SEGS 64
 #define VU_MAX_PAYLOAD 512    /* largest payload we accept (SET_MEM_TABLE: 264) */
 #define VU_MAX_FDS 8
+/* Address space one guest's memory table may map (the sum of its regions'
+ * mappings, offset + size each): 1 TiB.  A guest of up to 512 GiB fits
+ * (QEMU maps its RAM at most twice: below and above 4 GiB from one file),
+ * and SW_MAX_VIFS (64) guests take at most half of the 128 TiB of user
+ * address space. */
+#define VU_MAX_MAPPED (1ull << 40)
 #define VU_HDR_MAX 12         /* struct virtio_net_hdr_mrg_rxbuf */
 
 /* Why a device broke (hostile or buggy front-end).  Counted per reason. */
@@ -146,6 +161,7 @@ struct vu_dev {
 	enum vu_err broken_why;
 	uint64_t errors[VU_E__COUNT];
 	uint64_t messages, resets;
+	uint64_t calls_lost;     /* call fd full (the guest does not read it) */
 	struct vu_host_ops ops;
 };
 
