@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "../vhost/guard.h"
 #include "../vhost/vu.h"
 
 #define VHU_BURST 64
@@ -55,12 +57,21 @@
 #define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
 #define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
 #define VHU_REFILL_MIN 16       /* refill once this many buffers fit (large rings) */
+/* Messages handled per service round, at most: setting up a queue pair
+ * takes about ten and a QEMU boot a few dozen, so an honest guest is up in
+ * a few rounds; a flood costs its worker 16 messages' handling per round
+ * (the rest waits in the socket: the next round comes back to it). */
+#define VHU_MSG_BUDGET 16
+/* Chains one tx_pair call takes from the ring, given back unused ones
+ * included: 32 frames (the switch's burst) of up to 16 mergeable buffers. */
+#define VHU_TX_POPS 512
 /* virtio queue pair i: ring 2i receives (switch -> VM), 2i + 1 transmits;
  * its device queue is p->queue + i */
 #define RXQ(i) (2 * (i))
 #define TXQ(i) (2 * (i) + 1)
 
-enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C__COUNT };
+enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C_MEM_FAULT, C_MSG_DEFER,
+       C__COUNT };
 
 struct vhu {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -87,12 +98,22 @@ struct vhu {
 	unsigned lead_len;      /* virtio-net header size the device queues write */
 	/* guest -> switch */
 	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME */
+	/* the message being read: the socket is never waited on, a message
+	 * that came in part waits here for the rest */
+	uint8_t in[VU_HDR_SIZE + VU_MAX_PAYLOAD];
+	unsigned in_len;
+	int in_fds[VU_MAX_FDS];
+	unsigned in_nfds;
+	/* set by the SIGBUS guard (any thread) when the guest's memory file
+	 * shrank under one of our mappings: the vif breaks at the next service */
+	atomic_uint mem_fault;
 	uint64_t c[C__COUNT];
 	char statebuf[64];
 };
 
 static const char *const cnames[] = {
-	"connects", "disconnects", "refused", "short_buffers",
+	"connects", "disconnects", "refused", "short_buffers", "memory_faults",
+	"messages_deferred",
 	/* then vu_err names, filled at run time */
 };
 
@@ -105,11 +126,24 @@ static uint64_t now_ns(void)
 
 /* ---- guest memory and quiescing ---------------------------------------- */
 
+/* Every mapping of guest memory is guarded (vhost/guard.h): if the guest
+ * truncates the file later, a touch past its end turns the mapping into
+ * zero pages and sets h->mem_fault instead of killing the process. */
 static void *vhu_map(void *arg, int fd, size_t len)
 {
-	(void)arg;
+	struct port *p = arg;
+	struct vhu *h = p->priv;
 	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	return m == MAP_FAILED ? NULL : m;
+	if (m == MAP_FAILED)
+		return NULL;
+	int rc = vmdq_guard_add(m, len, fd, &h->mem_fault);
+	if (rc < 0) {
+		fprintf(stderr, "vmdq: vif %s: guarding guest memory: %s\n", p->name,
+			strerror(-rc));
+		munmap(m, len);
+		return NULL;
+	}
+	return m;
 }
 
 /* Unmapping a guest's memory takes tens of milliseconds (every page of it
@@ -131,6 +165,7 @@ static void *unmap_thread(void *arg)
 static void vhu_unmap(void *arg, void *addr, size_t len)
 {
 	(void)arg;
+	vmdq_guard_del(addr); /* before it goes: its range may be reused */
 	struct unmap_job *j = malloc(sizeof(*j));
 	pthread_t t;
 	pthread_attr_t a;
@@ -293,6 +328,9 @@ static void disconnect(struct port *p, const char *why)
 	epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->cfd, NULL);
 	close(h->cfd);
 	h->cfd = -1;
+	for (unsigned i = 0; i < h->in_nfds; i++)
+		close(h->in_fds[i]); /* a message that never came whole */
+	h->in_nfds = h->in_len = 0;
 	vu_dev_reset(&h->d);
 	resync(p);
 	h->c[C_DISCONNECTS]++;
@@ -308,10 +346,13 @@ static void disconnect(struct port *p, const char *why)
 static void connected(struct port *p, int fd)
 {
 	struct vhu *h = p->priv;
-	struct timeval tv = { .tv_sec = 1 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* a stalled peer */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* non-blocking: no read or write on it ever waits for the guest */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	h->cfd = fd;
+	h->in_len = h->in_nfds = 0;
+	atomic_store(&h->mem_fault, 0);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 2 };
 	epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev);
 	if (h->lfd >= 0)
@@ -324,7 +365,8 @@ static void connected(struct port *p, int fd)
 static int try_connect(struct port *p)
 {
 	struct vhu *h = p->priv;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: a listener with a full backlog is EAGAIN, not a wait */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -338,6 +380,8 @@ static int try_connect(struct port *p)
 	return 0;
 }
 
+/* A reply goes out whole at once or not at all: a guest whose socket
+ * buffer cannot take it does not read its replies (hang up). */
 static int send_msg(int fd, const struct vu_msg *r)
 {
 	uint8_t buf[VU_HDR_SIZE + VU_MAX_PAYLOAD];
@@ -345,54 +389,67 @@ static int send_msg(int fd, const struct vu_msg *r)
 	memcpy(buf + 4, &r->flags, 4);
 	memcpy(buf + 8, &r->size, 4);
 	memcpy(buf + VU_HDR_SIZE, &r->u, r->size);
-	ssize_t n = send(fd, buf, VU_HDR_SIZE + r->size, MSG_NOSIGNAL);
+	ssize_t n = send(fd, buf, VU_HDR_SIZE + r->size, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n == (ssize_t)(VU_HDR_SIZE + r->size) ? 0 : -1;
 }
 
-/* Reads one message if one is there: 1 handled, 0 none, -1 hang up. */
+/* Reads what there is of the message being read, never waiting: 1 one
+ * message handled, 0 not whole yet (the rest stays in h->in until the
+ * socket has more), -1 hang up.  Exactly the bytes of this message are
+ * asked for, so the fds that come with the next message's first byte are
+ * never taken with this one. */
 static int read_msg(struct port *p)
 {
 	struct vhu *h = p->priv;
-	struct vu_msg m;
-	uint8_t hdr[VU_HDR_SIZE];
-	char cbuf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
-	struct iovec iov = { hdr, sizeof(hdr) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	ssize_t n = recvmsg(h->cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	if (n <= 0)
-		return -1;
-	memset(&m, 0, sizeof(m));
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (unsigned i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (m.nfds < VU_MAX_FDS)
-				m.fds[m.nfds++] = fd;
-			else
-				close(fd);
+	for (;;) {
+		uint32_t size = 0;
+		if (h->in_len >= VU_HDR_SIZE) {
+			memcpy(&size, h->in + 8, 4);
+			if (h->in_len == VU_HDR_SIZE + size)
+				break; /* whole */
+		}
+		size_t want = h->in_len < VU_HDR_SIZE ? VU_HDR_SIZE - h->in_len
+						      : VU_HDR_SIZE + size - h->in_len;
+		char cbuf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
+		struct iovec iov = { h->in + h->in_len, want };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		ssize_t n = recvmsg(h->cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			return -1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (unsigned i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				if (h->in_nfds < VU_MAX_FDS)
+					h->in_fds[h->in_nfds++] = fd;
+				else
+					close(fd);
+			}
+		}
+		h->in_len += (unsigned)n;
+		if (h->in_len == VU_HDR_SIZE) {
+			memcpy(&size, h->in + 8, 4);
+			if (size > VU_MAX_PAYLOAD) {
+				vu_break(&h->d, VU_E_MSG);
+				return -1; /* cannot find the next message's start */
+			}
 		}
 	}
-	if (n < VU_HDR_SIZE) {
-		/* the rest of the header is on its way: wait for it */
-		ssize_t k = recv(h->cfd, hdr + n, (size_t)(VU_HDR_SIZE - n), MSG_WAITALL);
-		if (k != VU_HDR_SIZE - n)
-			goto hangup;
-	}
-	memcpy(&m.request, hdr, 4);
-	memcpy(&m.flags, hdr + 4, 4);
-	memcpy(&m.size, hdr + 8, 4);
-	if (m.size > VU_MAX_PAYLOAD) {
-		vu_break(&h->d, VU_E_MSG);
-		goto hangup; /* cannot find the next message's start */
-	}
-	if (m.size && recv(h->cfd, &m.u, m.size, MSG_WAITALL) != (ssize_t)m.size)
-		goto hangup;
+	struct vu_msg m;
+	memset(&m, 0, sizeof(m));
+	memcpy(&m.request, h->in, 4);
+	memcpy(&m.flags, h->in + 4, 4);
+	memcpy(&m.size, h->in + 8, 4);
+	memcpy(&m.u, h->in + VU_HDR_SIZE, m.size);
+	memcpy(m.fds, h->in_fds, sizeof(int) * h->in_nfds);
+	m.nfds = h->in_nfds;
+	h->in_len = h->in_nfds = 0; /* the fds are the handler's now */
 	struct vu_msg r;
 	h->quiescing = true;
 	int rc = vu_handle(&h->d, &m, &r);
@@ -403,10 +460,6 @@ static int read_msg(struct port *p)
 	if (rc == 1 && send_msg(h->cfd, &r) < 0)
 		return -1;
 	return 1;
-hangup:
-	for (unsigned i = 0; i < m.nfds; i++)
-		close(m.fds[i]);
-	return -1;
 }
 
 /* Frames are moving: the guest need not kick us on either ring while the
@@ -700,6 +753,17 @@ static int vhu_service(struct port *p, uint64_t now)
 		if (try_connect(p) < 0)
 			h->next_connect_ns = now + 1000000000ull;
 	}
+	if (atomic_load_explicit(&h->mem_fault, memory_order_relaxed) &&
+	    atomic_exchange(&h->mem_fault, 0)) {
+		/* the guest's memory file shrank under a mapping: the guard
+		 * made it zero pages; the vif is done until the guest resets */
+		h->c[C_MEM_FAULT]++;
+		if (h->cfd >= 0 && !h->d.broken) {
+			vu_break(&h->d, VU_E_ADDR);
+			fprintf(stderr, "vmdq: vif %s: guest memory truncated under us: broken\n",
+				p->name);
+		}
+	}
 	bool posted = false;
 	for (unsigned i = 0; i < h->nqp; i++)
 		posted |= h->r[i].posted > 0;
@@ -713,7 +777,7 @@ static int vhu_service(struct port *p, uint64_t now)
 		for (int i = 0; i < n; i++) {
 			uint32_t what = ev[i].data.u32;
 			if (what == 1) {
-				int fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC);
+				int fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 				if (fd >= 0 && h->cfd >= 0) {
 					h->c[C_REFUSED]++; /* one guest at a time */
 					close(fd);
@@ -721,11 +785,18 @@ static int vhu_service(struct port *p, uint64_t now)
 					connected(p, fd);
 				}
 			} else if (what == 2 && h->cfd >= 0) {
-				int rc;
-				while ((rc = read_msg(p)) > 0) {
+				int rc = 0;
+				unsigned k;
+				for (k = 0; k < VHU_MSG_BUDGET && (rc = read_msg(p)) > 0; k++) {
 				}
-				if (rc < 0)
+				if (rc < 0) {
 					disconnect(p, "socket closed");
+				} else if (k == VHU_MSG_BUDGET) {
+					/* more may wait: the next round looks again (the
+					 * socket stays readable, so a sleep ends at once) */
+					h->c[C_MSG_DEFER]++;
+					h->check_now = true;
+				}
 			} else if (what >= 16 && what < 16 + VU_MAX_VRINGS) {
 				uint64_t x;
 				int fd = h->d.vq[what - 16].kick_fd;
@@ -817,19 +888,21 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 	uint32_t hl = h->d.hdr_len;
 	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
 	unsigned sent = 0, have = vu_avail_count(&h->d, v), nused = 0;
+	unsigned pops = 0; /* chains walked, VHU_TX_POPS at most */
 	struct vring_used_elem used[VHU_POST_MAX];
-	for (unsigned i = 0; i < n && have && !h->d.broken; i++) {
+	for (unsigned i = 0; i < n && have && !h->d.broken && pops < VHU_TX_POPS; i++) {
 		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
 		uint32_t need = hl + len, off = 0; /* bytes of header + frame placed */
 		uint16_t heads[VHU_MRG_MAX];
 		uint32_t lens[VHU_MRG_MAX];
 		unsigned nb = 0;
 		uint8_t *vh = NULL;
-		while (off < need && have && nb < VHU_MRG_MAX) {
+		while (off < need && have && nb < VHU_MRG_MAX && pops < VHU_TX_POPS) {
 			struct vu_chain c;
 			if (vu_pop(&h->d, v, true, &c) < 0)
 				break;
 			have--;
+			pops++;
 			heads[nb] = c.head;
 			lens[nb] = 0;
 			if (!c.nseg || (nb == 0 && c.seg[0].len < hl)) {

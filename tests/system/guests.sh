@@ -117,3 +117,65 @@ tx_to_wire() {
 	eq "$vm -> wire: on the wire or counted" $((dwire + ddrops)) "$dfrom"
 	eq "$vm -> wire: the external host got them" $((rx1 - rx0)) "$dwire"
 }
+
+# ---- vu_guest.py: a front-end the test drives line by line ----
+# vg_start NAME MAC: a vu_guest.py on $T/NAME.sock, commands through a fifo
+vg_start() {
+	mkfifo "$T/$1.cmd"
+	sleep 100000 > "$T/$1.cmd" 2>/dev/null < /dev/null &
+	echo $! > "$T/$1.hold"
+	/usr/bin/python3 "$(dirname "$0")/vu_guest.py" "$T/$1.sock" "$2" < "$T/$1.cmd" > "$T/$1.out" 2>&1 &
+	echo $! > "$T/$1.pid"
+	GUESTS="$GUESTS $1"
+	for _ in $(seq 50); do grep -q connected "$T/$1.out" 2>/dev/null && return 0; sleep 0.1; done
+	fail "vu_guest $1 did not connect"; cat "$T/$1.out"
+}
+# vg NAME COMMAND...: its one line of answer (VG_WAIT tenths of a second at
+# most, default 150)
+vg() {
+	local n0 name=$1
+	shift
+	n0=$(wc -l < "$T/$name.out")
+	echo "$*" > "$T/$name.cmd"
+	for _ in $(seq "${VG_WAIT:-150}"); do
+		[ "$(wc -l < "$T/$name.out")" -gt "$n0" ] && break
+		sleep 0.1
+	done
+	tail -1 "$T/$name.out"
+}
+
+# wire_send_ts DSTMAC COUNT: frames 1 ms apart from the external host, each
+# carrying its send time (CLOCK_MONOTONIC ns, little-endian, at byte 14)
+# for vu_guest.py's `lat`
+wire_send_ts() {
+	ip netns exec "$NS_EXT" /usr/bin/python3 - "$1" "$2" <<'P'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+hdr = bytes.fromhex(sys.argv[1].replace(":", "") + "02ee0000000188b5")
+for i in range(int(sys.argv[2])):
+    s.send(hdr + struct.pack("<Q", time.monotonic_ns()) + bytes(42))
+    time.sleep(0.001)
+P
+}
+
+# neighbour_begin VM MAC COUNT: COUNT stamped frames from the wire to the
+# honest vu_guest VM, which receives them meanwhile (background);
+# neighbour_end LABEL VM COUNT MAXMS: it got every one (exact count) and
+# none took longer than MAXMS from the wire to the guest
+neighbour_begin() {
+	( VG_WAIT=300 vg "$1" lat "$3" 25 > "$T/$1.lat" ) &
+	NB_LAT=$!
+	sleep 0.2
+	( wire_send_ts "$2" "$3" ) &
+	NB_SEND=$!
+}
+neighbour_end() {
+	local label=$1 vm=$2 n=$3 maxms=$4 got worst
+	wait "$NB_SEND" "$NB_LAT"
+	got=$(cut -d' ' -f2 < "$T/$vm.lat")
+	worst=$(cut -d' ' -f4 < "$T/$vm.lat")
+	eq "$label: neighbour $vm lost nothing" "$got" "$n"
+	ok test "${worst:-99999}" -le "$maxms"
+	echo "$label: neighbour $vm worst latency ${worst} ms (bound $maxms)"
+}

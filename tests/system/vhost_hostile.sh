@@ -26,30 +26,6 @@ vif vm3 vhost-user $T/vm3.sock targeted off mac 02:00:00:00:00:03
 EOF
 start_switch "$T/sw.conf" --ctl "$T/ctl.sock"
 
-HERE=$(dirname "$0")
-# vg_start NAME MAC: a vu_guest.py on $T/NAME.sock, commands through a fifo
-vg_start() {
-	mkfifo "$T/$1.cmd"
-	sleep 100000 > "$T/$1.cmd" 2>/dev/null < /dev/null &
-	echo $! > "$T/$1.hold"
-	/usr/bin/python3 "$HERE/vu_guest.py" "$T/$1.sock" "$2" < "$T/$1.cmd" > "$T/$1.out" 2>&1 &
-	echo $! > "$T/$1.pid"
-	GUESTS="$GUESTS $1"
-	for _ in $(seq 50); do grep -q connected "$T/$1.out" 2>/dev/null && return 0; sleep 0.1; done
-	fail "vu_guest $1 did not connect"; cat "$T/$1.out"
-}
-# vg NAME COMMAND...: its one line of answer
-vg() {
-	local n0 name=$1
-	shift
-	n0=$(wc -l < "$T/$name.out")
-	echo "$*" > "$T/$name.cmd"
-	for _ in $(seq 150); do
-		[ "$(wc -l < "$T/$name.out")" -gt "$n0" ] && break
-		sleep 0.1
-	done
-	tail -1 "$T/$name.out"
-}
 # what a vif lost: the switch's drops and its queues' missed frames
 drops() { vif_field "$1" '(.drops | add) + .missed'; }
 balance() {

@@ -3,16 +3,39 @@
 """A small vhost-user front-end for the hostile-guest system test.
 
 It is a guest the test controls byte by byte: one queue pair, guest memory
-in a memfd, split rings, and ways to lie that no real driver offers (a
-descriptor outside memory, a loop, a read-only receive buffer, a transmit
-length that lies, malformed messages).  Commands come one per line on stdin,
-and each gets one line of answer on stdout:
+in a memfd, split or packed rings, and ways to lie that no real driver
+offers (a descriptor outside memory, a loop, a read-only receive buffer, a
+transmit length that lies, malformed messages, a truncated memory file, a
+pipe for an eventfd, floods).  Ring indexes and packed descriptor flags are
+written with single aligned 16-bit stores (a memoryview cast to 'H'), as a
+driver must: the switch may read them at any moment.  Commands come one per
+line on stdin, and each gets one line of answer on stdout:
 
-  setup [address|loop|readonly]  negotiate, share memory, start both rings
-                                 with 64 receive buffers (the first one bad)
+  setup [FAULT] [packed] [indirect]
+                                 negotiate, share memory, start both rings
+                                 with 64 receive buffers (the first one bad);
+                                 FAULT: address|loop|readonly (the first
+                                 buffer), callpipe (ring 0's call fd is a
+                                 pipe nobody reads), bigregion (the region
+                                 declared 4x its file, the first buffer past
+                                 the file's end); packed: packed rings
   recv N HEX [SECONDS]           wait for N frames, each the frame HEX
-  send N HEX [lie]               transmit N copies of HEX (lie: one chain
-                                 whose length runs past guest memory)
+  lat N [SECONDS]                wait for N frames carrying the sender's
+                                 CLOCK_MONOTONIC ns at byte 14: "got N max MS"
+  send N HEX [lie|indirect]      transmit N copies of HEX (lie: one chain
+                                 whose length runs past guest memory;
+                                 indirect: each an indirect table of 32768
+                                 descriptors, 32767 of them zero-length)
+  truncate BYTES                 the memory file cut to BYTES (the guest
+                                 touches its memory no more)
+  flip                           SET_FEATURES to the other ring layout
+  renum N                        SET_VRING_NUM N on ring 0
+  partial                        the first 6 bytes of a header, then silence
+  reconnectloop N SECONDS        N times: a new connection, a partial header,
+                                 SECONDS of silence
+  flood N                        N SET_VRING_ENABLE messages at once
+  hugemem                        SET_MEM_TABLE: 8 regions of 12 TiB each on a
+                                 4 MiB memfd
   stop                           GET_VRING_BASE on both rings
   status                         GET_STATUS
   canary                         bytes no descriptor points at, unchanged?
@@ -21,6 +44,7 @@ and each gets one line of answer on stdout:
   reconnect                      a new connection (the old one closed)
   quit
 """
+import fcntl
 import mmap
 import os
 import select
@@ -39,16 +63,22 @@ F_VERSION_1, F_PROTOCOL_FEATURES = 32, 30
 PF_REPLY_ACK, PF_STATUS = 3, 16
 D_NEXT, D_WRITE = 1, 2
 
+F_INDIRECT, F_PACKED = 28, 34
+D_INDIRECT = 4
+PK_AVAIL, PK_USED = 1 << 7, 1 << 15
+
 NUM = 256                      # ring size
 GPA = 0x40000000               # guest-physical base of the one region
 UVA = 0x7f0000000000           # the front-end's address of it
-REGION = 1 << 20               # declared to the switch
-MEMFD = 2 << 20                # the memfd is bigger: the rest is a canary
+REGION = 2 << 20               # declared to the switch
+MEMFD = 3 << 20                # the memfd is bigger: the rest is a canary
+INDIR = 0x100000               # an indirect table of 32768 descriptors
+NINDIR = 32768
 HDR = 12                       # virtio-net header (VERSION_1)
 # ring layout in the region: (desc, avail, used) for RX (0) and TX (1)
 RINGS = [(0x0000, 0x1000, 0x2000), (0x3000, 0x4000, 0x5000)]
 RXBUF, TXBUF, BUFSZ, NBUF = 0x10000, 0x40000, 2048, 64
-CANARY_IN = (0x80000, REGION)  # inside the region, no descriptor points here
+CANARY_IN = (0x80000, INDIR)   # inside the region, no descriptor points here
 CANARY_OUT = (REGION, MEMFD)   # past the region, the switch never maps it
 
 
@@ -58,6 +88,8 @@ class Guest:
         self.fd = os.memfd_create("vu-guest")
         os.ftruncate(self.fd, MEMFD)
         self.mem = mmap.mmap(self.fd, MEMFD)
+        self.m16 = memoryview(self.mem).cast("H")   # aligned 16-bit stores
+        self.packed = False
         self.sock = None
         self.connect()
 
@@ -105,18 +137,63 @@ class Guest:
     def off(self, gpa):
         return gpa - GPA
 
+    def w16(self, off, v):
+        self.m16[off >> 1] = v & 0xffff     # one aligned 16-bit store
+
+    def r16(self, off):
+        return self.m16[off >> 1]           # one aligned 16-bit load
+
     def put_desc(self, ring, i, addr, length, flags, nxt=0):
-        struct.pack_into("<QIHH", self.mem, RINGS[ring][0] + 16 * i, addr, length, flags, nxt)
+        """Split: the descriptor (published later through the avail ring).
+        Packed: kept until offer() writes it into the ring."""
+        if self.packed:
+            self.pk_desc[ring][i] = (addr, length, flags)
+        else:
+            struct.pack_into("<QIHH", self.mem, RINGS[ring][0] + 16 * i, addr, length, flags, nxt)
 
     def offer(self, ring, head):
+        if self.packed:
+            # the next slot: address, length, id; then its flags in one store
+            addr, length, flags = self.pk_desc[ring][head]
+            slot, wrap = self.avail_idx[ring], self.pk_wrap[ring]
+            d = RINGS[ring][0] + 16 * slot
+            struct.pack_into("<QIH", self.mem, d, addr, length, head)
+            self.w16(d + 14, flags | (PK_AVAIL if wrap else PK_USED))
+            slot += 1
+            if slot == NUM:
+                slot, self.pk_wrap[ring] = 0, wrap ^ 1
+            self.avail_idx[ring] = slot
+            return
         avail = RINGS[ring][1]
         idx = self.avail_idx[ring]
-        struct.pack_into("<H", self.mem, avail + 4 + 2 * (idx % NUM), head)
+        self.w16(avail + 4 + 2 * (idx % NUM), head)
         self.avail_idx[ring] = (idx + 1) & 0xffff
-        struct.pack_into("<H", self.mem, avail + 2, self.avail_idx[ring])
+        self.w16(avail + 2, self.avail_idx[ring])
+
+    def pop_used(self, ring):
+        """The next used entry (head, length), or None."""
+        if self.packed:
+            slot, wrap = self.seen[ring], self.pk_used_wrap[ring]
+            d = RINGS[ring][0] + 16 * slot
+            f = self.r16(d + 14)
+            if bool(f & PK_AVAIL) != bool(wrap) or bool(f & PK_USED) != bool(wrap):
+                return None
+            length, head = struct.unpack_from("<IH", self.mem, d + 8)
+            slot += 1
+            if slot == NUM:
+                slot, self.pk_used_wrap[ring] = 0, wrap ^ 1
+            self.seen[ring] = slot
+            self.nused[ring] += 1
+            return head, length
+        if self.used_idx(ring) == self.seen[ring]:
+            return None
+        e = self.used_elem(ring, self.seen[ring])
+        self.seen[ring] = (self.seen[ring] + 1) & 0xffff
+        self.nused[ring] += 1
+        return e
 
     def used_idx(self, ring):
-        return struct.unpack_from("<H", self.mem, RINGS[ring][2] + 2)[0]
+        return self.r16(RINGS[ring][2] + 2)
 
     def used_elem(self, ring, i):
         return struct.unpack_from("<II", self.mem, RINGS[ring][2] + 4 + 8 * (i % NUM))
@@ -125,36 +202,58 @@ class Guest:
         os.eventfd_write(self.kicks[ring], 1)
 
     # ---- commands ----
-    def setup(self, bad=None):
+    def setup(self, *words):
+        bad = None
+        packed = "packed" in words
+        for w in words:
+            if w not in ("packed", "indirect"):
+                bad = w
+        self.packed = False        # the memory is written plainly first
         self.mem[0:REGION] = bytes(REGION)
         for a, b in (CANARY_IN, CANARY_OUT):
             self.mem[a:b] = b"\xa5" * (b - a)
         feats = self.get_u64(GET_FEATURES)
         want = 1 << F_VERSION_1 | 1 << F_PROTOCOL_FEATURES
+        if packed:
+            want |= 1 << F_PACKED
+        if "indirect" in words:
+            want |= 1 << F_INDIRECT
         if feats & want != want:
             return f"features {feats:#x} lack {want:#x}"
+        self.features = want
         self.send(SET_FEATURES, struct.pack("<Q", want))
         pf = self.get_u64(GET_PROTOCOL_FEATURES)
         self.send(SET_PROTOCOL_FEATURES, struct.pack("<Q", pf & (1 << PF_REPLY_ACK | 1 << PF_STATUS)))
         if self.ask(SET_OWNER):
             return "SET_OWNER refused"
-        table = struct.pack("<II", 1, 0) + struct.pack("<QQQQ", GPA, REGION, UVA, 0)
+        size = 4 * MEMFD if bad == "bigregion" else REGION
+        table = struct.pack("<II", 1, 0) + struct.pack("<QQQQ", GPA, size, UVA, 0)
         if self.ask(SET_MEM_TABLE, table, [self.fd]):
             return "SET_MEM_TABLE refused"
+        self.packed = packed
         self.kicks, self.calls, self.avail_idx, self.seen = [], [], [0, 0], [0, 0]
+        self.nused, self.pk_wrap, self.pk_used_wrap = [0, 0], [1, 1], [1, 1]
+        self.pk_desc = [{}, {}]
+        note = ""
         for r in (0, 1):
             d, a, u = RINGS[r]
             steps = [(SET_VRING_NUM, struct.pack("<II", r, NUM)),
                      (SET_VRING_ADDR, struct.pack("<IIQQQQ", r, 0, UVA + d, UVA + u, UVA + a, 0)),
-                     (SET_VRING_BASE, struct.pack("<II", r, 0))]
+                     (SET_VRING_BASE, struct.pack("<II", r, 0x8000 if packed else 0))]
             for req, p in steps:
                 if self.ask(req, p):
                     return f"request {req} for ring {r} refused"
             call, kick = os.eventfd(0, os.EFD_NONBLOCK), os.eventfd(0, os.EFD_NONBLOCK)
+            if bad == "callpipe" and r == 0:
+                rd, call = os.pipe()
+                self.pipe_rd = rd        # held, never read
+                fcntl.fcntl(call, 1031, 4096)   # F_SETPIPE_SZ: 512 calls fill it
             self.calls.append(call)
             self.kicks.append(kick)
             if self.ask(SET_VRING_CALL, struct.pack("<Q", r), [call]):
-                return "SET_VRING_CALL refused"
+                if bad != "callpipe":
+                    return "SET_VRING_CALL refused"
+                note = " (call fd refused)"
         for i in range(NBUF):
             self.put_desc(0, i, GPA + RXBUF + i * BUFSZ, BUFSZ, D_WRITE)
         if bad == "address":   # past the region: into the canary
@@ -163,7 +262,9 @@ class Guest:
             self.put_desc(0, 0, GPA + RXBUF, BUFSZ // 2, D_WRITE | D_NEXT, 0)
         elif bad == "readonly":
             self.put_desc(0, 0, GPA + RXBUF, BUFSZ, 0)
-        elif bad:
+        elif bad == "bigregion":   # inside the declared region, past the file
+            self.put_desc(0, 0, GPA + 2 * MEMFD, BUFSZ, D_WRITE)
+        elif bad and bad != "callpipe":
             return f"unknown fault {bad}"
         for i in range(NBUF):
             self.offer(0, i)
@@ -173,41 +274,74 @@ class Guest:
             if self.ask(SET_VRING_ENABLE, struct.pack("<II", r, 1)):
                 return "SET_VRING_ENABLE refused"
         self.kick(0)
-        return "ok"
+        return "ok" + note
 
     def recv(self, n, frame, secs=5.0):
         frame = bytes.fromhex(frame)
         deadline, got, bad = time.monotonic() + secs, 0, 0
         while got < n and time.monotonic() < deadline:
-            if self.used_idx(0) == self.seen[0]:
+            e = self.pop_used(0)
+            if e is None:
                 time.sleep(0.001)
                 continue
-            head, length = self.used_elem(0, self.seen[0])
-            self.seen[0] = (self.seen[0] + 1) & 0xffff
+            head, length = e
             a = RXBUF + head * BUFSZ
             if head >= NBUF or bytes(self.mem[a + HDR:a + length]) != frame:
                 bad += 1
             got += 1
-            self.offer(0, head)   # the buffer goes back
+            self.offer(0, head % NBUF)   # the buffer goes back
         self.kick(0)
         return f"got {got} bad {bad}"
 
-    def send_frames(self, n, frame, lie=False):
+    def lat(self, n, secs=10.0):
+        """Frames stamped by the sender (CLOCK_MONOTONIC ns, bytes 14-21):
+        how many came, and the longest any took (ms)."""
+        deadline, got, worst = time.monotonic() + secs, 0, 0
+        while got < n and time.monotonic() < deadline:
+            e = self.pop_used(0)
+            if e is None:
+                time.sleep(0.0002)
+                continue
+            now = time.monotonic_ns()
+            head, length = e
+            a = RXBUF + (head % NBUF) * BUFSZ + HDR
+            if head < NBUF and length >= HDR + 22 and self.mem[a:a + 6] == self.mac:
+                sent = struct.unpack_from("<Q", self.mem, a + 14)[0]
+                worst = max(worst, now - sent)
+                got += 1
+            self.offer(0, head % NBUF)
+            if got % 16 == 0:
+                self.kick(0)
+        self.kick(0)
+        return f"got {got} max {worst // 1000000}"
+
+    def send_frames(self, n, frame, how=None):
         frame = bytes(HDR) + bytes.fromhex(frame)
-        n0 = self.used_idx(1)
+        n0 = self.nused[1]
+        if how == "indirect":
+            # 32767 zero-length pieces, then the frame: one table per chain
+            t = INDIR
+            for i in range(NINDIR - 1):
+                struct.pack_into("<QIHH", self.mem, t + 16 * i, GPA + TXBUF, 0, D_NEXT, i + 1)
+            struct.pack_into("<QIHH", self.mem, t + 16 * (NINDIR - 1), GPA + TXBUF,
+                             len(frame), 0, 0)
         for i in range(n):
             slot = i % NBUF
             a = TXBUF + slot * BUFSZ
             self.mem[a:a + len(frame)] = frame
-            length = REGION if lie and i == 0 else len(frame)
-            self.put_desc(1, slot, GPA + a, length, 0)
+            length = REGION if how == "lie" and i == 0 else len(frame)
+            if how == "indirect":
+                self.put_desc(1, slot, GPA + INDIR, 16 * NINDIR, D_INDIRECT)
+            else:
+                self.put_desc(1, slot, GPA + a, length, 0)
             self.offer(1, slot)
             if (i + 1) % NBUF == 0 or i + 1 == n:
                 self.kick(1)
                 deadline = time.monotonic() + 2
-                while (self.used_idx(1) - n0) & 0xffff < i + 1 and time.monotonic() < deadline:
-                    time.sleep(0.001)
-        return f"used {(self.used_idx(1) - n0) & 0xffff}"
+                while self.nused[1] - n0 < i + 1 and time.monotonic() < deadline:
+                    if self.pop_used(1) is None:
+                        time.sleep(0.001)
+        return f"used {self.nused[1] - n0}"
 
     def stop(self):
         bases = []
@@ -223,6 +357,40 @@ class Guest:
         return "intact"
 
 
+    def partial(self):
+        self.sock.sendall(struct.pack("<III", GET_FEATURES, 1, 0)[:6])
+        return "ok"
+
+    def reconnectloop(self, n, secs):
+        for _ in range(n):
+            self.connect()
+            self.partial()
+            time.sleep(secs)
+        return "ok"
+
+    def flood(self, n):
+        msg = struct.pack("<IIIII", SET_VRING_ENABLE, 1, 8, 0, 1)
+        self.sock.sendall(msg * n)
+        return "sent"
+
+    def hugemem(self):
+        fd = os.memfd_create("vu-huge")
+        os.ftruncate(fd, 4 << 20)
+        size = 12 << 40
+        table = struct.pack("<II", 8, 0) + b"".join(
+            struct.pack("<QQQQ", GPA + i * size, size, UVA + i * size, 0) for i in range(8))
+        try:
+            return f"nack {self.ask(SET_MEM_TABLE, table, [fd] * 8)}"
+        finally:
+            os.close(fd)
+
+    def flip(self):
+        return f"nack {self.ask(SET_FEATURES, struct.pack('<Q', self.features ^ 1 << F_PACKED))}"
+
+    def renum(self, n):
+        return f"nack {self.ask(SET_VRING_NUM, struct.pack('<II', 0, n))}"
+
+
 def main():
     g = Guest(sys.argv[1], sys.argv[2])
     print("connected", flush=True)
@@ -232,11 +400,28 @@ def main():
             continue
         try:
             if w[0] == "setup":
-                out = g.setup(w[1] if len(w) > 1 else None)
+                out = g.setup(*w[1:])
             elif w[0] == "recv":
                 out = g.recv(int(w[1]), w[2], float(w[3]) if len(w) > 3 else 5.0)
             elif w[0] == "send":
-                out = g.send_frames(int(w[1]), w[2], len(w) > 3 and w[3] == "lie")
+                out = g.send_frames(int(w[1]), w[2], w[3] if len(w) > 3 else None)
+            elif w[0] == "lat":
+                out = g.lat(int(w[1]), float(w[2]) if len(w) > 2 else 10.0)
+            elif w[0] == "truncate":
+                os.ftruncate(g.fd, int(w[1]))
+                out = "ok"
+            elif w[0] == "flip":
+                out = g.flip()
+            elif w[0] == "renum":
+                out = g.renum(int(w[1]))
+            elif w[0] == "partial":
+                out = g.partial()
+            elif w[0] == "reconnectloop":
+                out = g.reconnectloop(int(w[1]), float(w[2]))
+            elif w[0] == "flood":
+                out = g.flood(int(w[1]))
+            elif w[0] == "hugemem":
+                out = g.hugemem()
             elif w[0] == "stop":
                 out = g.stop()
             elif w[0] == "status":
