@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The AF_XDP backend: `afxdp IFNAME [queue N] [mode auto|native|generic]
- * [copy|zerocopy]`, on any interface: an uplink, or a vif on the host end of
- * a container's veth pair.
+ * [copy|zerocopy] [no-vlan-meta]`, on any interface: an uplink, or a vif on
+ * the host end of a container's veth pair.
  *
  * One XDP socket on one receive queue of the interface (queue 0 unless told;
  * on a multi-queue NIC steer the traffic there or use `ethtool -L IF
@@ -10,6 +10,27 @@
  * frame of that queue to the socket; it is detached again when the socket is
  * closed.  Native (driver) mode is tried first where the driver has it, then
  * generic mode; the mode in use is logged when the port opens.
+ *
+ * VLAN tags held out of band.  A NIC with rx VLAN offload, and a veth whose
+ * peer transmits a tag as metadata (a VLAN device, a tc program: the veth
+ * keeps skb->vlan_tci), hand XDP the frame without its tag: a VLAN-200 frame
+ * would look untagged to the switch.  So, in this order:
+ *  - native mode: our own program (afxdp_kern.c, embedded), device-bound, reads
+ *    the tag with bpf_xdp_metadata_rx_vlan_tag (kernel 6.8+) and puts it back
+ *    in the frame before the redirect; the xsk map is ours, libxdp loads no
+ *    program (XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD); attached through a BPF
+ *    link, so it goes with the process even if that dies;
+ *  - on anything but veth, rx VLAN offload (rx-vlan-hw-parse and its 802.1ad
+ *    twin) is turned off when the port opens and restored when it closes: the
+ *    NIC then leaves the tag in the frame;
+ *  - where neither holds -- the kfunc program could not be used (generic mode,
+ *    an older kernel) and the offload is stuck on, or the interface is a veth
+ *    (its rx-vlan-offload flag changes nothing: the tag comes from the peer's
+ *    transmit path, and only tx-vlan-offload off on the peer puts it in the
+ *    frame) -- the port refuses to open, naming the interface and the ways
+ *    out, unless told `no-vlan-meta`: the operator's word that no frame
+ *    arrives with its tag as metadata.
+ * The mode of the tags is logged with the port (describe).
  *
  * The UMEM is split in two halves: receive frames live in the fill ring /
  * RX ring cycle, transmit frames in a free list / TX ring / completion ring
@@ -21,23 +42,33 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/if_xdp.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
+#include "afxdp_kern.h" /* afxdp_kern_o[]: ports/afxdp_kern.c built for BPF */
 #include "port.h"
+
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6) /* linux/bpf.h of 6.3+ */
+#endif
 
 #define XF_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE /* 4096 */
 #define XF_RX 4096                           /* frames for receive */
@@ -64,6 +95,12 @@ struct xdp_port {
 	unsigned ntx_free;
 	int ifindex;
 	uint64_t bad_desc;        /* RX descriptors outside our RX frames */
+	struct bpf_object *obj;   /* our program (native, kfunc), NULL: libxdp's */
+	int link_fd;              /* its XDP attachment, -1 */
+	bool vlan_kfunc;          /* tags held out of band are put back */
+	uint32_t feat_off[2];     /* ethtool feature bits we turned off, */
+	unsigned nfeat_off, feat_words; /* restored on close */
+	const char *vlan_how;     /* for describe */
 };
 
 static int quiet_print(enum libxdp_print_level level, const char *fmt, va_list ap)
@@ -82,11 +119,192 @@ static int quiet_bpf_print(enum libbpf_print_level level, const char *fmt, va_li
 	return 0;
 }
 
+static int ethtool_ioctl(int fd, const char *ifname, void *data)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = data;
+	return ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+static bool is_veth(const char *ifname)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	bool veth = fd >= 0 && ethtool_ioctl(fd, ifname, &di) == 0 &&
+		    strcmp(di.driver, "veth") == 0;
+	if (fd >= 0)
+		close(fd);
+	return veth;
+}
+
+/* Sets the given feature bits to on (restore) or off; returns how many of
+ * them are still active afterwards, -1 when the device cannot tell. */
+static int set_features(int fd, const char *ifname, unsigned words, const uint32_t *bits,
+			unsigned nbits, bool on, uint32_t *changed, unsigned *nchanged)
+{
+	struct ethtool_gfeatures *gf = calloc(1, sizeof(*gf) + words * sizeof(gf->features[0]));
+	struct ethtool_sfeatures *sf = calloc(1, sizeof(*sf) + words * sizeof(sf->features[0]));
+	int still = -1;
+	if (!gf || !sf)
+		goto out;
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = words;
+	if (ethtool_ioctl(fd, ifname, gf) < 0)
+		goto out;
+	sf->cmd = ETHTOOL_SFEATURES;
+	sf->size = words;
+	bool any = false;
+	for (unsigned i = 0; i < nbits; i++) {
+		uint32_t w = bits[i] / 32, m = 1u << bits[i] % 32;
+		if (!!(gf->features[w].active & m) == on || !(gf->features[w].available & m))
+			continue;
+		sf->features[w].valid |= m;
+		if (on)
+			sf->features[w].requested |= m;
+		if (changed)
+			changed[(*nchanged)++] = bits[i];
+		any = true;
+	}
+	if (any && (ethtool_ioctl(fd, ifname, sf) < 0 || ethtool_ioctl(fd, ifname, gf) < 0))
+		goto out;
+	still = 0;
+	for (unsigned i = 0; i < nbits; i++)
+		still += !!(gf->features[bits[i] / 32].active & 1u << bits[i] % 32);
+out:
+	free(gf);
+	free(sf);
+	return still;
+}
+
+/* Turns rx VLAN offload (802.1Q and 802.1ad) off; returns how many of the two
+ * are still on, -1 when the device cannot tell. */
+static int vlan_offload_off(struct xdp_port *x)
+{
+	static const char *const names[] = { "rx-vlan-hw-parse", "rx-vlan-stag-hw-parse" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), still = -1;
+	uint64_t sbuf[4] = { 0 };
+	struct ethtool_sset_info *si = (void *)sbuf;
+	struct ethtool_gstrings *gs = NULL;
+	if (fd < 0)
+		return -1;
+	si->cmd = ETHTOOL_GSSET_INFO;
+	si->sset_mask = 1ull << ETH_SS_FEATURES;
+	if (ethtool_ioctl(fd, x->ifname, si) < 0 || !si->sset_mask || si->data[0] > 65536)
+		goto out;
+	uint32_t n = si->data[0];
+	gs = calloc(1, sizeof(*gs) + (size_t)n * ETH_GSTRING_LEN);
+	if (!gs)
+		goto out;
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_FEATURES;
+	gs->len = n;
+	if (ethtool_ioctl(fd, x->ifname, gs) < 0)
+		goto out;
+	uint32_t bits[2];
+	unsigned nbits = 0;
+	for (uint32_t i = 0; i < n && i < gs->len; i++)
+		for (unsigned k = 0; k < 2; k++)
+			if (strncmp((char *)gs->data + (size_t)i * ETH_GSTRING_LEN, names[k],
+				    ETH_GSTRING_LEN) == 0)
+				bits[nbits++] = i;
+	x->feat_words = (n + 31) / 32;
+	still = nbits ? set_features(fd, x->ifname, x->feat_words, bits, nbits, false,
+				     x->feat_off, &x->nfeat_off)
+		      : 0; /* no such feature: tags stay in the frame */
+out:
+	free(gs);
+	close(fd);
+	return still;
+}
+
+static void vlan_offload_restore(struct xdp_port *x)
+{
+	if (!x->nfeat_off)
+		return;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	set_features(fd, x->ifname, x->feat_words, x->feat_off, x->nfeat_off, true, NULL, NULL);
+	close(fd);
+	x->nfeat_off = 0;
+}
+
+/* Native mode with our program: the device-bound program that puts
+ * out-of-band VLAN tags back, attached by a link, then the socket (last of
+ * what can fail, so that a failure leaves the UMEM as it was for libxdp's
+ * program) and the xsk map. */
+static int open_vlan_prog(struct xdp_port *x, uint16_t bind_flags, char *why, size_t wl)
+{
+	if (getenv("VMDQ_AFXDP_NO_KFUNC")) { /* tests: as on a kernel before 6.8 */
+		snprintf(why, wl, "VMDQ_AFXDP_NO_KFUNC set");
+		return -EOPNOTSUPP;
+	}
+	int rc;
+	x->obj = bpf_object__open_mem(afxdp_kern_o, sizeof(afxdp_kern_o), NULL);
+	if (!x->obj) {
+		rc = -errno;
+		x->obj = NULL;
+		snprintf(why, wl, "XDP program: %s", strerror(-rc));
+		return rc;
+	}
+	struct bpf_program *prog = bpf_object__find_program_by_name(x->obj, "vmdq_xsk_vlan");
+	if (!prog)
+		return -ENOENT;
+	bpf_program__set_ifindex(prog, (uint32_t)x->ifindex);
+	bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY);
+	rc = bpf_object__load(x->obj);
+	if (rc) {
+		snprintf(why, wl, "no bpf_xdp_metadata_rx_vlan_tag: %s", strerror(-rc));
+		return rc;
+	}
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	x->link_fd = bpf_link_create(bpf_program__fd(prog), x->ifindex, BPF_XDP, &lo);
+	if (x->link_fd < 0) {
+		rc = -errno;
+		x->link_fd = -1;
+		snprintf(why, wl, "native XDP attach: %s", strerror(-rc));
+		return rc;
+	}
+	struct xsk_socket_config sc = {
+		.rx_size = XF_RING, .tx_size = XF_RING,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.xdp_flags = XDP_FLAGS_DRV_MODE, .bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
+	};
+	rc = xsk_socket__create(&x->xsk, x->ifname, x->queue, x->umem, &x->rx, &x->tx, &sc);
+	if (rc) {
+		x->xsk = NULL;
+		snprintf(why, wl, "XDP socket: %s", strerror(-rc));
+		return rc;
+	}
+	rc = xsk_socket__update_xskmap(x->xsk, bpf_object__find_map_fd_by_name(x->obj, "vmdq_xsks"));
+	if (rc) {
+		snprintf(why, wl, "xsk map: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void close_vlan_prog(struct xdp_port *x)
+{
+	if (x->xsk && x->obj)
+		xsk_socket__delete(x->xsk);
+	if (x->obj)
+		x->xsk = NULL;
+	if (x->link_fd >= 0)
+		close(x->link_fd); /* detaches the program */
+	x->link_fd = -1;
+	bpf_object__close(x->obj);
+	x->obj = NULL;
+}
+
 static void xp_close(struct port *p)
 {
 	struct xdp_port *x = p->priv;
 	if (!x)
 		return;
+	close_vlan_prog(x);
 	if (x->xsk)
 		xsk_socket__delete(x->xsk); /* libxdp detaches its program when last */
 	if (x->umem)
@@ -95,6 +313,7 @@ static void xp_close(struct port *p)
 		munmap(x->area, x->area_len);
 	if (x->promisc_fd >= 0)
 		close(x->promisc_fd);
+	vlan_offload_restore(x);
 	free(x);
 	p->priv = NULL;
 }
@@ -129,7 +348,7 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 {
 	static const char usage[] =
 		"afxdp: expected 'afxdp IFNAME [queue N] [mode auto|native|generic] "
-		"[copy|zerocopy]'";
+		"[copy|zerocopy] [no-vlan-meta]'";
 	if (nargs < 1) {
 		snprintf(err, errlen, "%s", usage);
 		return -EINVAL;
@@ -139,6 +358,8 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 		return -ENOMEM;
 	p->priv = x;
 	x->promisc_fd = -1;
+	x->link_fd = -1;
+	bool no_vlan_meta = false;
 	const char *mode = "auto";
 	uint16_t copy_flag = 0;
 	for (int i = 1; i < nargs; i++) {
@@ -161,6 +382,8 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 			copy_flag = XDP_COPY;
 		} else if (strcmp(args[i], "zerocopy") == 0) {
 			copy_flag = XDP_ZEROCOPY;
+		} else if (strcmp(args[i], "no-vlan-meta") == 0) {
+			no_vlan_meta = true;
 		} else {
 			snprintf(err, errlen, "afxdp: unexpected '%s'; %s", args[i], usage);
 			return -EINVAL;
@@ -171,6 +394,7 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 		return -ENODEV;
 	}
 	snprintf(x->ifname, sizeof(x->ifname), "%s", args[0]);
+	x->ifindex = (int)if_nametoindex(x->ifname);
 	libxdp_set_print(quiet_print);
 	libbpf_set_print(quiet_bpf_print);
 
@@ -192,9 +416,19 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 			 rc == -EPERM ? " (needs CAP_NET_ADMIN, CAP_BPF)" : "");
 		return rc;
 	}
+	/* before any frame flows: the NIC keeps tags in the frame (not veth:
+	 * its flag changes nothing, see the top of the file) */
+	bool veth = is_veth(x->ifname);
+	int offload_on = veth ? -1 : vlan_offload_off(x);
+	char why[128] = "generic mode";
 	rc = -EINVAL;
 	if (strcmp(mode, "generic") != 0) {
-		rc = try_socket(x, XDP_FLAGS_DRV_MODE, copy_flag);
+		rc = open_vlan_prog(x, copy_flag, why, sizeof(why));
+		x->vlan_kfunc = rc == 0;
+		if (rc) { /* as before this program existed: libxdp's */
+			close_vlan_prog(x);
+			rc = try_socket(x, XDP_FLAGS_DRV_MODE, copy_flag);
+		}
 		x->native = rc == 0;
 	}
 	if (rc && strcmp(mode, "native") != 0)
@@ -209,6 +443,24 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 			 : "");
 		return rc;
 	}
+	if (x->vlan_kfunc) {
+		x->vlan_how = "VLAN tags from metadata put back";
+	} else if (no_vlan_meta) {
+		x->vlan_how = "no-vlan-meta: tags as metadata would be lost";
+	} else if (veth) {
+		snprintf(err, errlen, "afxdp %s: refused: VLAN tags the veth peer sends as "
+			 "metadata would be lost (%s); use native mode (kernel 6.8+) or "
+			 "afpacket, or txvlan off on the peer and 'no-vlan-meta'", x->ifname, why);
+		return -EOPNOTSUPP;
+	} else if (offload_on != 0) {
+		snprintf(err, errlen, "afxdp %s: refused: rx-vlan-offload %s and %s; "
+			 "ethtool -K %s rxvlan off, native mode (kernel 6.8+), afpacket, "
+			 "or 'no-vlan-meta' if no frame arrives tagged", x->ifname,
+			 offload_on < 0 ? "unreadable" : "stuck on", why, x->ifname);
+		return -EOPNOTSUPP;
+	} else {
+		x->vlan_how = x->nfeat_off ? "rx-vlan-offload turned off" : "rx-vlan-offload off";
+	}
 	struct xdp_options opts;
 	socklen_t ol = sizeof(opts);
 	if (getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_OPTIONS, &opts, &ol) == 0)
@@ -221,7 +473,6 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 	refill(x);
 
 	x->promisc_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	x->ifindex = (int)if_nametoindex(x->ifname);
 	struct packet_mreq mr = { .mr_ifindex = x->ifindex,
 				  .mr_type = PACKET_MR_PROMISC };
 	if (x->promisc_fd < 0 ||
@@ -235,8 +486,9 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 static void xp_describe(struct port *p, char *buf, size_t len)
 {
 	struct xdp_port *x = p->priv;
-	snprintf(buf, len, "afxdp %s queue %u, %s mode, %s", x->ifname, x->queue,
-		 x->native ? "native" : "generic", x->zerocopy ? "zero-copy" : "copy");
+	snprintf(buf, len, "afxdp %s queue %u, %s mode, %s, %s", x->ifname, x->queue,
+		 x->native ? "native" : "generic", x->zerocopy ? "zero-copy" : "copy",
+		 x->vlan_how);
 }
 
 static unsigned xp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
