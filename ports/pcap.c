@@ -9,9 +9,16 @@
  * With loop, IN is read into memory once (up to LOOP_MAX_BYTES) and replayed
  * from there without a copy: a traffic source for benchmarks that costs the
  * switch next to nothing.  OUT /dev/null counts frames and writes nothing.
+ *
+ * No call may keep the worker from its next round (SPEC 4): IN and OUT are
+ * regular files (a pipe or a device could block a read or a write for
+ * ever), loop 0 on a capture with no frame is refused when the port opens,
+ * and a pass over the file that yields no frame ends the port, so one rx
+ * call reopens the file at most twice whatever N is or the file becomes.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +31,7 @@ struct pcap_port {
 	struct vmdq_pcap_writer *out;
 	uint64_t loops_left; /* 0 = forever when looping */
 	bool forever, eof;
+	uint64_t pass_frames; /* read from the file since it was last opened */
 	uint8_t *hold;       /* frames of the current burst, owned */
 	/* loop: the whole capture in memory */
 	uint8_t *mem;
@@ -59,8 +67,10 @@ static int load(struct pcap_port *pp, char *err, size_t errlen)
 {
 	size_t used = 0, cap = 0;
 	struct vmdq_frame fr;
+	bool any = false;
 	int rc;
 	while ((rc = vmdq_pcap_next(pp->in, &fr)) == 1) {
+		any = true;
 		uint32_t cl = fr.caplen < fr.len ? fr.caplen : fr.len;
 		if (used + cl > LOOP_MAX_BYTES || pp->nframes == LOOP_MAX_FRAMES) {
 			free(pp->mem);
@@ -95,7 +105,33 @@ static int load(struct pcap_port *pp, char *err, size_t errlen)
 		/* empty (or too big): the file path below does the work */
 		vmdq_pcap_close(pp->in);
 		pp->in = vmdq_pcap_open(pp->in_path, err, errlen);
-		return pp->in ? 0 : -EINVAL;
+		if (!pp->in)
+			return -EINVAL;
+		if (!any && pp->forever) {
+			/* replaying nothing for ever would spin the worker */
+			snprintf(err, errlen, "pcap %s: loop 0 needs at least one frame; the "
+				 "capture has none", pp->in_path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* A pipe, socket or device as IN or OUT could block the worker in a read
+ * or a write; only regular files (and OUT /dev/null, never written) do. */
+static int regular(const char *path, bool may_be_missing, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT && may_be_missing)
+			return 0;
+		snprintf(err, errlen, "pcap %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "pcap %s: not a regular file (a pipe or a device "
+			 "could block the switch)", path);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -127,10 +163,13 @@ static int pp_open(struct port *p, char **args, int nargs, char *err, size_t err
 	pp->hold = malloc((size_t)HOLD_FRAMES * VMDQ_PCAP_SNAPLEN);
 	if (!pp->in_path || !pp->hold)
 		return -ENOMEM;
+	pp->discard = strcmp(args[1], "/dev/null") == 0;
+	if (regular(args[0], false, err, errlen) < 0 ||
+	    (!pp->discard && regular(args[1], true, err, errlen) < 0))
+		return -EINVAL;
 	pp->in = vmdq_pcap_open(args[0], err, errlen);
 	if (!pp->in)
 		return -EINVAL;
-	pp->discard = strcmp(args[1], "/dev/null") == 0;
 	if (!pp->discard) {
 		pp->out = vmdq_pcap_create(args[1], err, errlen);
 		if (!pp->out)
@@ -176,12 +215,16 @@ static unsigned pp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
 			got++;
 			p->rx_frames++;
 			p->rx_bytes += fr.len;
+			pp->pass_frames++;
 			continue;
 		}
-		/* end of file (or damage): next loop, or done */
-		if (rc == 0 && (pp->forever || --pp->loops_left > 0)) {
+		/* end of file (or damage): next loop, or done; a pass that found
+		 * no frame ends it (the next would find none either, at the
+		 * cost of a reopen, N times over) */
+		if (rc == 0 && pp->pass_frames && (pp->forever || --pp->loops_left > 0)) {
 			vmdq_pcap_close(pp->in);
 			pp->in = vmdq_pcap_open(pp->in_path, err, sizeof(err));
+			pp->pass_frames = 0;
 			if (!pp->in)
 				pp->eof = true;
 		} else {

@@ -29,6 +29,7 @@
 
 #include "ctl_proto.h"
 #include "subcmds.h"
+#include "util.h"
 #include "vmdq/vmdq.h"
 #include "../switch/switch.h"
 
@@ -412,6 +413,17 @@ static int apply(struct vmdq_switch *sw, const char *path, struct line *l)
  * the data path.  Everything that touches switch state (vifs, FDB, switch
  * counters) it hands to the worker as a request, which the worker carries
  * out between two polls; the control thread waits for the answer.
+ *
+ * The control thread never blocks on a client (SPEC 4): every socket is
+ * non-blocking and one poll() serves them all.  A client holds one slot of
+ * CTL_MAX_CLIENTS; its request line is read into the slot as it arrives
+ * (CTL_MAX_REQUEST bytes at most, complete within CTL_TIMEOUT_MS of the
+ * connection), the request runs once the line is complete, and its reply
+ * (one command's output, made in full by the worker) waits in the slot
+ * until the client has taken it, CTL_TIMEOUT_MS at most; then the slot is
+ * freed.  A newcomer finding every slot taken closes the client idle
+ * longest, so clients that hold connections cannot lock others out.  The
+ * thread wakes for the stop request whatever the clients do.
  */
 
 struct ctl_req {
@@ -424,6 +436,17 @@ struct ctl_req {
 	int rc;
 	char err[VMDQ_ERRMSG_MAX];
 	bool done;
+};
+
+struct ctl_client {
+	int fd;               /* -1: the slot is free */
+	bool replying;        /* the request ran; out waits to be sent */
+	size_t inlen;
+	char in[CTL_MAX_REQUEST + 1];
+	char *out;            /* status line and body, malloc'd */
+	size_t outlen, outoff;
+	uint64_t deadline_ns; /* the line complete, then the reply taken, by then */
+	uint64_t active_ns;   /* last byte moved: who goes first when full */
 };
 
 struct ctl {
@@ -439,6 +462,7 @@ struct ctl {
 	pthread_cond_t cv;
 	struct ctl_req *pending;
 	_Atomic bool has_pending;
+	struct ctl_client cl[CTL_MAX_CLIENTS];
 };
 
 static json_t *uplink_json(struct vmdq_switch *sw)
@@ -821,53 +845,39 @@ static int remap(struct ctl *c, struct ctl_req *r)
 	return r->rc;
 }
 
-static void reply(int fd, const char *status, const char *body)
+/* The reply: kept in the client's slot until the client has taken it. */
+static void reply(struct ctl_client *k, const char *status, const char *body)
 {
-	char head[VMDQ_ERRMSG_MAX + 16];
-	int n = snprintf(head, sizeof(head), "%s\n", status);
-	if (write(fd, head, (size_t)n) < 0 || (body && write(fd, body, strlen(body)) < 0)) {
-		/* the client went away: nothing to do */
+	size_t sl = strlen(status), bl = body ? strlen(body) : 0;
+	free(k->out);
+	k->out = malloc(sl + 1 + bl);
+	if (!k->out) {
+		static const char oom[] = "error: out of memory\n";
+		k->out = strdup(oom);
+		k->outlen = k->out ? strlen(oom) : 0;
+	} else {
+		memcpy(k->out, status, sl);
+		k->out[sl] = '\n';
+		if (bl)
+			memcpy(k->out + sl + 1, body, bl);
+		k->outlen = sl + 1 + bl;
 	}
+	k->outoff = 0;
+	k->replying = true;
+	k->deadline_ns = mono_now_ns() + CTL_TIMEOUT_MS * 1000000ull;
 }
 
-/* One connection: check the peer, read one line, run it, answer. */
-static void serve_one(struct ctl *c, int fd)
+/* One request line (NUL-terminated in buf, newline gone): run it and put
+ * the reply in the client's slot. */
+static void serve_one(struct ctl *c, struct ctl_client *k, char *buf, size_t len)
 {
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-	    (cred.uid != 0 && cred.uid != getuid())) {
-		reply(fd, "error: permission denied (the control socket is root's)", NULL);
-		return;
-	}
-	struct timeval tv = { .tv_sec = CTL_TIMEOUT_MS / 1000 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	char buf[CTL_MAX_REQUEST + 1];
-	size_t got = 0;
-	while (got < CTL_MAX_REQUEST) {
-		ssize_t r = read(fd, buf + got, CTL_MAX_REQUEST - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		if (memchr(buf, '\n', got))
-			break;
-	}
-	buf[got] = '\0';
-	char *nl = memchr(buf, '\n', got);
-	if (!nl) {
-		/* garbage, a line too long, or a client that went away */
-		reply(fd, got >= CTL_MAX_REQUEST ? "error: request too long"
-						  : "error: incomplete request", NULL);
-		return;
-	}
-	*nl = '\0';
-	if (strlen(buf) != (size_t)(nl - buf)) {
-		reply(fd, "error: unexpected NUL character", NULL);
+	if (strlen(buf) != len) {
+		reply(k, "error: unexpected NUL character", NULL);
 		return;
 	}
 	struct ctl_req *r = calloc(1, sizeof(*r));
 	if (!r) {
-		reply(fd, "error: out of memory", NULL);
+		reply(k, "error: out of memory", NULL);
 		return;
 	}
 	char *cmd = buf;
@@ -880,21 +890,21 @@ static void serve_one(struct ctl *c, int fd)
 	int nw = copy ? split(copy, w, MAX_WORDS) : -1;
 	char status[VMDQ_ERRMSG_MAX + 16];
 	if (nw < 0) {
-		reply(fd, "error: too many words", NULL);
+		reply(k, "error: too many words", NULL);
 	} else if (nw == 0) {
-		reply(fd, "error: empty command", NULL);
+		reply(k, "error: empty command", NULL);
 	} else if (strcmp(w[0], "show") == 0) {
 		static const char *const whats[] = { "queues", "filters", "vifs", "fdb", "stats" };
 		bool known = false;
 		for (size_t i = 0; i < 5; i++)
 			known |= nw == 2 && strcmp(w[1], whats[i]) == 0;
 		if (!known) {
-			reply(fd, "error: show: expected queues, filters, vifs, fdb or stats", NULL);
+			reply(k, "error: show: expected queues, filters, vifs, fdb or stats", NULL);
 		} else {
 			r->show = true;
 			snprintf(r->what, sizeof(r->what), "%s", w[1]);
 			to_worker(c, r);
-			reply(fd, "ok", r->out);
+			reply(k, "ok", r->out);
 			free(r->out);
 		}
 	} else if (strcmp(w[0], "vif") == 0 || strcmp(w[0], "uplink") == 0) {
@@ -902,14 +912,14 @@ static void serve_one(struct ctl *c, int fd)
 		r->l.nw = split(r->l.text, r->l.w, MAX_WORDS);
 		if (parse_switch_line(&r->l, r->err, sizeof(r->err)) < 0) {
 			snprintf(status, sizeof(status), "error: %s", r->err);
-			reply(fd, status, NULL);
+			reply(k, status, NULL);
 		} else {
 			to_worker(c, r);
 			if (r->rc < 0) {
 				snprintf(status, sizeof(status), "error: %s", r->err);
-				reply(fd, status, NULL);
+				reply(k, status, NULL);
 			} else {
-				reply(fd, "ok", NULL);
+				reply(k, "ok", NULL);
 			}
 		}
 		free(r->l.text);
@@ -918,21 +928,21 @@ static void serve_one(struct ctl *c, int fd)
 		char out[64];
 		if (vmdq_cmd_parse(cmd, &vc, r->err, sizeof(r->err)) < 0) {
 			snprintf(status, sizeof(status), "error: %s", r->err);
-			reply(fd, status, NULL);
+			reply(k, status, NULL);
 		} else if (vc.kind == VMDQ_CMD_AT) {
-			reply(fd, "error: at: only vmdq sort runs a schedule", NULL);
+			reply(k, "error: at: only vmdq sort runs a schedule", NULL);
 		} else if (check_cpu(&vc, r->err, sizeof(r->err)) < 0 ||
 			   vmdq_cmd_apply(c->sw->dev, &vc, out, sizeof(out), r->err,
 					  sizeof(r->err)) < 0) {
 			snprintf(status, sizeof(status), "error: %s", r->err);
-			reply(fd, status, NULL);
+			reply(k, status, NULL);
 		} else if (vc.kind == VMDQ_CMD_QUEUE_CPU && remap(c, r) < 0) {
 			snprintf(status, sizeof(status), "error: %s", r->err);
-			reply(fd, status, NULL);
+			reply(k, status, NULL);
 		} else {
 			if (out[0])
 				strcat(out, "\n");
-			reply(fd, "ok", out);
+			reply(k, "ok", out);
 		}
 		vmdq_cmd_clear(&vc);
 	}
@@ -940,25 +950,156 @@ static void serve_one(struct ctl *c, int fd)
 	free(r);
 }
 
+static void client_close(struct ctl_client *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->out);
+	k->fd = -1;
+	k->out = NULL;
+	k->outlen = k->outoff = k->inlen = 0;
+	k->replying = false;
+}
+
+/* Sends as much of the reply as the client's socket takes now; the slot is
+ * freed once all of it is sent, or the client has gone. */
+static void client_send(struct ctl_client *k, uint64_t now)
+{
+	while (k->outoff < k->outlen) {
+		ssize_t n = send(k->fd, k->out + k->outoff, k->outlen - k->outoff,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* the rest when poll says there is room */
+		if (n <= 0)
+			break;  /* the client went away */
+		k->outoff += (size_t)n;
+		k->active_ns = now;
+	}
+	client_close(k);
+}
+
+/* One read of what the client sent (one per round: clients take turns);
+ * the request runs once its line is complete. */
+static void client_recv(struct ctl *c, struct ctl_client *k, uint64_t now)
+{
+	ssize_t n = recv(k->fd, k->in + k->inlen, CTL_MAX_REQUEST - k->inlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n < 0) {
+		client_close(k);
+		return;
+	}
+	if (n > 0) {
+		char *nl = memchr(k->in + k->inlen, '\n', (size_t)n);
+		k->inlen += (size_t)n;
+		k->active_ns = now;
+		if (nl) {
+			*nl = '\0';
+			serve_one(c, k, k->in, (size_t)(nl - k->in));
+		} else if (k->inlen < CTL_MAX_REQUEST) {
+			return; /* more to come */
+		} else {
+			reply(k, "error: request too long", NULL);
+		}
+	} else {
+		/* garbage, or a client that went away mid-line */
+		reply(k, "error: incomplete request", NULL);
+	}
+	client_send(k, now);
+}
+
+/* New connections, CTL_MAX_CLIENTS at most per round.  With every slot
+ * taken, the client idle longest makes room. */
+static void ctl_accept(struct ctl *c, uint64_t now)
+{
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		struct ctl_client *k = NULL, *idle = NULL;
+		for (int j = 0; j < CTL_MAX_CLIENTS && !k; j++) {
+			struct ctl_client *x = &c->cl[j];
+			if (x->fd < 0)
+				k = x;
+			else if (!idle || x->active_ns < idle->active_ns)
+				idle = x;
+		}
+		if (!k) {
+			static const char full[] = "error: too many control connections ("
+						   CTL_STR(CTL_MAX_CLIENTS) " at most): the one "
+						   "idle longest is closed\n";
+			if (!idle->replying &&
+			    send(idle->fd, full, sizeof(full) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				/* it is closed all the same */
+			}
+			client_close(idle);
+			k = idle;
+		}
+		k->fd = fd;
+		k->active_ns = now;
+		k->deadline_ns = now + CTL_TIMEOUT_MS * 1000000ull;
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+		    (cred.uid != 0 && cred.uid != getuid())) {
+			reply(k, "error: permission denied (the control socket is root's)", NULL);
+			client_send(k, now);
+		}
+	}
+}
+
 static void *ctl_main(void *arg)
 {
 	struct ctl *c = arg;
+	struct pollfd p[2 + CTL_MAX_CLIENTS];
+	int who[CTL_MAX_CLIENTS];
 	for (;;) {
-		struct pollfd p[2] = { { .fd = c->lfd, .events = POLLIN },
-				       { .fd = c->stop_fd, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
+		uint64_t now = mono_now_ns(), next = UINT64_MAX;
+		int n = 2;
+		p[0] = (struct pollfd){ .fd = c->stop_fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+			struct ctl_client *k = &c->cl[i];
+			if (k->fd >= 0 && now >= k->deadline_ns) {
+				if (k->replying) {
+					client_close(k); /* it did not take its reply in time */
+				} else {
+					reply(k, "error: request not finished within "
+						 CTL_STR(CTL_TIMEOUT_S) " s", NULL);
+					client_send(k, now);
+				}
+			}
+			if (k->fd < 0)
 				continue;
+			if (k->deadline_ns < next)
+				next = k->deadline_ns;
+			who[n - 2] = i;
+			p[n++] = (struct pollfd){ .fd = k->fd,
+						  .events = k->replying ? POLLOUT : POLLIN };
+		}
+		int timeout = next == UINT64_MAX ? -1
+			    : (int)((next - now + 999999) / 1000000);
+		if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			break;
+		if (p[0].revents)
+			break;
+		now = mono_now_ns();
+		for (int i = 2; i < n; i++) {
+			struct ctl_client *k = &c->cl[who[i - 2]];
+			if (!p[i].revents || k->fd != p[i].fd)
+				continue;
+			if (k->replying)
+				client_send(k, now);
+			else
+				client_recv(c, k, now);
 		}
 		if (p[1].revents)
-			break;
-		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve_one(c, fd);
-		close(fd);
+			ctl_accept(c, now);
 	}
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		client_close(&c->cl[i]);
 	return NULL;
 }
 
@@ -982,7 +1123,8 @@ static int ctl_start(struct ctl *c, char *err, size_t errlen)
 	if (probe >= 0)
 		close(probe);
 	unlink(c->path); /* a stale socket from a switch that died */
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: the control thread accepts until there is nobody left */
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	mode_t old = umask(0177); /* the socket is born 0600 */
 	int rc = c->lfd < 0 ? -1 : bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
@@ -990,6 +1132,8 @@ static int ctl_start(struct ctl *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", c->path, strerror(errno));
 		return -1;
 	}
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		c->cl[i].fd = -1;
 	c->stop_fd = eventfd(0, EFD_CLOEXEC);
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&c->mu, NULL);

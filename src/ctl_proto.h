@@ -4,12 +4,22 @@
  * Request: one line, "[-j ]COMMAND\n".  Reply: a status line, "ok\n" or
  * "error: REASON\n", then the command's output; the switch closes the
  * connection after the reply.
+ *
+ * The switch bounds what a client may hold (SPEC 4): CTL_MAX_CLIENTS
+ * connections at a time (a newcomer past it closes the one idle longest),
+ * CTL_MAX_REQUEST bytes for the request line, which must be complete within
+ * CTL_TIMEOUT_MS of the connection, and CTL_TIMEOUT_MS for the client to
+ * take its whole reply.
  */
 #ifndef VMDQ_CTL_PROTO_H
 #define VMDQ_CTL_PROTO_H
 
 #define CTL_DEFAULT_SOCKET "/run/vmdq/vmdq.sock"
 #define CTL_MAX_REQUEST 4096
-#define CTL_TIMEOUT_MS 5000
+#define CTL_TIMEOUT_S 5
+#define CTL_TIMEOUT_MS (CTL_TIMEOUT_S * 1000)
+#define CTL_MAX_CLIENTS 16
+#define CTL_STR_(x) #x
+#define CTL_STR(x) CTL_STR_(x)
 
 #endif

@@ -114,4 +114,65 @@ eq "loop 3: vm1 got 8 frames three times" "$(npkts vm1-loop.pcap)" 24
 tcpdump -r vm1-loop.pcap -n -e 2>/dev/null | awk '{print $2, $4}' > seq
 eq "loop 3: each frame three times" "$(awk '{print $2}' seq | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" "15 3 6 "
 eq "vif with /dev/null out: counted" "$(jq '.vifs[1].to_vm' loop.json)" 18
+# a looping capture that has no frame to replay (SPEC 4: SIGTERM always stops
+# the switch): loop 0 on it is refused with the line and the reason, loop N
+# on it ends at once instead of reopening the file N times in one poll
+set +e
+printf 'device vmdq on\nuplink up pcap empty.pcap /dev/null loop 0\n' > loop0.conf
+timeout -k 1 5 "$VMDQ" switch --ctl "$T/l.sock" -c loop0.conf 2> err; rc=$?
+eq "loop 0 on an empty capture exit" "$rc" 2
+contains "loop 0 on an empty capture" err "loop0.conf:2: pcap empty.pcap: loop 0 needs at least one frame; the capture has none"
+printf 'vif a pcap empty.pcap /dev/null loop 0 mac 02:00:00:00:00:01\n' > loop0v.conf
+timeout -k 1 5 "$VMDQ" switch --ctl "$T/l.sock" -c loop0v.conf 2> err; rc=$?
+eq "loop 0 vif on an empty capture exit" "$rc" 2
+contains "loop 0 vif on an empty capture" err "loop0v.conf:1: pcap empty.pcap: loop 0 needs at least one frame; the capture has none"
+printf 'uplink up pcap empty.pcap /dev/null loop 1000000000\nvif vm1 pcap vm1.pcap /dev/null mac 02:00:00:00:00:01\n' > loopn.conf
+timeout -k 1 5 "$VMDQ" switch --ctl "$T/l.sock" -c loopn.conf -s loopn.json 2> err; rc=$?
+eq "loop N on an empty capture ends" "$rc" 0
+eq "loop N on an empty capture: nothing from it" "$(jq .uplink.rx_frames loopn.json)" 0
+eq "loop N on an empty capture: the vif's frames still forwarded" "$(jq .to_wire loopn.json)" 7
+# a capture whose only record is malformed (a capture length past any
+# snapshot length; a record cut short): refused at load with the line
+python3 - <<'P'
+import struct
+hdr = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+open('badrec.pcap', 'wb').write(hdr + struct.pack('<IIII', 0, 0, 0x7fffffff, 60) + b'\0' * 60)
+open('cutrec.pcap', 'wb').write(hdr + struct.pack('<IIII', 0, 0, 60, 60) + b'\0' * 20)
+P
+for f in badrec cutrec; do
+	printf 'uplink up pcap %s.pcap /dev/null loop 0\n' $f > $f.conf
+	timeout -k 1 5 "$VMDQ" switch --ctl "$T/l.sock" -c $f.conf 2> err; rc=$?
+	eq "loop 0 on $f exit" "$rc" 2
+	contains "loop 0 on $f" err "$f.conf:1: pcap: "
+done
+# a pipe as IN or OUT could block the worker for ever in a read or a write
+mkfifo in.fifo out.fifo
+printf 'uplink up pcap in.fifo /dev/null\n' > fifo1.conf
+timeout -k 1 5 "$VMDQ" switch --ctl "$T/l.sock" -c fifo1.conf 2> err; rc=$?
+eq "pipe as IN exit" "$rc" 2
+contains "pipe as IN" err "fifo1.conf:1: pcap in.fifo: not a regular file (a pipe or a device could block the switch)"
+printf 'vif a pcap vm1.pcap out.fifo mac 02:00:00:00:00:01\n' > fifo2.conf
+timeout -k 1 5 "$VMDQ" switch --ctl "$T/l.sock" -c fifo2.conf 2> err; rc=$?
+eq "pipe as OUT exit" "$rc" 2
+contains "pipe as OUT" err "fifo2.conf:1: pcap out.fifo: not a regular file (a pipe or a device could block the switch)"
+set -e
+# loop 0 on frames that are all bad (runts, cut short): the switch replays
+# them (and drops them) until told to stop; vmdq ctl answers and SIGTERM
+# stops it within 2 s
+printf '02:00:00:00:00:01 02:ee:00:00:00:01 len 10\n02:00:00:00:00:01 02:ee:00:00:00:01 len 200 caplen 0\n' > runts.txt
+"$MKPCAP" runts.txt runts.pcap
+printf 'uplink up pcap runts.pcap /dev/null loop 0\nvif vm1 pcap empty.pcap /dev/null mac 02:00:00:00:00:01\n' > runts.conf
+"$VMDQ" switch -c runts.conf --ctl "$T/runts.sock" 2> log &
+SW=$!
+for _ in $(seq 50); do [ -S "$T/runts.sock" ] && break; sleep 0.1; done
+set +e
+timeout 2 "$VMDQ" ctl --ctl "$T/runts.sock" show vifs > out; eq "bad frames in a loop: ctl answers within 2 s" $? 0
+kill -TERM $SW
+
+for _ in $(seq 40); do kill -0 $SW 2>/dev/null || break; sleep 0.05; done
+eq "bad frames in a loop: SIGTERM stops it within 2 s" "$(kill -0 $SW 2>/dev/null && echo running || echo stopped)" stopped
+kill -KILL $SW 2>/dev/null
+wait $SW; rc=$?
+set -e
+eq "bad frames in a loop: clean exit" "$rc" 0
 finish
