@@ -22,6 +22,8 @@
 #define SW_AGE_SLOTS 4096    /* FDB slots one round's ageing examines */
 #define BURST 32
 
+_Static_assert(SW_RING % BURST == 0 && SW_INBOX % BURST == 0,
+	       "the drain loops take whole bursts: a full ring or inbox in SW_RING / BURST bursts");
 /* to_wire queues at most a burst of a VM's frames before to_wire_flush */
 _Static_assert(sizeof(((struct sw_txp *)0)->pend) / sizeof(struct vmdq_txd) >= BURST,
 	       "a TX queue's pending posts hold a burst");
@@ -757,13 +759,16 @@ static void drain_rx(struct port *p)
 	struct sw_vif *v = (struct sw_vif *)(void *)((char *)p - offsetof(struct sw_vif, port));
 	if (!v->used)
 		return;
+	/* what is in the ring, at most: the port took its buffers back first */
 	for (unsigned i = 0; i < v->nq; i++)
-		while (drain_queue(sw, v->worker, (unsigned)v->queue + i) > 0) {
-		}
+		for (unsigned b = 0; b <= SW_RING / BURST; b++)
+			if (drain_queue(sw, v->worker, (unsigned)v->queue + i) == 0)
+				break;
 }
 
 /* Frames other workers left for vif v: a hand-over per burst, until the
- * inboxes are empty. */
+ * inboxes are empty or a whole inbox's worth was handed over (the other
+ * worker may refill it as fast: the round must end). */
 static unsigned drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 {
 	(void)sw;
@@ -772,7 +777,7 @@ static unsigned drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 		struct sw_inbox *ib = &v->inbox[p];
 		if (!ib->mem)
 			continue;
-		for (;;) {
+		for (unsigned b = 0; b < SW_INBOX / BURST; b++) {
 			uint32_t head = atomic_load_explicit(&ib->head, memory_order_relaxed);
 			uint32_t n = atomic_load_explicit(&ib->tail, memory_order_acquire) - head;
 			if (!n)
@@ -1032,12 +1037,15 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			continue;
 		if (v->port.ops->service)
 			v->port.ops->service(&v->port, now);
+		/* a ring's worth at most: the sorter on another worker may
+		 * refill the queue as fast as it drains, and the round must end
+		 * (the stop and park requests are seen between rounds) */
 		for (unsigned qi = 0; qi < v->nq; qi++) {
-			unsigned k;
+			unsigned k, bursts = 0;
 			do {
 				k = drain_queue(sw, w, (unsigned)v->queue + qi);
 				work += k;
-			} while (k == BURST);
+			} while (k == BURST && ++bursts < SW_RING / BURST);
 		}
 		work += drain_inboxes(sw, w, v);
 		if (room && (tx_has_room(v) || !sw->has_uplink))
