@@ -71,6 +71,7 @@
 #define TXQ(i) (2 * (i) + 1)
 
 enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C_MEM_FAULT, C_MSG_DEFER,
+       C_CALLS_LOST,
        C__COUNT };
 
 struct vhu {
@@ -113,7 +114,7 @@ struct vhu {
 
 static const char *const cnames[] = {
 	"connects", "disconnects", "refused", "short_buffers", "memory_faults",
-	"messages_deferred",
+	"messages_deferred", "calls_lost",
 	/* then vu_err names, filled at run time */
 };
 
@@ -1038,6 +1039,7 @@ static const char *vhu_state(struct port *p, const char *const **names,
 		all_names[i] = cnames[i];
 		v[i] = h->c[i];
 	}
+	v[C_CALLS_LOST] = h->d.calls_lost; /* vu.c counts it */
 	for (unsigned i = 0; i < VU_E__COUNT; i++) {
 		all_names[C__COUNT + i] = vu_err_name((enum vu_err)i);
 		v[C__COUNT + i] = h->d.errors[i];
