@@ -443,7 +443,10 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 			 : "");
 		return rc;
 	}
-	if (x->vlan_kfunc) {
+	/* veth implements the kfunc (6.8+); a NIC driver may not (the kfunc
+	 * then says -EOPNOTSUPP, which the program cannot tell from "no tag"),
+	 * so on a NIC the offload must be off whatever the program does */
+	if (x->vlan_kfunc && veth) {
 		x->vlan_how = "VLAN tags from metadata put back";
 	} else if (no_vlan_meta) {
 		x->vlan_how = "no-vlan-meta: tags as metadata would be lost";
@@ -453,13 +456,17 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 			 "afpacket, or txvlan off on the peer and 'no-vlan-meta'", x->ifname, why);
 		return -EOPNOTSUPP;
 	} else if (offload_on != 0) {
-		snprintf(err, errlen, "afxdp %s: refused: rx-vlan-offload %s and %s; "
-			 "ethtool -K %s rxvlan off, native mode (kernel 6.8+), afpacket, "
+		snprintf(err, errlen, "afxdp %s: refused: rx-vlan-offload %s (tags as "
+			 "metadata would be lost); ethtool -K %s rxvlan off, afpacket, "
 			 "or 'no-vlan-meta' if no frame arrives tagged", x->ifname,
-			 offload_on < 0 ? "unreadable" : "stuck on", why, x->ifname);
+			 offload_on < 0 ? "unreadable" : "stuck on", x->ifname);
 		return -EOPNOTSUPP;
 	} else {
 		x->vlan_how = x->nfeat_off ? "rx-vlan-offload turned off" : "rx-vlan-offload off";
+		if (x->vlan_kfunc)
+			x->vlan_how = x->nfeat_off ? "rx-vlan-offload turned off; tags from metadata "
+						     "put back"
+						   : "rx-vlan-offload off; tags from metadata put back";
 	}
 	struct xdp_options opts;
 	socklen_t ol = sizeof(opts);

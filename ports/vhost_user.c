@@ -60,11 +60,17 @@
 /* Messages handled per service round, at most: setting up a queue pair
  * takes about ten and a QEMU boot a few dozen, so an honest guest is up in
  * a few rounds; a flood costs its worker 16 messages' handling per round
- * (the rest waits in the socket: the next round comes back to it). */
+ * (the rest waits in the socket: the next round comes back to it).  A
+ * memory table costs the whole round's budget: up to eight fstat, mmap and
+ * guard entries, and the old table's unmapping. */
 #define VHU_MSG_BUDGET 16
 /* Chains one tx_pair call takes from the ring, given back unused ones
  * included: 32 frames (the switch's burst) of up to 16 mergeable buffers. */
 #define VHU_TX_POPS 512
+/* Descriptors one tx_pair call reads, at most: a burst of 32 frames in
+ * Linux's big-packet chains (MAX_SKB_FRAGS + 2 each) is 608; a guest whose
+ * buffers are many tiny pieces gets fewer frames a round, not more work. */
+#define VHU_TX_DESCS 2048
 /* virtio queue pair i: ring 2i receives (switch -> VM), 2i + 1 transmits;
  * its device queue is p->queue + i */
 #define RXQ(i) (2 * (i))
@@ -394,8 +400,8 @@ static int send_msg(int fd, const struct vu_msg *r)
 	return n == (ssize_t)(VU_HDR_SIZE + r->size) ? 0 : -1;
 }
 
-/* Reads what there is of the message being read, never waiting: 1 one
- * message handled, 0 not whole yet (the rest stays in h->in until the
+/* Reads what there is of the message being read, never waiting: > 0 one
+ * message handled (what it cost of the round's budget), 0 not whole yet (the rest stays in h->in until the
  * socket has more), -1 hang up.  Exactly the bytes of this message are
  * asked for, so the fds that come with the next message's first byte are
  * never taken with this one. */
@@ -452,6 +458,7 @@ static int read_msg(struct port *p)
 	m.nfds = h->in_nfds;
 	h->in_len = h->in_nfds = 0; /* the fds are the handler's now */
 	struct vu_msg r;
+	int cost = m.request == VU_SET_MEM_TABLE ? VHU_MSG_BUDGET : 1;
 	h->quiescing = true;
 	int rc = vu_handle(&h->d, &m, &r);
 	h->quiescing = false;
@@ -460,7 +467,7 @@ static int read_msg(struct port *p)
 		return -1;
 	if (rc == 1 && send_msg(h->cfd, &r) < 0)
 		return -1;
-	return 1;
+	return cost;
 }
 
 /* Frames are moving: the guest need not kick us on either ring while the
@@ -759,8 +766,14 @@ static int vhu_service(struct port *p, uint64_t now)
 		/* the guest's memory file shrank under a mapping: the guard
 		 * made it zero pages; the vif is done until the guest resets */
 		h->c[C_MEM_FAULT]++;
-		if (h->cfd >= 0 && !h->d.broken) {
-			vu_break(&h->d, VU_E_ADDR);
+		if (h->cfd >= 0) {
+			/* the rings may have been read as zeros (and the device
+			 * broken for what they showed) before this round: the
+			 * truncation is the cause, and the reason says so */
+			if (h->d.broken)
+				h->d.broken_why = VU_E_ADDR;
+			else
+				vu_break(&h->d, VU_E_ADDR);
 			fprintf(stderr, "vmdq: vif %s: guest memory truncated under us: broken\n",
 				p->name);
 		}
@@ -787,12 +800,12 @@ static int vhu_service(struct port *p, uint64_t now)
 				}
 			} else if (what == 2 && h->cfd >= 0) {
 				int rc = 0;
-				unsigned k;
-				for (k = 0; k < VHU_MSG_BUDGET && (rc = read_msg(p)) > 0; k++) {
-				}
+				unsigned spent = 0;
+				while (spent < VHU_MSG_BUDGET && (rc = read_msg(p)) > 0)
+					spent += (unsigned)rc;
 				if (rc < 0) {
 					disconnect(p, "socket closed");
-				} else if (k == VHU_MSG_BUDGET) {
+				} else if (spent >= VHU_MSG_BUDGET) {
 					/* more may wait: the next round looks again (the
 					 * socket stays readable, so a sleep ends at once) */
 					h->c[C_MSG_DEFER]++;
@@ -889,21 +902,25 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 	uint32_t hl = h->d.hdr_len;
 	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
 	unsigned sent = 0, have = vu_avail_count(&h->d, v), nused = 0;
-	unsigned pops = 0; /* chains walked, VHU_TX_POPS at most */
+	unsigned pops = 0, descs = 0; /* chains and descriptors walked: VHU_TX_POPS,
+				       * VHU_TX_DESCS at most */
 	struct vring_used_elem used[VHU_POST_MAX];
-	for (unsigned i = 0; i < n && have && !h->d.broken && pops < VHU_TX_POPS; i++) {
+	for (unsigned i = 0; i < n && have && !h->d.broken && pops < VHU_TX_POPS &&
+			     descs < VHU_TX_DESCS; i++) {
 		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
 		uint32_t need = hl + len, off = 0; /* bytes of header + frame placed */
 		uint16_t heads[VHU_MRG_MAX];
 		uint32_t lens[VHU_MRG_MAX];
 		unsigned nb = 0;
 		uint8_t *vh = NULL;
-		while (off < need && have && nb < VHU_MRG_MAX && pops < VHU_TX_POPS) {
+		while (off < need && have && nb < VHU_MRG_MAX && pops < VHU_TX_POPS &&
+		       descs < VHU_TX_DESCS) {
 			struct vu_chain c;
 			if (vu_pop(&h->d, v, true, &c) < 0)
 				break;
 			have--;
 			pops++;
+			descs += c.ndesc;
 			heads[nb] = c.head;
 			lens[nb] = 0;
 			if (!c.nseg || (nb == 0 && c.seg[0].len < hl)) {
@@ -936,9 +953,12 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 		if (off < need || !vh) {
 			/* not placed: the buffers were never used, the guest keeps
 			 * them (they are taken again for the next frame) */
+			bool ran_out = !have;
 			vu_unpop(v, heads, nb);
 			have += nb;
-			if (h->d.broken || (mrg && !have))
+			/* every buffer it posted was not enough: the rest of the
+			 * burst is not walked through them again (dropped) */
+			if (h->d.broken || ran_out)
 				break;
 			continue; /* too big for the buffers: dropped */
 		}

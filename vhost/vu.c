@@ -732,6 +732,7 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 {
 	c->head = head;
 	c->nseg = 0;
+	c->ndesc = 0;
 	c->total = 0;
 	if (head >= v->num)
 		return walk_fail(d, VU_E_INDEX);
@@ -763,6 +764,7 @@ int vu_walk(struct vu_dev *d, struct vu_vring *v, uint16_t head, bool write,
 			return walk_fail(d, VU_E_LONG);
 		if (add_element(d, c, addr, len, flags & VRING_DESC_F_WRITE, write) < 0)
 			return -1;
+		c->ndesc = nd;
 		if (!(flags & VRING_DESC_F_NEXT))
 			return 0;
 		i = next;
@@ -911,6 +913,7 @@ static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_ch
 	uint32_t pos = v->last_avail, taken = 0, nd = 0;
 	uint16_t id;
 	c->nseg = 0;
+	c->ndesc = 0;
 	c->total = 0;
 	c->head = 0;
 	if (!pk_pos_ok(v))
@@ -962,6 +965,7 @@ static int pk_pop(struct vu_dev *d, struct vu_vring *v, bool write, struct vu_ch
 	if (v->inflight[id])
 		return walk_fail(d, VU_E_REUSED);
 	c->head = id;
+	c->ndesc = nd;
 	v->inflight[id] = 1;
 	v->ndesc[id] = (uint16_t)taken;
 	v->last_avail = (uint16_t)pos;

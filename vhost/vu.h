@@ -220,6 +220,7 @@ struct vu_seg {
 struct vu_chain {
 	uint16_t head;
 	unsigned nseg;
+	unsigned ndesc;          /* buffer descriptors read (VU_MAX_SEGS at most) */
 	uint64_t total;
 	struct vu_seg seg[VU_MAX_SEGS];
 };
