@@ -133,6 +133,14 @@ static uint64_t now_ns(void)
 
 /* ---- guest memory and quiescing ---------------------------------------- */
 
+/* Guest memory mapped by the whole process, at most: a guest's table is
+ * bounded (VU_MAX_MAPPED, 1 TiB) but a table change holds the old one
+ * until its unmapping thread is done, and many guests add up; this keeps
+ * half of the 128 TiB user address space for everything else.  Counted
+ * from the mmap to the end of the munmap. */
+#define VHU_MAPPED_MAX (64ull << 40)
+static _Atomic uint64_t mapped_total;
+
 /* Every mapping of guest memory is guarded (vhost/guard.h): if the guest
  * truncates the file later, a touch past its end turns the mapping into
  * zero pages and sets h->mem_fault instead of killing the process. */
@@ -140,14 +148,23 @@ static void *vhu_map(void *arg, int fd, size_t len)
 {
 	struct port *p = arg;
 	struct vhu *h = p->priv;
-	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
+	if (atomic_fetch_add(&mapped_total, len) + len > VHU_MAPPED_MAX) {
+		atomic_fetch_sub(&mapped_total, len);
+		fprintf(stderr, "vmdq: vif %s: guest memory refused: the switch maps %llu TiB "
+			"of guest memory at most\n", p->name, VHU_MAPPED_MAX >> 40);
 		return NULL;
+	}
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		atomic_fetch_sub(&mapped_total, len);
+		return NULL;
+	}
 	int rc = vmdq_guard_add(m, len, fd, &h->mem_fault);
 	if (rc < 0) {
 		fprintf(stderr, "vmdq: vif %s: guarding guest memory: %s\n", p->name,
 			strerror(-rc));
 		munmap(m, len);
+		atomic_fetch_sub(&mapped_total, len);
 		return NULL;
 	}
 	return m;
@@ -165,6 +182,7 @@ static void *unmap_thread(void *arg)
 {
 	struct unmap_job *j = arg;
 	munmap(j->addr, j->len);
+	atomic_fetch_sub(&mapped_total, j->len);
 	free(j);
 	return NULL;
 }
@@ -186,6 +204,7 @@ static void vhu_unmap(void *arg, void *addr, size_t len)
 	}
 	free(j);
 	munmap(addr, len); /* no thread: here, then */
+	atomic_fetch_sub(&mapped_total, len);
 }
 
 static bool rx_live(struct vhu *h, unsigned i)

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
@@ -259,11 +261,19 @@ static bool eventfd_ok(int fd)
 
 /* A memory region's file: a regular file (memfd, tmpfs, hugetlbfs) at least
  * as long as what we map of it (a mapping past its end faults, SIGBUS). */
+/* A memory region's file: a regular file in memory (tmpfs, memfd,
+ * hugetlbfs: what QEMU's memory backends and DPDK use), at least map_len
+ * long.  A file on a disk or a network or FUSE filesystem is refused: a
+ * fault in its mapping would wait for I/O, or for whoever serves the
+ * filesystem, inside the worker (or the sorter). */
 static bool region_file_ok(int fd, uint64_t map_len)
 {
 	struct stat st;
-	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
-	       map_len <= (uint64_t)st.st_size;
+	struct statfs fs;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    map_len > (uint64_t)st.st_size || fstatfs(fd, &fs) != 0)
+		return false;
+	return fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC;
 }
 
 bool vu_request_quiesces(uint32_t r)
