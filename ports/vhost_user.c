@@ -259,8 +259,19 @@ static void vhu_quiesce(void *arg)
 	struct vhu *h = p->priv;
 	take_back(p, !h->d.broken);
 	if (h->mem_shared && p->dev) {
-		for (unsigned i = 0; i < h->nqp; i++)
-			vmdq_rxq_share_mem(p->dev, (unsigned)p->queue + i, p->owner, NULL, 0);
+		for (unsigned i = 0; i < h->nqp; i++) {
+			/* the device must forget the memory before it is unmapped:
+			 * completions still in the queue are handed over first */
+			unsigned q = (unsigned)p->queue + i;
+			int rc = vmdq_rxq_share_mem(p->dev, q, p->owner, NULL, 0);
+			for (int k = 0; rc == -EBUSY && k < 3 && p->drain_rx; k++) {
+				p->drain_rx(p);
+				rc = vmdq_rxq_share_mem(p->dev, q, p->owner, NULL, 0);
+			}
+			if (rc < 0)
+				fprintf(stderr, "vmdq: vif %s: queue %u keeps guest memory: %s\n",
+					p->name, q, strerror(-rc));
+		}
 		h->mem_shared = false;
 	}
 }
