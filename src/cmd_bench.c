@@ -42,15 +42,13 @@ static void mac_of(uint64_t v, uint8_t m[6])
 
 enum fdb_set { SET_RANDOM, SET_CRAFTED_OLD, SET_AIMED };
 
-/* n MACs of the set; the FDB's table for `entries` has 2^bits slots */
+/* n MACs of the set, for a table of `entries` (f: where it puts them) */
 static void fdb_macs(enum fdb_set set, uint64_t *mac, size_t n, size_t entries,
-		     const uint8_t *key)
+		     const struct vmdq_fdb *f)
 {
-	unsigned old_bits = 4, bits = 6;
+	unsigned old_bits = 4;
 	while ((1ull << old_bits) < 2 * (uint64_t)entries)
 		old_bits++;
-	while ((1ull << bits) < 4 * (uint64_t)entries)
-		bits++;
 	uint64_t m = 0x020000000000ull;
 	for (size_t i = 0; i < n; m++) {
 		uint64_t k = m | 1ull << 63; /* VLAN 0 */
@@ -63,13 +61,9 @@ static void fdb_macs(enum fdb_set set, uint64_t *mac, size_t n, size_t entries,
 			if (((k * 0x9E3779B97F4A7C15ull) >> (64 - old_bits)) < 16)
 				mac[i++] = m;
 		} else {
-			uint8_t in[8], out[8];
-			for (int b = 0; b < 8; b++)
-				in[b] = (uint8_t)(k >> (8 * b));
-			crypto_shorthash(out, in, 8, key);
-			uint32_t h;
-			memcpy(&h, out, 4);
-			if ((h & ((1u << bits) - 1)) < 64)
+			uint8_t a[6];
+			mac_of(m, a);
+			if (vmdq_fdb_home(f, a, 0) < 64)
 				mac[i++] = m;
 		}
 	}
@@ -127,12 +121,12 @@ static int bench_fdb(int argc, char **argv)
 	       "longest", "lookup ns", "ratio", "learn ns", "age step us", "age pass us");
 	double base = 0;
 	for (int set = SET_RANDOM; set <= SET_AIMED; set++) {
-		fdb_macs((enum fdb_set)set, mac, n, entries, key);
 		struct vmdq_fdb *f = vmdq_fdb_create_keyed(entries, key);
 		if (!f) {
 			free(mac);
 			return 1;
 		}
+		fdb_macs((enum fdb_set)set, mac, n, entries, f);
 		vmdq_fdb_set_learn_limit(f, 0, n);
 		uint8_t m6[6];
 		for (size_t i = 0; i < n; i++) { /* the table's pages touched once */

@@ -54,6 +54,11 @@ static uint32_t home_of(const struct vmdq_fdb *f, uint64_t key)
 	return h & f->mask;
 }
 
+uint32_t vmdq_fdb_home(const struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan)
+{
+	return home_of(f, key_of(mac, vlan));
+}
+
 static unsigned port_idx(int port)
 {
 	return port >= 0 && port < VMDQ_FDB_PORTS ? (unsigned)port : VMDQ_FDB_PORTS;

@@ -76,6 +76,10 @@ void vmdq_fdb_destroy(struct vmdq_fdb *f);
 int vmdq_fdb_lookup(const struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan);
 /* How many slots a lookup of (mac, vlan) examines (1..VMDQ_FDB_PROBE_MAX). */
 unsigned vmdq_fdb_probes(const struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan);
+/* The slot (mac, vlan)'s probe starts at: the keyed hash's verdict, for the
+ * tests, the fuzzer and the benchmark, which aim addresses at slots (the
+ * switch never shows it to anyone). */
+uint32_t vmdq_fdb_home(const struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan);
 
 /* Learns (mac, vlan) on port at now_ns: adds it, moves it, or refreshes it.
  * Static entries are never overridden by learning (returns -EPERM, so the

@@ -21,7 +21,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX 64
-#define BITS 8    /* the FDB's 256 slots */
 #define MACS 96
 #define AIMED 48
 #define PORTS 4
@@ -35,24 +34,21 @@ struct ment {
 	uint64_t last;
 };
 
-static uint32_t home_of(uint64_t a)
-{
-	uint64_t k = a | 1ull << 63;
-	uint8_t in[8], out[8];
-	for (int b = 0; b < 8; b++)
-		in[b] = (uint8_t)(k >> (8 * b));
-	crypto_shorthash(out, in, 8, key);
-	uint32_t h;
-	memcpy(&h, out, 4);
-	return h & ((1u << BITS) - 1);
-}
-
 static void addresses(void)
 {
+	/* a table of the fuzzer's size and key says where addresses land */
+	struct vmdq_fdb *f = vmdq_fdb_create_keyed(MAX, key);
+	if (!f)
+		abort();
 	unsigned n = 0;
-	for (uint64_t m = 0x020000000000ull; n < AIMED; m++)
-		if (home_of(m) <= 1)
+	for (uint64_t m = 0x020000000000ull; n < AIMED; m++) {
+		uint8_t mac[6];
+		for (int b = 5; b >= 0; b--)
+			mac[b] = (uint8_t)(m >> (8 * (5 - b)));
+		if (vmdq_fdb_home(f, mac, 0) <= 1)
 			addr[n++] = m;
+	}
+	vmdq_fdb_destroy(f);
 	for (uint64_t m = 0x020000100000ull; n < MACS; m++)
 		addr[n++] = m | 5ull << 48; /* VLAN 5 */
 }

@@ -102,20 +102,6 @@ static uint32_t old_home(uint64_t mac, unsigned bits)
 	       ((1u << bits) - 1);
 }
 
-/* The FDB's home slot under key k in a table of 2^bits slots (white box:
- * SipHash-2-4 of the little-endian key, low bits). */
-static uint32_t keyed_home(const uint8_t *k, uint64_t mac, unsigned bits)
-{
-	uint64_t key = key_u64(mac, 0);
-	uint8_t in[8], out[8];
-	for (int i = 0; i < 8; i++, key >>= 8)
-		in[i] = (uint8_t)key;
-	crypto_shorthash(out, in, 8, k);
-	uint32_t h;
-	memcpy(&h, out, 4);
-	return h & ((1u << bits) - 1);
-}
-
 /* The attack that worked on the old hash: source MACs chosen so that all
  * their home slots fall in 8 neighbouring slots, one probe cluster as long
  * as the set.  Under the keyed hash the same MACs spread like any others. */
@@ -168,12 +154,12 @@ static void crafted_cluster_spreads(void **s)
 static void probing_bounded_for_any_input(void **s)
 {
 	(void)s;
-	enum { MAX = 64, BITS = 8, L = VMDQ_FDB_PROBE_MAX }; /* 4 slots an entry */
+	enum { MAX = 64, L = VMDQ_FDB_PROBE_MAX };
 	struct vmdq_fdb *f = vmdq_fdb_create_keyed(MAX, KEY);
 	static uint64_t aimed[2 * MAX];
 	unsigned n = 0;
 	for (uint64_t m = 0x020000000000ull; n < 2 * MAX; m++)
-		if (keyed_home(KEY, m, BITS) == 0)
+		if (vmdq_fdb_home(f, MAC(m), 0) == 0)
 			aimed[n++] = m;
 	for (unsigned i = 0; i < 2 * MAX; i++)
 		assert_int_equal(vmdq_fdb_learn(f, MAC(aimed[i]), 0, 1, 1), i < L ? 0 : -ENOSPC);
@@ -193,7 +179,7 @@ static void probing_bounded_for_any_input(void **s)
 	n = 0;
 	unsigned tried = 0;
 	for (uint64_t m = 0x020000100000ull; n < MAX - L; m++) {
-		uint32_t h = keyed_home(KEY, m, BITS);
+		uint32_t h = vmdq_fdb_home(f, MAC(m), 0);
 		if (h < 1 || h >= 2 * L)
 			continue;
 		tried++;
@@ -236,12 +222,12 @@ static void probing_bounded_for_any_input(void **s)
 static void static_entry_evicts_learned(void **s)
 {
 	(void)s;
-	enum { MAX = 64, BITS = 8, L = VMDQ_FDB_PROBE_MAX };
+	enum { MAX = 64, L = VMDQ_FDB_PROBE_MAX };
 	struct vmdq_fdb *f = vmdq_fdb_create_keyed(MAX, KEY);
 	uint64_t aimed[L + 2];
 	unsigned n = 0;
 	for (uint64_t m = 0x020000000000ull; n < L + 2; m++)
-		if (keyed_home(KEY, m, BITS) == 5)
+		if (vmdq_fdb_home(f, MAC(m), 0) == 5)
 			aimed[n++] = m;
 	for (unsigned i = 0; i < L; i++)
 		assert_int_equal(vmdq_fdb_learn(f, MAC(aimed[i]), 0, 0, 1), 0);
