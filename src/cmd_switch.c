@@ -45,6 +45,7 @@ static const char switch_help[] =
 	"CONFIG has device commands (see 'man vmdq') and:\n"
 	"  uplink NAME afpacket IFNAME\n"
 	"  uplink NAME afxdp IFNAME [queue N] [mode auto|native|generic] [copy|zerocopy]\n"
+	"      [no-vlan-meta]\n"
 	"  uplink NAME pcap IN.pcap OUT.pcap [loop N]\n"
 	"  vif NAME tap IFNAME mac MAC [vlan VID] [queue Q] [netns NS]\n"
 	"  vif NAME afpacket IFNAME mac MAC [vlan VID] [queue Q]\n"
