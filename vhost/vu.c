@@ -259,13 +259,11 @@ static bool eventfd_ok(int fd)
 	return fl >= 0 && ((fl & O_NONBLOCK) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
 }
 
-/* A memory region's file: a regular file (memfd, tmpfs, hugetlbfs) at least
- * as long as what we map of it (a mapping past its end faults, SIGBUS). */
 /* A memory region's file: a regular file in memory (tmpfs, memfd,
  * hugetlbfs: what QEMU's memory backends and DPDK use), at least map_len
- * long.  A file on a disk or a network or FUSE filesystem is refused: a
- * fault in its mapping would wait for I/O, or for whoever serves the
- * filesystem, inside the worker (or the sorter). */
+ * long (a mapping past its end faults, SIGBUS).  A file on a disk, NFS or
+ * FUSE is refused: a fault in its mapping would wait for I/O, or for
+ * whoever serves the filesystem, inside the worker (or the sorter). */
 static bool region_file_ok(int fd, uint64_t map_len)
 {
 	struct stat st;
