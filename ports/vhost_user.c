@@ -431,10 +431,10 @@ static int send_msg(int fd, const struct vu_msg *r)
 }
 
 /* Reads what there is of the message being read, never waiting: > 0 one
- * message handled (what it cost of the round's budget), 0 not whole yet (the rest stays in h->in until the
- * socket has more), -1 hang up.  Exactly the bytes of this message are
- * asked for, so the fds that come with the next message's first byte are
- * never taken with this one. */
+ * message handled (what it cost of the round's budget), 0 not whole yet
+ * (the rest stays in h->in until the socket has more), -1 hang up.
+ * Exactly the bytes of this message are asked for, so the fds that come
+ * with the next message's first byte are never taken with this one. */
 static int read_msg(struct port *p)
 {
 	struct vhu *h = p->priv;
