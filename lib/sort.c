@@ -2,13 +2,15 @@
 /*
  * The sorter: vmdq_rx_burst(), the device's receive engine.
  *
- * A burst is handled in chunks of 32 frames, in three passes (after VALE):
+ * A burst is handled in chunks of 32 frames, in two passes (after VALE):
  *   1. parse every frame, settle errors and acceptance that need no table,
  *      compute its first lookup key and prefetch that hash bucket;
- *   2. resolve the lookups (pair -> MAC -> VLAN, SPEC 1.2) into a queue;
- *   3. deliver: copy each frame into the next posted buffer of its queue and
- *      complete the descriptor; then publish each touched queue's index once,
- *      update its counters once and raise its interrupt if due.
+ *   2. in arrival order, resolve the lookups (pair -> MAC -> VLAN, SPEC 1.2)
+ *      into a queue and deliver: copy the frame into the next posted buffer
+ *      of its queue (a shared one only if the queue's rule admits it) and
+ *      complete the descriptor.
+ * Then each touched queue's index is published once, its counters updated
+ * once and its interrupt raised if due.
  * The whole burst is sorted under one RCU read-side section, i.e. by one
  * snapshot of the configuration and filter table.
  */

@@ -20,9 +20,10 @@
  *    for the vif once, straight from the uplink's buffer into guest memory,
  *    and replicates its header into a buffer of ours; the switch decides on
  *    the replica and calls complete(), which writes the virtio-net header
- *    and the used entry: no copy.  Up to half of the guest's ring
- *    (at most SW ring size) is posted; the rest stays for frames that do not
- *    come through the queue (floods, other VMs), which tx copies.
+ *    and the used entry: no copy.  Up to three quarters of the guest's
+ *    ring (at most VHU_POST_MAX, 256) is posted; the rest stays for frames
+ *    that do not come through the queue (floods, other VMs), which tx
+ *    copies.
  *  - switch -> VM, not targeted (Level 1): tx copies into the guest's
  *    buffers (mergeable buffers when negotiated).
  *  - The guest is called (call eventfd) once per round at most (flush), and
