@@ -20,6 +20,10 @@
 extern "C" {
 #endif
 
+/* The library's API: the only symbols libvmdq exports (meson.build builds it
+ * with hidden visibility; tests/symbols.sh checks). */
+#pragma GCC visibility push(default)
+
 #define VMDQ_ERRMSG_MAX 256
 
 enum vmdq_cmd_kind {
@@ -71,6 +75,8 @@ void vmdq_cmd_clear(struct vmdq_cmd *cmd);
  * or a negative errno with the reason in err, the device unchanged. */
 int vmdq_cmd_apply(struct vmdq_dev *dev, const struct vmdq_cmd *cmd,
 		   char *out, size_t outlen, char *err, size_t errlen);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,10 @@
 extern "C" {
 #endif
 
+/* The library's API: the only symbols libvmdq exports (meson.build builds it
+ * with hidden visibility; tests/symbols.sh checks). */
+#pragma GCC visibility push(default)
+
 #define VMDQ_MAX_QUEUES 4096
 #define VMDQ_SOFT_MAX_FILTERS 65536
 #define VMDQ_MAX_BURST 256
@@ -392,6 +396,8 @@ void vmdq_dev_stats(struct vmdq_dev *dev, struct vmdq_dev_stats *out);
 /* Parses "aa:bb:cc:dd:ee:ff"; 0 or -EINVAL. */
 int vmdq_mac_parse(const char *s, uint8_t mac[6]);
 void vmdq_mac_format(const uint8_t mac[6], char out[18]);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,10 @@
 extern "C" {
 #endif
 
+/* The library's API: the only symbols libvmdq exports (meson.build builds it
+ * with hidden visibility; tests/symbols.sh checks). */
+#pragma GCC visibility push(default)
+
 #define VMDQ_PCAP_SNAPLEN 262144
 
 struct vmdq_pcap_reader;
@@ -41,6 +45,8 @@ int vmdq_pcap_write(struct vmdq_pcap_writer *w, const uint8_t *data,
 /* Flushes and closes; 0, or -1 with errno set if anything failed to reach
  * the file.  Accepts NULL. */
 int vmdq_pcap_finish(struct vmdq_pcap_writer *w);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
