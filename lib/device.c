@@ -50,10 +50,9 @@ int vmdq_profile_from_name(const char *name, enum vmdq_profile *p)
 const char *vmdq_drop_name(enum vmdq_drop d)
 {
 	static const char *const names[] = {
-		[VMDQ_DROP_NONE] = "none",       [VMDQ_DROP_FILTERED] = "filtered",
-		[VMDQ_DROP_RUNT] = "runt",       [VMDQ_DROP_OVERSIZE] = "oversize",
-		[VMDQ_DROP_CRC] = "crc",         [VMDQ_DROP_TRUNCATED] = "truncated",
-		[VMDQ_DROP_MISSED] = "missed",
+#define NAME_(e, name, what) [VMDQ_DROP_##e] = name,
+		VMDQ_DROP_LIST(NAME_)
+#undef NAME_
 	};
 	return (unsigned)d < VMDQ_DROP__COUNT ? names[d] : "?";
 }

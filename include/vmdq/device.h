@@ -84,15 +84,23 @@ int vmdq_profile_from_name(const char *name, enum vmdq_profile *p);
 
 enum vmdq_arbiter { VMDQ_ARB_RR, VMDQ_ARB_DRR, VMDQ_ARB_FIFO };
 
-/* Drop reasons, in the order a frame with several errors is counted. */
+/* Drop reasons (SPEC 1): the one list the enum and the names
+ * (vmdq_drop_name, hence the output formats) are made from.
+ * X(ENUM, "name", what it means).  A frame with several errors is counted
+ * under the first of runt, truncated, oversize, crc (lib/sort.c). */
+#define VMDQ_DROP_LIST(X) \
+	X(NONE,      "none",      "not dropped") \
+	X(FILTERED,  "filtered",  "no filter matched and no default queue took it") \
+	X(RUNT,      "runt",      "shorter than 14 bytes (18 when tagged)") \
+	X(OVERSIZE,  "oversize",  "longer than max-frame (+4 per tag)") \
+	X(CRC,       "crc",       "with fcs on: a bad CRC-32") \
+	X(TRUNCATED, "truncated", "the input says it was cut short") \
+	X(MISSED,    "missed",    "no posted buffer on the chosen queue")
+
 enum vmdq_drop {
-	VMDQ_DROP_NONE = 0,
-	VMDQ_DROP_FILTERED,
-	VMDQ_DROP_RUNT,
-	VMDQ_DROP_OVERSIZE,
-	VMDQ_DROP_CRC,
-	VMDQ_DROP_TRUNCATED,
-	VMDQ_DROP_MISSED, /* no posted buffer on the chosen queue */
+#define VMDQ_DROP_ENUM_(e, name, what) VMDQ_DROP_##e,
+	VMDQ_DROP_LIST(VMDQ_DROP_ENUM_)
+#undef VMDQ_DROP_ENUM_
 	VMDQ_DROP__COUNT
 };
 const char *vmdq_drop_name(enum vmdq_drop d);
