@@ -9,6 +9,7 @@ static const struct port_ops *const all[] = {
 	&port_afpacket_ops,
 	&port_afxdp_ops,
 	&port_vhost_user_ops,
+	&port_dummy_ops,
 };
 
 const struct port_ops *port_ops_find(const char *kind)

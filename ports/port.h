@@ -101,5 +101,6 @@ extern const struct port_ops port_tap_ops;
 extern const struct port_ops port_afpacket_ops;
 extern const struct port_ops port_afxdp_ops;
 extern const struct port_ops port_vhost_user_ops;
+extern const struct port_ops port_dummy_ops;
 
 #endif

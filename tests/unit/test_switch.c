@@ -8,104 +8,23 @@
 #include "helpers.h"
 #include "../../switch/switch.h"
 
-#define GBUF 2048
-#define NBUF 256 /* SW_RING: the whole ring */
-#define HDR 32
+#include "../../ports/dummy.h"
 
-/* A fake targeted port: its "VM" is guest[] */
-struct fake {
-	uint8_t guest[NBUF * GBUF];
-	uint8_t hdr[NBUF][HDR];
-	unsigned calls, most, delivered, refused;
-};
-
-static int f_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
-{
-	(void)args, (void)nargs, (void)err, (void)errlen;
-	p->priv = calloc(1, sizeof(struct fake));
-	return p->priv ? 0 : -ENOMEM;
-}
-
-static void f_close(struct port *p)
-{
-	free(p->priv);
-	p->priv = NULL;
-}
-
-static unsigned f_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
-{
-	(void)p, (void)f;
-	return n;
-}
-
-static int f_fd(struct port *p)
-{
-	(void)p;
-	return -1;
-}
-
-static bool f_targeted(struct port *p)
-{
-	(void)p;
-	return true;
-}
-
-static struct fake *last_closed_check; /* set by the test before vif del */
-static unsigned del_calls, del_most, del_delivered;
-
-static unsigned f_complete(struct port *p, struct vmdq_rxd *d, unsigned n, const bool *deliver)
-{
-	struct fake *k = p->priv;
-	(void)d;
-	k->calls++;
-	if (n > k->most)
-		k->most = n;
-	unsigned got = 0;
-	for (unsigned i = 0; i < n; i++) {
-		got += deliver[i];
-		k->refused += !deliver[i];
-	}
-	k->delivered += got;
-	if (k == last_closed_check) {
-		del_calls = k->calls;
-		del_most = k->most;
-		del_delivered = k->delivered;
-	}
-	return got;
-}
-
-static const struct port_ops fake_ops = {
-	.kind = "fake", .vif_ok = true, .open = f_open, .close = f_close, .tx = f_tx,
-	.fd = f_fd, .targeted = f_targeted, .complete = f_complete,
-};
-
-/* The switch finds its backends here (instead of ports/port.c). */
-const struct port_ops *port_ops_find(const char *kind)
-{
-	return strcmp(kind, "fake") == 0 ? &fake_ops : NULL;
-}
-
+/* A targeted dummy vif (ports/dummy.c): its "VM" shares its memory with the
+ * vif's queue, every buffer posted (the whole ring). */
 static int add_vif(struct vmdq_switch *sw, const char *name, uint64_t mac, uint16_t vlan)
 {
-	struct sw_vif_spec s = { .name = name, .kind = "fake", .vlan = vlan, .queue = -1 };
+	char *args[] = { (char[]){ "targeted" } };
+	struct sw_vif_spec s = { .name = name, .kind = "dummy", .vlan = vlan, .queue = -1,
+				 .args = args, .nargs = 1 };
 	mac_from_u64(mac, s.mac);
 	char err[256] = "";
 	int vi = vmdq_switch_vif_add(sw, &s, err, sizeof(err));
 	if (vi < 0)
 		fail_msg("vif add: %s", err);
-	struct sw_vif *v = &sw->vif[vi];
-	assert_true(v->targeted);
-	struct fake *k = v->port.priv;
-	struct vmdq_mem_region r = { k->guest, sizeof(k->guest) };
-	assert_int_equal(vmdq_rxq_share_mem(sw->dev, (unsigned)v->queue, v->port.owner, &r, 1), 0);
-	memset(k->guest, 0xcc, sizeof(k->guest));
-	for (unsigned i = 0; i < NBUF; i++) {
-		struct vmdq_rxd b = { .buf = k->guest + (size_t)i * GBUF, .buf_size = GBUF,
-				      .cookie = i, .hdr = k->hdr[i], .hdr_len = HDR, .lead = 12 };
-		int e;
-		assert_int_equal(vmdq_rxq_post_shared(sw->dev, (unsigned)v->queue, v->port.owner,
-						      &b, 1, &e), 1);
-	}
+	struct vmdq_dummy *k = vmdq_dummy_last();
+	assert_non_null(k);
+	assert_int_equal(vmdq_dummy_refill(k), SW_RING);
 	return vi;
 }
 
@@ -121,10 +40,13 @@ static void send(struct vmdq_switch *sw, const struct tframe *f, unsigned n)
 	}
 }
 
-static bool guest_untouched(const struct fake *k)
+static bool guest_untouched(const struct vmdq_dummy *k)
 {
-	for (size_t i = 0; i < sizeof(k->guest); i++)
-		if (k->guest[i] != 0xcc)
+	size_t n;
+	const uint8_t *g = vmdq_dummy_guest(k, &n);
+	assert_non_null(g);
+	for (size_t i = 0; i < n; i++)
+		if (g[i] != VMDQ_DUMMY_FILL)
 			return false;
 	return true;
 }
@@ -137,24 +59,28 @@ static void vif_del_of_a_busy_targeted_vif(void **s)
 	struct vmdq_dev *dev = vmdq_dev_create();
 	struct vmdq_switch *sw = vmdq_switch_create(dev);
 	assert_non_null(sw);
-	int vi = add_vif(sw, "vm", VM1, 0);
+	add_vif(sw, "vm", VM1, 0);
 	struct tframe f;
 	untagged(&f, VM1, 100);
 	send(sw, &f, 100);
-	assert_int_equal(vmdq_rxq_ready(dev, (unsigned)sw->vif[vi].queue), 100);
-	last_closed_check = sw->vif[vi].port.priv;
+	struct vmdq_dummy *k = vmdq_dummy_find("vm");
+	assert_int_equal(vmdq_rxq_ready(dev, (unsigned)vmdq_dummy_queue(k)), 100);
+	vmdq_dummy_hold(k); /* its counters outlive the close */
 	char err[256] = "";
 	assert_int_equal(vmdq_switch_vif_del(sw, "vm", err, sizeof(err)), 0);
-	assert_int_equal(del_delivered, 100);
-	assert_int_equal(del_most, 32);
-	assert_int_equal(del_calls, 4); /* 32 + 32 + 32 + 4 */
+	assert_false(vmdq_dummy_is_open(k));
+	struct vmdq_dummy_stats st;
+	vmdq_dummy_stats(k, &st);
+	assert_int_equal(st.delivered, 100);
+	assert_int_equal(st.complete_most, 32);
+	assert_int_equal(st.complete_calls, 4); /* 32 + 32 + 32 + 4 */
 	struct sw_wire_cnt wc;
 	vmdq_switch_wire_counters(sw, &wc);
 	assert_int_equal(wc.polled, 100);
 	assert_int_equal(wc.delivered, 100);
-	last_closed_check = NULL;
 	vmdq_switch_destroy(sw);
 	vmdq_dev_destroy(dev);
+	vmdq_dummy_forget();
 }
 
 /* Point 5: what the switch drops on a targeted vif's queue is counted as
@@ -168,9 +94,9 @@ static void dropped_frames_never_in_guest_memory(void **s)
 	assert_int_equal(vmdq_dev_set_store_bad(dev, true), 0);
 	int u = add_vif(sw, "untagged", VM1, 0);
 	int t = add_vif(sw, "tagged", VM2, 100);
-	struct fake *ku = sw->vif[u].port.priv, *kt = sw->vif[t].port.priv;
+	struct vmdq_dummy *ku = vmdq_dummy_find("untagged"), *kt = vmdq_dummy_find("tagged");
 	/* whatever filter placed it (SPEC 2): VM2's MAC alone, on its queue */
-	assert_true(vmdq_filter_add(dev, MAC(VM2), 0, (unsigned)sw->vif[t].queue) > 0);
+	assert_true(vmdq_filter_add(dev, MAC(VM2), 0, (unsigned)vmdq_dummy_queue(kt)) > 0);
 	struct tframe f;
 	tagged(&f, VM1, 200, 300);  /* tagged, for the untagged domain */
 	send(sw, &f, 3);
@@ -191,11 +117,14 @@ static void dropped_frames_never_in_guest_memory(void **s)
 	assert_int_equal(c.drops[SWD_TAGGED], 4);
 	assert_int_equal(c.drops[SWD_BAD], 1);
 	assert_int_equal(c.to_vm, 0);
-	assert_int_equal(ku->refused, 5);
+	struct vmdq_dummy_stats su, stt;
+	vmdq_dummy_stats(ku, &su);
+	vmdq_dummy_stats(kt, &stt);
+	assert_int_equal(su.refused, 5);
 	vmdq_switch_vif_counters(sw, t, &c);
 	assert_int_equal(c.drops[SWD_WRONG_VLAN], 3);
 	assert_int_equal(c.to_vm, 0);
-	assert_int_equal(kt->refused, 3);
+	assert_int_equal(stt.refused, 3);
 	/* and what it delivers still goes in */
 	untagged(&f, VM1, 300);
 	send(sw, &f, 1);
@@ -207,8 +136,10 @@ static void dropped_frames_never_in_guest_memory(void **s)
 	assert_int_equal(c.to_vm, 1);
 	vmdq_switch_vif_counters(sw, t, &c);
 	assert_int_equal(c.to_vm, 1);
-	assert_int_equal(ku->delivered, 1);
-	assert_int_equal(kt->delivered, 1);
+	vmdq_dummy_stats(ku, &su);
+	vmdq_dummy_stats(kt, &stt);
+	assert_int_equal(su.delivered, 1);
+	assert_int_equal(stt.delivered, 1);
 	assert_false(guest_untouched(ku));
 	assert_false(guest_untouched(kt));
 	vmdq_switch_destroy(sw);

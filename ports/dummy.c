@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dummy backend: `dummy [targeted] [capacity N]`, an in-memory port for
+ * unit tests and benchmarks (no root, no descriptor, no system call after
+ * open).  It has no describe: a switch of 4096 dummies logs nothing per vif.  The test's side of it, and what each mode does: ports/dummy.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dummy.h"
+
+#define CAP_DEFAULT 256u
+#define CAP_MAX 65536u
+
+struct vmdq_dummy {
+	struct vmdq_dummy *prev, *next; /* the registry, newest first */
+	struct port *port;              /* NULL once closed */
+	char name[32];
+	bool held, targeted, replay, vif;
+	unsigned cap;
+	uint64_t room;
+	/* rx: slots [head, tail) wait; [last, head) were given by the last rx
+	 * call and stay valid until the next one */
+	uint8_t *in;                    /* cap slots of VMDQ_DUMMY_SLOT */
+	uint32_t *in_len;
+	uint64_t head, tail, last, cursor;
+	/* the sent store: frames [0, nsent) */
+	uint8_t *out;
+	uint32_t *out_len;
+	unsigned nsent;
+	/* targeted: the VM's memory, its header replicas, free buffers */
+	uint8_t *guest;
+	uint8_t *hdr;
+	uint16_t freebuf[VMDQ_DUMMY_GUEST_BUFS];
+	unsigned nfree;
+	struct vmdq_dummy_stats st;
+};
+
+static struct vmdq_dummy *reg_head, *reg_last;
+
+static void *slots(unsigned n, size_t size)
+{
+	if (!n)
+		return NULL;
+	void *m = mmap(NULL, (size_t)n * size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void unslots(void *m, unsigned n, size_t size)
+{
+	if (m)
+		munmap(m, (size_t)n * size);
+}
+
+static void release(struct vmdq_dummy *d)
+{
+	unslots(d->in, d->cap, VMDQ_DUMMY_SLOT);
+	unslots(d->out, d->cap, VMDQ_DUMMY_SLOT);
+	unslots(d->guest, VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_GUEST_BUF);
+	free(d->in_len);
+	free(d->out_len);
+	free(d->hdr);
+	d->in = d->out = d->guest = d->hdr = NULL;
+	d->in_len = d->out_len = NULL;
+	d->nsent = 0;
+	d->head = d->tail = d->last = d->cursor = 0;
+}
+
+static void unlink_free(struct vmdq_dummy *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		reg_head = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	if (reg_last == d)
+		reg_last = NULL;
+	release(d);
+	free(d);
+}
+
+struct vmdq_dummy *vmdq_dummy_find(const char *name)
+{
+	for (struct vmdq_dummy *d = reg_head; d; d = d->next)
+		if (d->port && strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+struct vmdq_dummy *vmdq_dummy_last(void)
+{
+	return reg_last;
+}
+
+struct vmdq_dummy *vmdq_dummy_of(struct port *p)
+{
+	return p && p->ops == &port_dummy_ops ? p->priv : NULL;
+}
+
+void vmdq_dummy_hold(struct vmdq_dummy *d)
+{
+	d->held = true;
+}
+
+void vmdq_dummy_forget(void)
+{
+	struct vmdq_dummy *d = reg_head;
+	while (d) {
+		struct vmdq_dummy *n = d->next;
+		if (!d->port)
+			unlink_free(d);
+		else
+			d->held = false; /* freed when it closes */
+		d = n;
+	}
+}
+
+bool vmdq_dummy_is_open(const struct vmdq_dummy *d)
+{
+	return d->port != NULL;
+}
+
+/* ---- the test's side --------------------------------------------------- */
+
+int vmdq_dummy_inject(struct vmdq_dummy *d, const void *frame, uint32_t len)
+{
+	if (!d->port)
+		return -EPIPE;
+	if (len > VMDQ_DUMMY_SLOT)
+		return -EMSGSIZE;
+	/* the slots the last rx call gave out are the switch's until the next */
+	uint64_t from = d->replay ? d->head : d->last;
+	if (!d->cap || d->tail - from >= d->cap)
+		return -ENOSPC;
+	unsigned k = (unsigned)(d->tail % d->cap);
+	memcpy(d->in + (size_t)k * VMDQ_DUMMY_SLOT, frame, len);
+	d->in_len[k] = len;
+	d->tail++;
+	d->st.injected++;
+	return 0;
+}
+
+void vmdq_dummy_replay(struct vmdq_dummy *d, bool on)
+{
+	d->replay = on;
+	d->cursor = d->head;
+	d->last = d->head;
+}
+
+unsigned vmdq_dummy_waiting(const struct vmdq_dummy *d)
+{
+	return (unsigned)(d->tail - d->head);
+}
+
+unsigned vmdq_dummy_sent(const struct vmdq_dummy *d)
+{
+	return d->nsent;
+}
+
+const uint8_t *vmdq_dummy_frame(const struct vmdq_dummy *d, unsigned i, uint32_t *len)
+{
+	if (i >= d->nsent)
+		return NULL;
+	*len = d->out_len[i];
+	return d->out + (size_t)i * VMDQ_DUMMY_SLOT;
+}
+
+void vmdq_dummy_clear(struct vmdq_dummy *d)
+{
+	d->nsent = 0;
+}
+
+void vmdq_dummy_set_room(struct vmdq_dummy *d, uint64_t n)
+{
+	d->room = n;
+}
+
+void vmdq_dummy_stats(const struct vmdq_dummy *d, struct vmdq_dummy_stats *out)
+{
+	*out = d->st;
+}
+
+const uint8_t *vmdq_dummy_guest(const struct vmdq_dummy *d, size_t *len)
+{
+	if (!d->guest)
+		return NULL;
+	*len = (size_t)VMDQ_DUMMY_GUEST_BUFS * VMDQ_DUMMY_GUEST_BUF;
+	return d->guest;
+}
+
+int vmdq_dummy_queue(const struct vmdq_dummy *d)
+{
+	return d->port && d->vif ? d->port->queue : -1;
+}
+
+/* Takes one frame for the "VM" (or the wire): false if the room or the
+ * store says no. */
+static bool take(struct vmdq_dummy *d, const uint8_t *data, uint32_t len)
+{
+	if (d->room == 0)
+		return false;
+	if (d->cap) {
+		if (d->nsent >= d->cap || len > VMDQ_DUMMY_SLOT)
+			return false;
+		memcpy(d->out + (size_t)d->nsent * VMDQ_DUMMY_SLOT, data, len);
+		d->out_len[d->nsent++] = len;
+	}
+	if (d->room != VMDQ_DUMMY_UNLIMITED)
+		d->room--;
+	return true;
+}
+
+unsigned vmdq_dummy_refill(struct vmdq_dummy *d)
+{
+	struct port *p = d->port;
+	if (!d->targeted || !p || !p->dev || !d->nfree)
+		return 0;
+	struct vmdq_rxd b[VMDQ_DUMMY_GUEST_BUFS];
+	unsigned n = d->nfree;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t k = d->freebuf[d->nfree - 1 - i];
+		b[i] = (struct vmdq_rxd){ .buf = d->guest + (size_t)k * VMDQ_DUMMY_GUEST_BUF,
+					  .buf_size = VMDQ_DUMMY_GUEST_BUF, .cookie = k,
+					  .hdr = d->hdr + (size_t)k * VMDQ_DUMMY_HDR,
+					  .hdr_len = VMDQ_DUMMY_HDR };
+	}
+	int err;
+	unsigned k = vmdq_rxq_post_shared(p->dev, (unsigned)p->queue, p->owner, b, n, &err);
+	d->nfree -= k;
+	d->st.posted += k;
+	return k;
+}
+
+/* ---- the switch's side ------------------------------------------------- */
+
+static unsigned dm_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+{
+	struct vmdq_dummy *d = p->priv;
+	d->st.rx_calls++;
+	p->rx_pair = 0;
+	unsigned k = 0;
+	if (d->replay) {
+		uint64_t w = d->tail - d->head;
+		for (; k < n && w; k++) {
+			unsigned s = (unsigned)((d->head + d->cursor++ % w) % d->cap);
+			f[k] = (struct vmdq_frame){ .data = d->in + (size_t)s * VMDQ_DUMMY_SLOT,
+						    .caplen = d->in_len[s], .len = d->in_len[s] };
+		}
+	} else {
+		d->last = d->head;
+		for (; k < n && d->head < d->tail; k++, d->head++) {
+			unsigned s = (unsigned)(d->head % d->cap);
+			f[k] = (struct vmdq_frame){ .data = d->in + (size_t)s * VMDQ_DUMMY_SLOT,
+						    .caplen = d->in_len[s], .len = d->in_len[s] };
+		}
+	}
+	d->st.rx_frames += k;
+	for (unsigned i = 0; i < k; i++) {
+		p->rx_frames++;
+		p->rx_bytes += f[i].len;
+	}
+	return k;
+}
+
+static unsigned dm_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
+{
+	struct vmdq_dummy *d = p->priv;
+	d->st.tx_calls++;
+	if (n > d->st.tx_most)
+		d->st.tx_most = n;
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
+		if (!take(d, f[i].data, len))
+			break;
+		p->tx_frames++;
+		p->tx_bytes += len;
+	}
+	d->st.tx_frames += i;
+	d->st.tx_refused += n - i;
+	return i;
+}
+
+static unsigned dm_complete(struct port *p, struct vmdq_rxd *rd, unsigned n, const bool *deliver)
+{
+	struct vmdq_dummy *d = p->priv;
+	d->st.complete_calls++;
+	if (n > d->st.complete_most)
+		d->st.complete_most = n;
+	unsigned got = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t k = rd[i].cookie;
+		if (k >= VMDQ_DUMMY_GUEST_BUFS || rd[i].buf != d->guest + k * VMDQ_DUMMY_GUEST_BUF)
+			continue; /* not one of ours: cannot happen */
+		if (!deliver[i]) {
+			d->st.refused++;
+		} else if (rd[i].len <= VMDQ_DUMMY_GUEST_BUF && take(d, rd[i].buf, rd[i].len)) {
+			d->st.delivered++;
+			p->tx_frames++;
+			p->tx_bytes += rd[i].len;
+			got++;
+		} else {
+			d->st.not_taken++;
+		}
+		/* the VM read it (or never saw it): the buffer is free again */
+		d->freebuf[d->nfree++] = (uint16_t)k;
+	}
+	vmdq_dummy_refill(d);
+	return got;
+}
+
+static int dm_service(struct port *p, uint64_t now)
+{
+	(void)now;
+	vmdq_dummy_refill(p->priv);
+	return 0;
+}
+
+static bool dm_idle(struct port *p)
+{
+	struct vmdq_dummy *d = p->priv;
+	return !d->replay && d->head == d->tail;
+}
+
+static int dm_fd(struct port *p)
+{
+	(void)p;
+	return -1;
+}
+
+static bool dm_done(struct port *p)
+{
+	return dm_idle(p);
+}
+
+static bool dm_targeted(struct port *p)
+{
+	return ((struct vmdq_dummy *)p->priv)->targeted;
+}
+
+static void dm_close(struct port *p)
+{
+	struct vmdq_dummy *d = p->priv;
+	if (!d)
+		return;
+	p->priv = NULL;
+	if (d->targeted && p->dev) {
+		/* the queue still runs (a failed vif add): take the VM's buffers
+		 * back before its memory goes */
+		struct vmdq_rxd b[VMDQ_DUMMY_GUEST_BUFS];
+		while (vmdq_rxq_retract(p->dev, (unsigned)p->queue, b, VMDQ_DUMMY_GUEST_BUFS) > 0) {
+		}
+		vmdq_rxq_share_mem(p->dev, (unsigned)p->queue, p->owner, NULL, 0);
+	}
+	d->port = NULL;
+	if (!d->held)
+		unlink_free(d);
+	else
+		release(d);
+}
+
+static int dm_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
+{
+	bool targeted = false;
+	unsigned long cap = CAP_DEFAULT;
+	for (int i = 0; i < nargs; i++) {
+		char *end;
+		if (strcmp(args[i], "targeted") == 0) {
+			targeted = true;
+		} else if (strcmp(args[i], "capacity") == 0 && i + 1 < nargs) {
+			cap = strtoul(args[++i], &end, 10);
+			if (*end || !*args[i] || cap > CAP_MAX) {
+				snprintf(err, errlen, "dummy: capacity %s: 0..%u frames", args[i],
+					 CAP_MAX);
+				return -EINVAL;
+			}
+		} else {
+			snprintf(err, errlen, "dummy: '%s': expected 'targeted' or 'capacity N'",
+				 args[i]);
+			return -EINVAL;
+		}
+	}
+	if (targeted && !p->dev) {
+		snprintf(err, errlen, "dummy: targeted needs a device queue (a vif)");
+		return -EINVAL;
+	}
+	struct vmdq_dummy *d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(err, errlen, "dummy: out of memory");
+		return -ENOMEM;
+	}
+	snprintf(d->name, sizeof(d->name), "%s", p->name);
+	d->cap = (unsigned)cap;
+	d->room = VMDQ_DUMMY_UNLIMITED;
+	d->targeted = targeted;
+	d->vif = p->dev != NULL;
+	d->port = p;
+	p->priv = d;
+	d->next = reg_head;
+	if (reg_head)
+		reg_head->prev = d;
+	reg_head = d;
+	reg_last = d;
+	if (d->cap) {
+		d->in = slots(d->cap, VMDQ_DUMMY_SLOT);
+		d->out = slots(d->cap, VMDQ_DUMMY_SLOT);
+		d->in_len = calloc(d->cap, sizeof(*d->in_len));
+		d->out_len = calloc(d->cap, sizeof(*d->out_len));
+		if (!d->in || !d->out || !d->in_len || !d->out_len) {
+			snprintf(err, errlen, "dummy: out of memory");
+			return -ENOMEM; /* the switch closes the port */
+		}
+	}
+	if (targeted) {
+		d->guest = slots(VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_GUEST_BUF);
+		d->hdr = calloc(VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_HDR);
+		if (!d->guest || !d->hdr) {
+			snprintf(err, errlen, "dummy: out of memory");
+			return -ENOMEM;
+		}
+		memset(d->guest, VMDQ_DUMMY_FILL,
+		       (size_t)VMDQ_DUMMY_GUEST_BUFS * VMDQ_DUMMY_GUEST_BUF);
+		for (unsigned i = 0; i < VMDQ_DUMMY_GUEST_BUFS; i++)
+			d->freebuf[d->nfree++] = (uint16_t)(VMDQ_DUMMY_GUEST_BUFS - 1 - i);
+		struct vmdq_mem_region r = {
+			d->guest, (size_t)VMDQ_DUMMY_GUEST_BUFS * VMDQ_DUMMY_GUEST_BUF };
+		int rc = vmdq_rxq_share_mem(p->dev, (unsigned)p->queue, p->owner, &r, 1);
+		if (rc < 0) {
+			snprintf(err, errlen, "dummy: sharing the VM's memory: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+const struct port_ops port_dummy_ops = {
+	.kind = "dummy", .uplink_ok = true, .vif_ok = true, .max_queues = 1,
+	.open = dm_open, .close = dm_close, .rx = dm_rx, .tx = dm_tx, .fd = dm_fd,
+	.done = dm_done, .service = dm_service, .idle = dm_idle,
+	.targeted = dm_targeted, .complete = dm_complete,
+};
