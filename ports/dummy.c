@@ -56,18 +56,26 @@ static void unslots(void *m, unsigned n, size_t size)
 		munmap(m, (size_t)n * size);
 }
 
-static void release(struct vmdq_dummy *d)
+/* What only an open port needs; a held one keeps its sent store. */
+static void release_port(struct vmdq_dummy *d)
 {
 	unslots(d->in, d->cap, VMDQ_DUMMY_SLOT);
-	unslots(d->out, d->cap, VMDQ_DUMMY_SLOT);
 	unslots(d->guest, VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_GUEST_BUF);
 	free(d->in_len);
-	free(d->out_len);
 	free(d->hdr);
-	d->in = d->out = d->guest = d->hdr = NULL;
-	d->in_len = d->out_len = NULL;
-	d->nsent = 0;
+	d->in = d->guest = d->hdr = NULL;
+	d->in_len = NULL;
 	d->head = d->tail = d->last = d->cursor = 0;
+}
+
+static void release(struct vmdq_dummy *d)
+{
+	release_port(d);
+	unslots(d->out, d->cap, VMDQ_DUMMY_SLOT);
+	free(d->out_len);
+	d->out = NULL;
+	d->out_len = NULL;
+	d->nsent = 0;
 }
 
 static void unlink_free(struct vmdq_dummy *d)
@@ -361,7 +369,7 @@ static void dm_close(struct port *p)
 	if (!d->held)
 		unlink_free(d);
 	else
-		release(d);
+		release_port(d);
 }
 
 static int dm_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
