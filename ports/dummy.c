@@ -165,6 +165,12 @@ unsigned vmdq_dummy_waiting(const struct vmdq_dummy *d)
 	return (unsigned)(d->tail - d->head);
 }
 
+void vmdq_dummy_discard(struct vmdq_dummy *d)
+{
+	d->head = d->tail;
+	d->cursor = 0;
+}
+
 unsigned vmdq_dummy_sent(const struct vmdq_dummy *d)
 {
 	return d->nsent;

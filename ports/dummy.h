@@ -93,6 +93,9 @@ int vmdq_dummy_inject(struct vmdq_dummy *d, const void *frame, uint32_t len);
 void vmdq_dummy_replay(struct vmdq_dummy *d, bool on);
 /* Frames injected and not read yet (replay: all of them). */
 unsigned vmdq_dummy_waiting(const struct vmdq_dummy *d);
+/* Forgets the frames waiting (e.g. a replayed set, to inject another);
+ * the next inject may overwrite what the last rx call gave out. */
+void vmdq_dummy_discard(struct vmdq_dummy *d);
 
 /* Frames in the sent store, oldest first; frame i's data and length
  * (NULL past the end).  Valid until vmdq_dummy_clear or the next forget. */

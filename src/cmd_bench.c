@@ -13,6 +13,7 @@ static const char bench_help[] =
 	"usage: vmdq bench sort [OPTIONS]   sorting throughput, bursts vs per-frame\n"
 	"       vmdq bench hol [OPTIONS]    head-of-line blocking: FIFO vs per-VM queues\n"
 	"       vmdq bench fdb [OPTIONS]    FDB lookups and ageing: random vs crafted source MACs\n"
+	"       vmdq bench switch [OPTIONS] frames/s through the switch with 8 to 4095 vifs\n"
 	"\n"
 	"'vmdq bench NAME --help' lists a benchmark's options.  Results and the\n"
 	"machine they were measured on are recorded in BENCHMARKS.md.\n";
@@ -189,6 +190,8 @@ int cmd_bench(int argc, char **argv)
 		return bench_hol(argc - 1, argv + 1);
 	if (strcmp(argv[1], "fdb") == 0)
 		return bench_fdb(argc - 1, argv + 1);
+	if (strcmp(argv[1], "switch") == 0)
+		return bench_switch(argc - 1, argv + 1);
 	fprintf(stderr, "vmdq bench: unknown benchmark '%s'\n", argv[1]);
 	fputs(bench_help, stderr);
 	return EXIT_USAGE;

@@ -11,5 +11,6 @@ int cmd_switch(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
 int bench_sort(int argc, char **argv);
 int bench_hol(int argc, char **argv);
+int bench_switch(int argc, char **argv);
 
 #endif

@@ -1,7 +1,7 @@
 #!/bin/sh
 # --help for every command, usage errors, exit statuses.
 . "$(dirname "$0")/lib.sh"
-for c in "" "sort" "transmit" "switch" "ctl" "bench" "bench sort" "bench hol" "bench fdb"; do
+for c in "" "sort" "transmit" "switch" "ctl" "bench" "bench sort" "bench hol" "bench fdb" "bench switch"; do
 	# shellcheck disable=SC2086
 	"$VMDQ" $c --help > "$T/h" 2>&1 || fail "vmdq $c --help failed"
 	contains "vmdq $c --help" "$T/h" "usage: vmdq"
