@@ -5,6 +5,10 @@
  * and packed virtqueues (virtio 1.1, 2.7 and 2.8).  No sockets and no switch here: the port
  * (ports/vhost_user.c) reads messages and moves frames; this file decides
  * what a message does and walks descriptors, so both can be fuzzed alone.
+ * Behind it: vu.c (messages, each request declared once in its request
+ * table; guest memory; the ring calls below, which pick the layout),
+ * vu_split.c and vu_packed.c (the two ring layouts), vu_ring.h (what
+ * those three share: address translation, chain limits, packed positions).
  *
  * Trust: everything the front-end sends and everything in guest memory is
  * hostile.  Message sizes are checked against each request's payload; every
@@ -197,6 +201,8 @@ int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *reply);
 /* Does request r change or remove rings or memory (so in-flight buffers
  * must be finished first)? */
 bool vu_request_quiesces(uint32_t r);
+/* Request r's name for logs ("SET_MEM_TABLE"), "UNKNOWN" if we do not know it. */
+const char *vu_request_name(uint32_t r);
 
 void vu_break(struct vu_dev *d, enum vu_err why);
 

@@ -324,6 +324,141 @@ static void malformed_messages(void **s)
 	assert_int_equal(vu_handle(&D, &m, &r), -1);
 }
 
+/* The request table (issue 13): each request declared once, with its
+ * name, the fds it takes, its payload size, whether it quiesces and whether
+ * it answers; unknown and unoffered requests are refused as before. */
+static unsigned quiesced;
+static void count_quiesce(void *arg)
+{
+	(void)arg;
+	quiesced++;
+}
+
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+static void request_table(void **s)
+{
+	(void)s;
+	/* names for logs */
+	assert_string_equal(vu_request_name(VU_SET_MEM_TABLE), "SET_MEM_TABLE");
+	assert_string_equal(vu_request_name(VU_GET_FEATURES), "GET_FEATURES");
+	assert_string_equal(vu_request_name(VU_SET_VRING_KICK), "SET_VRING_KICK");
+	assert_string_equal(vu_request_name(VU_SEND_RARP), "SEND_RARP");
+	assert_string_equal(vu_request_name(VU_GET_STATUS), "GET_STATUS");
+	assert_string_equal(vu_request_name(0), "UNKNOWN");
+	assert_string_equal(vu_request_name(21), "UNKNOWN");
+	assert_string_equal(vu_request_name(41), "UNKNOWN");
+	assert_string_equal(vu_request_name(0xffffffffu), "UNKNOWN");
+
+	/* exactly the requests that change rings or memory quiesce */
+	static const uint32_t q[] = { VU_SET_FEATURES, VU_RESET_OWNER, VU_SET_MEM_TABLE,
+				      VU_SET_VRING_NUM, VU_SET_VRING_ADDR, VU_SET_VRING_BASE,
+				      VU_GET_VRING_BASE, VU_RESET_DEVICE, VU_SET_STATUS };
+	unsigned nq = 0;
+	for (uint32_t r = 0; r < 300; r++)
+		nq += vu_request_quiesces(r);
+	assert_int_equal(nq, 9);
+	for (unsigned k = 0; k < sizeof(q) / sizeof(q[0]); k++)
+		assert_true(vu_request_quiesces(q[k]));
+	assert_false(vu_request_quiesces(0xffffffffu));
+
+	/* the host is asked to quiesce for those (and only those) it serves */
+	struct vu_host_ops ops = { .quiesce = count_quiesce };
+	setup_dev(0);
+	vu_dev_reset(&D);
+	vu_dev_init(&D, &ops);
+	quiesced = 0;
+	struct vu_msg r, m = msg(VU_SET_VRING_ENABLE, 8);
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_int_equal(quiesced, 0);
+	m = msg(VU_SET_VRING_BASE, 8);
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_int_equal(quiesced, 1);
+	m = msg(VU_SET_VRING_BASE, 4); /* malformed: refused before the host is asked */
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_int_equal(quiesced, 1);
+	assert_true(D.broken);
+	vu_dev_reset(&D);
+
+	/* not offered, or not known: refused (REPLY_ACK 1 when asked), the
+	 * device unharmed, any fds closed; the payload's size is checked for
+	 * the requests whose payload we know */
+	struct { uint32_t req, size; } refused[] = {
+		{ VU_SET_LOG_BASE, 40 }, { VU_SET_LOG_FD, 8 }, { VU_SEND_RARP, 8 },
+		{ VU_NET_SET_MTU, 8 }, { VU_GET_MAX_MEM_SLOTS, 0 }, { 0, 0 }, { 21, 3 },
+		{ 24, 200 }, { 41, 8 }, { 1000, 17 },
+	};
+	for (unsigned k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		setup_dev(0);
+		D.protocol_features = 1ull << VU_PF_REPLY_ACK;
+		int efd = eventfd(0, 0);
+		m = msg(refused[k].req, refused[k].size);
+		m.flags |= VU_FLAG_NEED_REPLY;
+		m.fds[0] = efd;
+		m.nfds = 1;
+		assert_int_equal(vu_handle(&D, &m, &r), 1);
+		assert_int_equal(r.request, refused[k].req);
+		assert_int_equal(r.size, 8);
+		assert_int_equal(r.u.u64, 1);
+		assert_false(D.broken);
+		assert_int_equal(D.errors[VU_E_MSG], 0);
+		assert_false(fd_open(efd));
+	}
+	struct { uint32_t req, size; } bad_size[] = {
+		{ VU_SET_LOG_FD, 0 }, { VU_SEND_RARP, 6 }, { VU_NET_SET_MTU, 2 },
+		{ VU_SET_VRING_ADDR, 8 }, { VU_GET_VRING_BASE, 4 }, { VU_SET_STATUS, 16 },
+		{ VU_SET_PROTOCOL_FEATURES, 0 }, { VU_SET_VRING_CALL, 12 },
+		{ VU_SET_MEM_TABLE, 4 }, { VU_SET_MEM_TABLE, 8 + 32 * 9 },
+	};
+	for (unsigned k = 0; k < sizeof(bad_size) / sizeof(bad_size[0]); k++) {
+		setup_dev(0);
+		m = msg(bad_size[k].req, bad_size[k].size);
+		if (bad_size[k].req == VU_SET_MEM_TABLE)
+			m.u.mem.nregions = (bad_size[k].size - 8) / 32;
+		assert_int_equal(vu_handle(&D, &m, &r), 0);
+		assert_broken(VU_E_MSG);
+	}
+	/* a request that takes no fds: served, those sent closed */
+	setup_dev(0);
+	int efd = eventfd(0, 0);
+	m = msg(VU_SET_OWNER, 0);
+	m.fds[0] = efd;
+	m.nfds = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_true(D.owner);
+	assert_false(D.broken);
+	assert_false(fd_open(efd));
+	/* a ring fd: one when bit 8 is clear, none when it is set */
+	setup_dev(0);
+	int e1 = eventfd(0, 0), e2 = eventfd(0, 0);
+	m = msg(VU_SET_VRING_CALL, 8);
+	m.u.u64 = 0x100; /* no fd, but two sent */
+	m.fds[0] = e1;
+	m.fds[1] = e2;
+	m.nfds = 2;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_broken(VU_E_MSG);
+	assert_false(fd_open(e1));
+	assert_false(fd_open(e2));
+	/* answers: the requests that have a payload of their own to send */
+	static const uint32_t answers[] = { VU_GET_FEATURES, VU_GET_PROTOCOL_FEATURES,
+					    VU_GET_QUEUE_NUM, VU_GET_STATUS };
+	for (unsigned k = 0; k < sizeof(answers) / sizeof(answers[0]); k++) {
+		setup_dev(0);
+		m = msg(answers[k], 0);
+		assert_int_equal(vu_handle(&D, &m, &r), 1);
+		assert_int_equal(r.request, answers[k]);
+		assert_int_equal(r.flags, VU_VERSION | VU_FLAG_REPLY);
+		assert_int_equal(r.size, 8);
+	}
+	m = msg(VU_SET_OWNER, 0); /* no answer, no REPLY_ACK negotiated */
+	m.flags |= VU_FLAG_NEED_REPLY;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+}
+
 static void replies(void **s)
 {
 	(void)s;
@@ -899,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(head_offered_twice),
 		cmocka_unit_test(indirect_tables),
 		cmocka_unit_test(malformed_messages),
+		cmocka_unit_test(request_table),
 		cmocka_unit_test(replies),
 		cmocka_unit_test(queue_pairs),
 		cmocka_unit_test(broken_until_reset),
