@@ -31,7 +31,7 @@
 #include "subcmds.h"
 #include "util.h"
 #include "vmdq/vmdq.h"
-#include "../switch/switch.h"
+#include "../switch/internal.h" /* until the accessors (switch/query.c) land */
 
 static const char switch_help[] =
 	"usage: vmdq switch -c CONFIG [--ctl SOCKET] [-s STATS.json] [--cpu N]\n"

@@ -35,7 +35,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <pthread.h>
 
 #include "vmdq/device.h"
 #include "vmdq/fdb.h"
@@ -79,71 +78,7 @@ struct sw_wire_cnt {
 	uint64_t to_wire, tx_drops;
 };
 
-/* Frames for a vif from one other worker: a single-producer
- * single-consumer ring of copies. */
-struct sw_inbox {
-	uint8_t *mem;       /* SW_INBOX slots of SW_TX_BUF */
-	uint32_t len[SW_INBOX];
-	uint64_t ts[SW_INBOX];
-	_Atomic uint32_t head, tail;
-};
-
-struct sw_vif {
-	struct port port;
-	bool used;
-	uint8_t mac[6];
-	uint16_t vlan;      /* access VLAN, 0 = untagged domain */
-	int queue;          /* its first queue pair; pair i is queue + i */
-	unsigned nq;        /* queue pairs: 1, or one per virtio queue pair */
-	int worker;         /* the worker that owns it */
-	bool targeted;      /* its port shares the VM's buffers (Level 2) */
-	uint32_t filter_id;
-	uint8_t *rxmem;     /* nq * SW_RING buffers of SW_BUF */
-	uint8_t *txmem;     /* nq * SW_TX_SLOTS buffers of SW_TX_BUF */
-	struct sw_txp {     /* one per TX queue of the vif */
-		uint64_t posted;             /* by the owner */
-		struct vmdq_txd pend[64];    /* to_wire's frames of the burst, not posted yet */
-		unsigned npend;
-		_Atomic uint64_t done;       /* by the main worker, after the wire took it */
-	} tx[SW_MAX_QP];
-	struct sw_inbox inbox[SW_MAX_WORKERS]; /* indexed by the producing worker */
-	struct sw_cnt c[SW_MAX_WORKERS];
-};
-
-struct sw_worker {
-	int id;
-	int cpu;            /* pinned there; -1: not pinned */
-	bool running;       /* has its own thread */
-	pthread_t thread;
-	int efd;            /* doorbell */
-	_Atomic bool sleeping, parked;
-	uint32_t ring;      /* doorbells to ring after this round (bit per worker) */
-	uint64_t idle_since; /* first idle round since the last work (0: busy) */
-	struct sw_wire_cnt wc;
-};
-
-struct vmdq_switch {
-	struct vmdq_dev *dev;
-	struct port uplink;
-	bool has_uplink;
-	struct sw_vif vif[SW_MAX_VIFS];
-	int16_t queue_vif[VMDQ_MAX_QUEUES]; /* -1: no vif */
-	int8_t vif_hash[256];               /* (MAC, VLAN) -> vif, -1: empty */
-	struct vmdq_fdb *fdb;
-	uint8_t *defmem;    /* the default queue's buffers */
-	unsigned default_queue;
-	uint64_t age_ns;
-	uint64_t last_age_ns;
-	uint64_t tx_rate;   /* frames/s the uplink takes (0: all it can) */
-	uint64_t tx_credit; /* frames that may leave now, in 1e-9 units */
-	uint64_t tx_last_ns;
-	int nworkers;
-	bool threaded;      /* workers other than the main one run threads */
-	struct sw_worker wk[SW_MAX_WORKERS];
-	_Atomic bool park_req, stopping;
-	pthread_mutex_t park_mu;
-	pthread_cond_t park_cv;
-};
+struct vmdq_switch; /* opaque: its members are in switch/internal.h */
 
 /* A switch around dev (which it configures: vmdq on, promiscuous; the
  * config's device lines may change that afterwards).  NULL + errno. */

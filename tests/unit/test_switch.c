@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "helpers.h"
-#include "../../switch/switch.h"
+#include "../../switch/internal.h"
 
 #include "../../ports/dummy.h"
 

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * switch/forward.c - wire -> VMs (WP 3.5): the uplink's sources learned,
+ * a vif queue's group handed to its port with one decision, the default
+ * queue switched through the FDB, floods to a VLAN's vifs, and the frames
+ * other workers left in a vif's inboxes.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "handoff.h"
+
+/* Hands one frame to vif `to` from worker w: its own vif's port directly,
+ * another worker's through the inbox.  Returns false (counted) if refused. */
+bool vmdq_sw_hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
+		    uint32_t len, uint64_t ts)
+{
+	if (to->worker == w) {
+		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
+		if (to->port.ops->tx(&to->port, &f, 1) == 1) {
+			to->c[w].to_vm++;
+			return true;
+		}
+		to->c[w].drops[SWD_PORT_TX]++;
+		return false;
+	}
+	if (!inbox_push(&to->inbox[w], data, len, ts)) {
+		to->c[w].drops[SWD_HANDOFF_FULL]++;
+		return false;
+	}
+	want_ring(sw, w, to->worker);
+	return true;
+}
+
+/* ---- wire -> VMs ------------------------------------------------------ */
+
+static void drop_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, enum sw_drop why)
+{
+	sw->wk[w].wc.drops[why]++;
+	if (v)
+		v->c[w].drops[why]++;
+}
+
+/* Makes a frame from the wire fit for vif v: an access vif gets its VLAN's
+ * frames untagged (in place); the untagged domain never gets a tagged frame
+ * (SPEC 2).  Returns false, with the drop counted, if v must not get it. */
+static bool fit_for_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t **data,
+			uint32_t *len, uint16_t vid, bool tagged)
+{
+	if (v->vlan) {
+		if (!tagged || vid != v->vlan || *len < 18) {
+			drop_wire(sw, w, v, SWD_WRONG_VLAN);
+			return false;
+		}
+		memmove(*data + 4, *data, 12); /* untag in place */
+		*data += 4;
+		*len -= 4;
+	} else if (tagged) {
+		drop_wire(sw, w, v, SWD_TAGGED);
+		return false;
+	}
+	return true;
+}
+
+/* Hands n prepared frames to vif v (worker w's own) in one call; counts
+ * what it refused. */
+static void send_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, struct vmdq_frame *f,
+			unsigned n)
+{
+	if (!n)
+		return;
+	unsigned sent = v->port.ops->tx(&v->port, f, n);
+	v->c[w].to_vm += sent;
+	sw->wk[w].wc.delivered += sent;
+	for (unsigned i = sent; i < n; i++)
+		drop_wire(sw, w, v, SWD_PORT_TX);
+}
+
+/* One frame from the wire to vif v (the default queue's per-frame path,
+ * on the main worker). */
+void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
+			   uint32_t len, uint16_t vid, bool tagged, uint64_t ts)
+{
+	if (!fit_for_vif(sw, w, v, &data, &len, vid, tagged))
+		return;
+	if (v->worker == w) {
+		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
+		send_to_vif(sw, w, v, &f, 1);
+	} else if (vmdq_sw_hand_to(sw, w, v, data, len, ts)) {
+		sw->wk[w].wc.delivered++;
+	} else {
+		sw->wk[w].wc.drops[SWD_HANDOFF_FULL]++;
+	}
+}
+
+/* Floods a frame from the wire to every vif of its VLAN (copies: each
+ * delivery may untag in place). */
+static void flood_from_wire(struct vmdq_switch *sw, int w, const uint8_t *data, uint32_t len,
+			    uint16_t vid, bool tagged, uint64_t ts)
+{
+	static uint8_t copy[SW_BUF];
+	unsigned n = 0;
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used || v->vlan != (tagged ? vid : 0))
+			continue;
+		memcpy(copy, data, len);
+		uint8_t *d = copy;
+		uint32_t l = len;
+		if (v->vlan) {
+			memmove(d + 4, d, 12);
+			d += 4;
+			l -= 4;
+		}
+		n += vmdq_sw_hand_to(sw, w, v, d, l, ts);
+	}
+	if (n) {
+		sw->wk[w].wc.delivered++;
+		sw->wk[w].wc.flooded++;
+	} else {
+		sw->wk[w].wc.drops[SWD_NO_VIF]++;
+	}
+}
+
+/* The default queue: frame by frame, through the FDB (SPEC 2). */
+static void switch_default(struct vmdq_switch *sw, int w, struct vmdq_rxd *d, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *data = d[i].buf;
+		uint32_t len = d[i].len;
+		bool tagged = d[i].flags & VMDQ_RXD_TAGGED;
+		uint16_t vid = d[i].vlan;
+		sw->wk[w].wc.polled++;
+		if (len < 14 || (d[i].flags & VMDQ_ERR_MASK)) {
+			/* bad frames (device store-bad on) are counted, not switched */
+			drop_wire(sw, w, NULL, SWD_BAD);
+			continue;
+		}
+		if (data[0] & 1) {
+			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns);
+			continue;
+		}
+		int port = vmdq_fdb_lookup(sw->fdb, data, tagged ? vid : 0);
+		if (port == UPLINK_PORT) {
+			drop_wire(sw, w, NULL, SWD_NOT_LOCAL);
+		} else if (port > 0) {
+			vmdq_sw_deliver_to_vif(sw, w, &sw->vif[port - 1], data, len, vid, tagged,
+				       d[i].ts_ns);
+		} else {
+			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns);
+		}
+	}
+}
+
+/* A group from a vif's queue: one decision for all of it (WP 3.5.1), and
+ * one hand-over to the vif's port.  At most BURST descriptors (ok[], f[]);
+ * vmdq_sw_switch_group cuts longer groups (vif del's reclaim: a whole ring). */
+static void switch_burst(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
+			 unsigned n)
+{
+	sw->wk[w].wc.polled += n;
+	if (vi < 0) {
+		for (unsigned i = 0; i < n; i++)
+			drop_wire(sw, w, NULL, SWD_VIF_GONE);
+		return;
+	}
+	struct sw_vif *v = &sw->vif[vi];
+	if (v->targeted) {
+		/* Level 2: the frames are in the VM's buffers already; decide on
+		 * the header replicas and complete the buffers (no copy) */
+		bool ok[BURST];
+		for (unsigned i = 0; i < n; i++) {
+			uint16_t fl = d[i].flags;
+			ok[i] = false;
+			if (fl & VMDQ_ERR_MASK)
+				drop_wire(sw, w, v, SWD_BAD);
+			else if (v->vlan && (!(fl & VMDQ_RXD_STRIPPED) || d[i].vlan != v->vlan))
+				drop_wire(sw, w, v, SWD_WRONG_VLAN);
+			else if (!v->vlan && (fl & VMDQ_RXD_TAGGED))
+				drop_wire(sw, w, v, SWD_TAGGED);
+			else if (!(fl & VMDQ_RXD_TARGETED) || (fl & VMDQ_RXD_REFUSED) ||
+				 d[i].hdr_len < 14)
+				drop_wire(sw, w, v, SWD_BAD); /* (not in the VM's buffer) */
+			else
+				ok[i] = true;
+		}
+		unsigned want = 0;
+		for (unsigned i = 0; i < n; i++)
+			want += ok[i];
+		unsigned got = v->port.ops->complete(&v->port, d, n, ok);
+		v->c[w].to_vm += got;
+		sw->wk[w].wc.delivered += got;
+		for (unsigned i = got; i < want; i++)
+			drop_wire(sw, w, v, SWD_PORT_TX);
+		return;
+	}
+	struct vmdq_frame f[BURST];
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *data = d[i].buf;
+		uint32_t len = d[i].len;
+		if (d[i].flags & VMDQ_ERR_MASK) {
+			drop_wire(sw, w, v, SWD_BAD);
+			continue;
+		}
+		if (fit_for_vif(sw, w, v, &data, &len, d[i].vlan, d[i].flags & VMDQ_RXD_TAGGED))
+			f[k++] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len,
+						      .ts_ns = d[i].ts_ns };
+	}
+	send_to_vif(sw, w, v, f, k);
+}
+
+void vmdq_sw_switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
+			 unsigned n)
+{
+	for (unsigned off = 0; off < n; off += BURST)
+		switch_burst(sw, w, vi, d + off, n - off < BURST ? n - off : BURST);
+}
+
+unsigned vmdq_sw_drain_queue(struct vmdq_switch *sw, int w, unsigned q)
+{
+	struct vmdq_rxd d[BURST];
+	unsigned n = vmdq_rxq_poll(sw->dev, q, d, BURST);
+	if (!n)
+		return 0;
+	if (q == sw->default_queue) {
+		switch_default(sw, w, d, n);
+	} else {
+		int vi = sw->queue_vif[q];
+		vmdq_sw_switch_group(sw, w, vi, d, n);
+		if (vi >= 0 && sw->vif[vi].targeted)
+			return n; /* the VM's buffers: its port posts them again */
+	}
+	/* the buffers are free again: every delivery copied */
+	for (unsigned i = 0; i < n; i++)
+		d[i].len = 0;
+	vmdq_rxq_post(sw->dev, q, d, n);
+	return n;
+}
+
+/* A port asks for the completions waiting in its queue (before its VM's
+ * rings change): the owning worker, from the port's service call. */
+void vmdq_sw_drain_rx(struct port *p)
+{
+	struct vmdq_switch *sw = p->sw;
+	struct sw_vif *v = (struct sw_vif *)(void *)((char *)p - offsetof(struct sw_vif, port));
+	if (!v->used)
+		return;
+	/* what is in the ring, at most: the port took its buffers back first */
+	for (unsigned i = 0; i < v->nq; i++)
+		for (unsigned b = 0; b <= SW_RING / BURST; b++)
+			if (vmdq_sw_drain_queue(sw, v->worker, (unsigned)v->queue + i) == 0)
+				break;
+}
+
+/* Frames other workers left for vif v: a hand-over per burst, until the
+ * inboxes are empty or a whole inbox's worth was handed over (the other
+ * worker may refill it as fast: the round must end). */
+unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
+{
+	(void)sw;
+	unsigned total = 0;
+	for (int p = 0; p < SW_MAX_WORKERS; p++) {
+		struct sw_inbox *ib = &v->inbox[p];
+		if (!ib->mem)
+			continue;
+		for (unsigned b = 0; b < SW_INBOX / BURST; b++) {
+			uint32_t head = atomic_load_explicit(&ib->head, memory_order_relaxed);
+			uint32_t n = atomic_load_explicit(&ib->tail, memory_order_acquire) - head;
+			if (!n)
+				break;
+			if (n > BURST)
+				n = BURST;
+			struct vmdq_frame f[BURST];
+			for (uint32_t i = 0; i < n; i++) {
+				unsigned k = (head + i) % SW_INBOX;
+				f[i] = (struct vmdq_frame){ .data = ib->mem + (size_t)k * SW_TX_BUF,
+							    .caplen = ib->len[k], .len = ib->len[k],
+							    .ts_ns = ib->ts[k] };
+			}
+			unsigned sent = v->port.ops->tx(&v->port, f, n);
+			v->c[w].to_vm += sent;
+			v->c[w].drops[SWD_PORT_TX] += n - sent;
+			atomic_store_explicit(&ib->head, head + n, memory_order_release);
+			total += n;
+		}
+	}
+	return total;
+}
+
+void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, unsigned n,
+			    uint64_t now)
+{
+	/* a burst mostly repeats a few senders: learn each run of one once */
+	const uint8_t *last = NULL;
+	uint16_t last_vid = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *d = f[i].data;
+		uint32_t cl = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
+		if (cl < 14 || (d[6] & 1))
+			continue;
+		uint16_t vid = 0;
+		uint16_t et = (uint16_t)(d[12] << 8 | d[13]);
+		if ((et == 0x8100 || et == 0x88a8) && cl >= 18)
+			vid = (uint16_t)((d[14] << 8 | d[15]) & 0xfff);
+		if (last && vid == last_vid && memcmp(last, d + 6, 6) == 0)
+			continue;
+		vmdq_fdb_learn(sw->fdb, d + 6, vid, UPLINK_PORT, now);
+		last = d + 6;
+		last_vid = vid;
+	}
+}
+

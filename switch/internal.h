@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * switch/internal.h - the switch's own structures, shared by its files and
+ * seen by nobody else (switch/switch.h keeps struct vmdq_switch opaque).
+ *
+ * Who may write each field (netmap style tags, in the field's comment):
+ *   (c) at create (or at open, for a vif: before the vif is in the table)
+ *   (m) the main worker (worker 0): control calls, uplink, default queue,
+ *       FDB, arbiter
+ *   (o) the vif's owning worker, on the data path
+ *   (p) the main worker while every other worker is parked (vif add/del,
+ *       remap, worker made); the others read it without locks
+ *   (w) worker w on its own struct sw_worker (its counters, its doorbell set)
+ *   (a) atomic: the comment says who writes it and what it pairs with
+ * Files, along the white paper's data flow:
+ *   switch.c   - the switch itself: create, uplink, counters
+ *   vif.c      - a vif's life: add (one unwind path), del, the vif table
+ *   forward.c  - wire -> VMs: groups from the vifs' queues, the default
+ *                queue through the FDB, floods, inboxes handed over
+ *   transmit.c - VM -> wire and VM -> VM: anti-spoofing, TX queues, the
+ *                arbiter and the txrate
+ *   worker.c   - rounds, sleeping and waking, threads, parking
+ *   handoff.h  - inboxes and doorbells between workers
+ */
+#ifndef VMDQ_SWITCH_INTERNAL_H
+#define VMDQ_SWITCH_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "switch.h"
+
+#define UPLINK_PORT 0
+#define VIF_PORT(i) ((i) + 1)
+#define SW_FDB_ENTRIES 16384
+#define SW_FDB_VIF_LEARN 64  /* entries one vif may have learned */
+#define SW_AGE_SLOTS 4096    /* FDB slots one round's ageing examines */
+#define BURST 32
+
+/* Frames for a vif from one other worker: a single-producer
+ * single-consumer ring of copies (switch/handoff.h). */
+struct sw_inbox {
+	uint8_t *mem;       /* (p) SW_INBOX slots of SW_TX_BUF */
+	uint32_t len[SW_INBOX]; /* (producer) slot's frame, before tail moves */
+	uint64_t ts[SW_INBOX];
+	_Atomic uint32_t head;  /* (a) consumer (the vif's worker), release: slots free */
+	_Atomic uint32_t tail;  /* (a) producer (worker of this index), release: slots full */
+};
+
+struct sw_vif {
+	struct port port;   /* (c) opened by vif add; the port's own fields: (o) */
+	bool used;          /* (p) */
+	uint8_t mac[6];     /* (c) */
+	uint16_t vlan;      /* (c) access VLAN, 0 = untagged domain */
+	int queue;          /* (c) its first queue pair; pair i is queue + i */
+	unsigned nq;        /* (c) queue pairs: 1, or one per virtio queue pair */
+	int worker;         /* (p) the worker that owns it */
+	bool targeted;      /* (c) its port shares the VM's buffers (Level 2) */
+	uint32_t filter_id; /* (c) */
+	uint8_t *rxmem;     /* (c) nq * SW_RING buffers of SW_BUF */
+	uint8_t *txmem;     /* (c) nq * SW_TX_SLOTS buffers of SW_TX_BUF */
+	struct sw_txp {     /* one per TX queue of the vif */
+		uint64_t posted;             /* (o) */
+		struct vmdq_txd pend[64];    /* (o) to_wire's frames of the burst, not posted yet */
+		unsigned npend;              /* (o) */
+		_Atomic uint64_t done;       /* (a) main worker, release after the wire took a
+					      * slot; owner acquires before reusing it */
+	} tx[SW_MAX_QP];
+	struct sw_inbox inbox[SW_MAX_WORKERS]; /* indexed by the producing worker */
+	struct sw_cnt c[SW_MAX_WORKERS];       /* (w) copy w written by worker w only */
+};
+
+struct sw_worker {
+	int id;             /* (c) */
+	int cpu;            /* (p) pinned there; -1: not pinned */
+	bool running;       /* (m) has its own thread */
+	pthread_t thread;   /* (m) */
+	int efd;            /* (c) doorbell */
+	_Atomic bool sleeping; /* (a) the worker itself; seq_cst fences in
+				* vmdq_switch_wait and ring_doorbells pair */
+	_Atomic bool parked;   /* (a) the worker itself, under park_mu */
+	uint32_t ring;      /* (w) doorbells to ring after this round (bit per worker) */
+	uint64_t idle_since; /* (w) first idle round since the last work (0: busy) */
+	struct sw_wire_cnt wc; /* (w) */
+};
+
+struct vmdq_switch {
+	struct vmdq_dev *dev;   /* (c) */
+	struct port uplink;     /* (m) */
+	bool has_uplink;        /* (p) */
+	struct sw_vif vif[SW_MAX_VIFS];     /* (p) the vif table */
+	int16_t queue_vif[VMDQ_MAX_QUEUES]; /* (p) -1: no vif */
+	int8_t vif_hash[256];               /* (p) (MAC, VLAN) -> vif, -1: empty */
+	struct vmdq_fdb *fdb;   /* (m) the main worker's alone */
+	uint8_t *defmem;        /* (c) the default queue's buffers */
+	unsigned default_queue; /* (m) */
+	uint64_t age_ns;        /* (m) */
+	uint64_t last_age_ns;   /* (m) */
+	uint64_t tx_rate;   /* (p) frames/s the uplink takes (0: all it can) */
+	uint64_t tx_credit; /* (m) frames that may leave now, in 1e-9 units */
+	uint64_t tx_last_ns; /* (m) */
+	int nworkers;       /* (p) */
+	bool threaded;      /* (m) workers other than the main one run threads */
+	struct sw_worker wk[SW_MAX_WORKERS];
+	_Atomic bool park_req, stopping; /* (a) main worker, under park_mu */
+	pthread_mutex_t park_mu;
+	pthread_cond_t park_cv;
+};
+
+/* switch.c */
+void *vmdq_sw_mem(size_t bytes);
+void vmdq_sw_unmem(void *m, size_t bytes);
+int vmdq_sw_queue_arm(struct vmdq_dev *dev, unsigned q, uint8_t *m);
+int vmdq_sw_open_port(struct vmdq_switch *sw, struct port *p, const char *name,
+		      const char *kind, int vq, unsigned nq, uint64_t owner, char **args,
+		      int nargs, char *err, size_t errlen);
+/* vif.c */
+int vmdq_sw_vif_lookup(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan);
+/* forward.c */
+bool vmdq_sw_hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
+		     uint32_t len, uint64_t ts);
+void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
+			    uint32_t len, uint16_t vid, bool tagged, uint64_t ts);
+void vmdq_sw_switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
+			  unsigned n);
+unsigned vmdq_sw_drain_queue(struct vmdq_switch *sw, int w, unsigned q);
+void vmdq_sw_drain_rx(struct port *p);
+unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v);
+void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, unsigned n,
+			     uint64_t now);
+/* transmit.c */
+unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi);
+unsigned vmdq_sw_wire_out(struct vmdq_switch *sw, int w, uint64_t now);
+bool vmdq_sw_inboxes_have_room(const struct vmdq_switch *sw, int w);
+bool vmdq_sw_tx_has_room(struct sw_vif *v);
+/* worker.c */
+void vmdq_sw_workers_stop(struct vmdq_switch *sw);
+int vmdq_sw_worker_of_queue(struct vmdq_switch *sw, unsigned q, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * switch/worker.c - who runs the data flow: one round of a worker's work,
+ * sleeping and waking, the worker threads, their CPUs, parking.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "handoff.h"
+
+unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
+{
+	unsigned work = 0;
+	if (w == 0) {
+		if (sw->has_uplink && sw->uplink.ops->rx) {
+			struct vmdq_frame f[BURST];
+			unsigned n = sw->uplink.ops->rx(&sw->uplink, f, BURST);
+			if (n) {
+				vmdq_sw_learn_from_wire(sw, f, n, now);
+				vmdq_rx_burst(sw->dev, f, n, NULL);
+				work += n;
+			}
+		}
+		unsigned dq = vmdq_dev_default_queue(sw->dev);
+		if (dq != sw->default_queue) {
+			/* the default queue moved (device default-queue): arm it */
+			sw->default_queue = dq;
+			vmdq_sw_queue_arm(sw->dev, dq, sw->defmem);
+		}
+		work += vmdq_sw_drain_queue(sw, w, sw->default_queue);
+	}
+	bool room = vmdq_sw_inboxes_have_room(sw, w);
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used || v->worker != w)
+			continue;
+		if (v->port.ops->service)
+			v->port.ops->service(&v->port, now);
+		/* a ring's worth at most: the sorter on another worker may
+		 * refill the queue as fast as it drains, and the round must end
+		 * (the stop and park requests are seen between rounds) */
+		for (unsigned qi = 0; qi < v->nq; qi++) {
+			unsigned k, bursts = 0;
+			do {
+				k = vmdq_sw_drain_queue(sw, w, (unsigned)v->queue + qi);
+				work += k;
+			} while (k == BURST && ++bursts < SW_RING / BURST);
+		}
+		work += vmdq_sw_drain_inboxes(sw, w, v);
+		if (room && (vmdq_sw_tx_has_room(v) || !sw->has_uplink))
+			work += vmdq_sw_from_vif(sw, w, i);
+	}
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (v->used && v->worker == w && v->port.ops->flush)
+			v->port.ops->flush(&v->port); /* one notification per round */
+	}
+	if (w == 0) {
+		work += vmdq_sw_wire_out(sw, w, now);
+		/* a pass over the FDB each second, SW_AGE_SLOTS slots a round */
+		if (now && (vmdq_fdb_age_pending(sw->fdb) ||
+			    now - sw->last_age_ns > 1000000000ull)) {
+			if (!vmdq_fdb_age_pending(sw->fdb))
+				sw->last_age_ns = now;
+			vmdq_fdb_age_step(sw->fdb, now, sw->age_ns, SW_AGE_SLOTS);
+		}
+	}
+	ring_doorbells(sw, w);
+	return work;
+}
+
+unsigned vmdq_switch_poll(struct vmdq_switch *sw, uint64_t now)
+{
+	unsigned work = 0;
+	for (int w = 0; w < sw->nworkers; w++)
+		work += vmdq_switch_poll_worker(sw, w, now);
+	return work;
+}
+
+bool vmdq_switch_idle(struct vmdq_switch *sw, int w, uint64_t now, unsigned work)
+{
+	struct sw_worker *k = &sw->wk[w];
+	if (work) {
+		k->idle_since = 0;
+		return false;
+	}
+	if (!k->idle_since) {
+		k->idle_since = now;
+		return false;
+	}
+	return now - k->idle_since >= SW_SPIN_NS;
+}
+
+/* Is there work for worker w that a descriptor would not announce? */
+static bool has_work(struct vmdq_switch *sw, int w)
+{
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used)
+			continue;
+		/* (with a txrate, frames waiting for the wire wake the worker by
+		 * the timeout instead) */
+		for (unsigned q = 0; q < v->nq; q++)
+			if (w == 0 && !sw->tx_rate &&
+			    vmdq_txq_pending(sw->dev, (unsigned)v->queue + q))
+				return true;
+		if (v->worker != w)
+			continue;
+		for (unsigned q = 0; q < v->nq; q++)
+			if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q))
+				return true;
+		if (v->port.ops->idle && !v->port.ops->idle(&v->port))
+			return true;
+		for (int p = 0; p < SW_MAX_WORKERS; p++)
+			if (v->inbox[p].mem && !inbox_empty(&v->inbox[p]))
+				return true;
+	}
+	return w == 0 && vmdq_rxq_ready(sw->dev, sw->default_queue);
+}
+
+void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_ms)
+{
+	struct sw_worker *k = &sw->wk[w];
+	struct pollfd pfd[(1 + SW_MAX_QP) * SW_MAX_VIFS + 3];
+	int irq_q[SW_MAX_QP * SW_MAX_VIFS], irq_fd[SW_MAX_QP * SW_MAX_VIFS];
+	nfds_t n = 0;
+	int nirq = 0;
+	pfd[n++] = (struct pollfd){ .fd = k->efd, .events = POLLIN };
+	if (extra_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = extra_fd, .events = POLLIN };
+	if (w == 0 && sw->has_uplink && sw->uplink.ops->fd(&sw->uplink) >= 0)
+		pfd[n++] = (struct pollfd){ .fd = sw->uplink.ops->fd(&sw->uplink),
+					    .events = POLLIN };
+	atomic_store_explicit(&k->sleeping, true, memory_order_relaxed);
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used || v->worker != w)
+			continue;
+		int fd = v->port.ops->fd(&v->port);
+		if (fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		for (unsigned qi = 0; w != 0 && qi < v->nq; qi++) {
+			/* another worker sorts into this queue: its interrupt wakes us */
+			unsigned q = (unsigned)v->queue + qi;
+			int ifd = vmdq_rxq_irq_fd(sw->dev, q);
+			if (ifd >= 0) {
+				vmdq_rxq_irq_enable(sw->dev, q);
+				pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
+				irq_fd[nirq] = ifd;
+				irq_q[nirq++] = (int)q;
+			}
+		}
+	}
+	atomic_thread_fence(memory_order_seq_cst);
+	if (w == 0) {
+		/* interrupts held back by moderation are due some time */
+		uint64_t due = vmdq_dev_irq_service(sw->dev);
+		if (due != UINT64_MAX && (timeout_ms < 0 || due / 1000000 < (uint64_t)timeout_ms))
+			timeout_ms = (int)(due / 1000000) + 1;
+		if (sw->tx_rate)
+			for (int i = 0; i < SW_MAX_VIFS; i++)
+				for (unsigned q = 0; sw->vif[i].used && q < sw->vif[i].nq; q++)
+					if (vmdq_txq_pending(sw->dev, (unsigned)sw->vif[i].queue + q))
+						timeout_ms = 1; /* the wire takes more in a moment */
+	}
+	if (!has_work(sw, w) && !atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
+		poll(pfd, n, timeout_ms);
+	atomic_store_explicit(&k->sleeping, false, memory_order_relaxed);
+	for (int i = 0; i < nirq; i++)
+		vmdq_rxq_irq_disable(sw->dev, (unsigned)irq_q[i]);
+	uint64_t v;
+	for (nfds_t i = 0; i < n; i++) {
+		if (!(pfd[i].revents & POLLIN) || pfd[i].fd == extra_fd)
+			continue;
+		/* eventfds (doorbell, interrupts) are reset; reading a port's
+		 * descriptor is its rx call's business */
+		bool evfd = pfd[i].fd == k->efd;
+		for (int j = 0; j < nirq && !evfd; j++)
+			evfd = pfd[i].fd == irq_fd[j];
+		if (evfd && read(pfd[i].fd, &v, sizeof(v)) < 0) {
+			/* already reset */
+		}
+	}
+}
+
+/* ---- workers ---------------------------------------------------------- */
+
+static int pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+static void *worker_main(void *arg)
+{
+	struct sw_worker *k = arg;
+	struct vmdq_switch *sw = (struct vmdq_switch *)((char *)(k - k->id) -
+						       offsetof(struct vmdq_switch, wk));
+	vmdq_thread_online();
+	while (!atomic_load(&sw->stopping)) {
+		if (atomic_load_explicit(&sw->park_req, memory_order_acquire)) {
+			pthread_mutex_lock(&sw->park_mu);
+			atomic_store(&k->parked, true);
+			pthread_cond_broadcast(&sw->park_cv);
+			while (atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
+				pthread_cond_wait(&sw->park_cv, &sw->park_mu);
+			atomic_store(&k->parked, false);
+			pthread_mutex_unlock(&sw->park_mu);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (vmdq_switch_idle(sw, k->id, now, vmdq_switch_poll_worker(sw, k->id, now)))
+			vmdq_switch_wait(sw, k->id, -1, 100);
+	}
+	vmdq_thread_offline();
+	return NULL;
+}
+
+/* Gives worker k its thread, pinned to its CPU. */
+static int worker_run(struct sw_worker *k, char *err, size_t errlen)
+{
+	int rc = -pthread_create(&k->thread, NULL, worker_main, k);
+	if (rc == 0) {
+		k->running = true;
+		if (k->cpu >= 0)
+			rc = pin(k->thread, k->cpu);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "worker on CPU %d: %s", k->cpu, strerror(-rc));
+		return rc;
+	}
+	fprintf(stderr, "vmdq: worker %d on CPU %d\n", k->id, k->cpu);
+	return 0;
+}
+
+static int worker_new(struct vmdq_switch *sw, int cpu, char *err, size_t errlen)
+{
+	if (sw->nworkers >= SW_MAX_WORKERS) {
+		snprintf(err, errlen, "CPU %d: the switch has %d workers, its limit", cpu,
+			 SW_MAX_WORKERS);
+		return -ENOSPC;
+	}
+	int w = sw->nworkers;
+	struct sw_worker *k = &sw->wk[w];
+	memset(k, 0, sizeof(*k));
+	k->id = w;
+	k->cpu = cpu;
+	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (k->efd < 0) {
+		snprintf(err, errlen, "worker: %s", strerror(errno));
+		return -errno;
+	}
+	sw->nworkers++;
+	/* every vif gets an inbox from the new worker */
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (v->used && !v->inbox[w].mem &&
+		    !(v->inbox[w].mem = vmdq_sw_mem((size_t)SW_INBOX * SW_TX_BUF))) {
+			snprintf(err, errlen, "worker: out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (sw->threaded) {
+		int rc = worker_run(k, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return w;
+}
+
+static int worker_for_cpu(struct vmdq_switch *sw, int cpu, char *err, size_t errlen)
+{
+	for (int w = 0; w < sw->nworkers; w++)
+		if (sw->wk[w].cpu == cpu)
+			return w;
+	return worker_new(sw, cpu, err, errlen);
+}
+
+/* The worker that is to serve queue q. */
+int vmdq_sw_worker_of_queue(struct vmdq_switch *sw, unsigned q, char *err, size_t errlen)
+{
+	struct vmdq_queue_info qi;
+	if (vmdq_queue_get_info(sw->dev, q, &qi) < 0 || !qi.cpu_set || (int)qi.cpu == sw->wk[0].cpu)
+		return 0;
+	return worker_for_cpu(sw, (int)qi.cpu, err, errlen);
+}
+
+int vmdq_switch_set_main_cpu(struct vmdq_switch *sw, int cpu)
+{
+	if (cpu >= 0) {
+		int rc = pin(pthread_self(), cpu);
+		if (rc < 0)
+			return rc;
+	}
+	sw->wk[0].cpu = cpu;
+	return 0;
+}
+
+int vmdq_switch_remap(struct vmdq_switch *sw, char *err, size_t errlen)
+{
+	for (int i = 0; i < SW_MAX_VIFS; i++) {
+		struct sw_vif *v = &sw->vif[i];
+		if (!v->used)
+			continue;
+		int w = vmdq_sw_worker_of_queue(sw, (unsigned)v->queue, err, errlen);
+		if (w < 0)
+			return w;
+		if (w != v->worker) {
+			fprintf(stderr, "vmdq: vif %s (queue %d) moves to worker %d\n",
+				v->port.name, v->queue, w);
+			v->worker = w;
+		}
+	}
+	return 0;
+}
+
+int vmdq_switch_start(struct vmdq_switch *sw, char *err, size_t errlen)
+{
+	sw->threaded = true;
+	for (int w = 1; w < sw->nworkers; w++) {
+		int rc = worker_run(&sw->wk[w], err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void vmdq_switch_park(struct vmdq_switch *sw)
+{
+	if (!sw->threaded || sw->nworkers < 2)
+		return;
+	pthread_mutex_lock(&sw->park_mu);
+	atomic_store(&sw->park_req, true);
+	for (int w = 1; w < sw->nworkers; w++) {
+		uint64_t one = 1;
+		if (write(sw->wk[w].efd, &one, sizeof(one)) < 0) {
+			/* saturated: it wakes anyway */
+		}
+	}
+	for (int w = 1; w < sw->nworkers; w++)
+		while (sw->wk[w].running && !atomic_load(&sw->wk[w].parked))
+			pthread_cond_wait(&sw->park_cv, &sw->park_mu);
+	pthread_mutex_unlock(&sw->park_mu);
+}
+
+void vmdq_switch_unpark(struct vmdq_switch *sw)
+{
+	if (!sw->threaded || sw->nworkers < 2)
+		return;
+	pthread_mutex_lock(&sw->park_mu);
+	atomic_store(&sw->park_req, false);
+	pthread_cond_broadcast(&sw->park_cv);
+	pthread_mutex_unlock(&sw->park_mu);
+}
+
+void vmdq_sw_workers_stop(struct vmdq_switch *sw)
+{
+	pthread_mutex_lock(&sw->park_mu);
+	atomic_store(&sw->stopping, true);
+	pthread_cond_broadcast(&sw->park_cv);
+	pthread_mutex_unlock(&sw->park_mu);
+	for (int w = 1; w < sw->nworkers; w++) {
+		if (!sw->wk[w].running)
+			continue;
+		uint64_t one = 1;
+		if (write(sw->wk[w].efd, &one, sizeof(one)) < 0) {
+			/* saturated: it wakes anyway */
+		}
+		pthread_join(sw->wk[w].thread, NULL);
+		sw->wk[w].running = false;
+	}
+}
+
