@@ -23,13 +23,11 @@
 const char *sw_drop_name(enum sw_drop d)
 {
 	static const char *const n[] = {
-		[SWD_SPOOFED] = "spoofed", [SWD_TAGGED] = "tagged",
-		[SWD_WRONG_VLAN] = "wrong-vlan", [SWD_NOT_LOCAL] = "not-local",
-		[SWD_NO_VIF] = "no-vif", [SWD_TX_FULL] = "tx-full",
-		[SWD_TOO_BIG] = "too-big", [SWD_PORT_TX] = "port-tx",
-		[SWD_VIF_GONE] = "vif-gone", [SWD_BAD] = "bad",
-		[SWD_HANDOFF_FULL] = "handoff-full",
+#define SW_DROP_NAME(e, name) [SWD_##e] = name,
+		SW_DROPS(SW_DROP_NAME)
+#undef SW_DROP_NAME
 	};
+	_Static_assert(sizeof(n) / sizeof(n[0]) == SWD__COUNT, "a name for every reason");
 	return (unsigned)d < SWD__COUNT ? n[d] : "?";
 }
 

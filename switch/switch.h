@@ -49,18 +49,26 @@
 #define SW_INBOX 256         /* frames one worker may have waiting for a vif */
 #define SW_MAX_QP 4          /* queue pairs of one vif (virtio-net multiqueue) */
 
+/* Why the switch dropped a frame: one list, the enum and the names (an
+ * output format: `show`, JSON keys; add new ones at the end, never rename). */
+#define SW_DROPS(X) \
+	X(SPOOFED, "spoofed")           /* source MAC not the vif's */ \
+	X(TAGGED, "tagged")             /* a tagged frame for/from the untagged domain */ \
+	X(WRONG_VLAN, "wrong-vlan")     /* a VLAN other than the vif's access VLAN */ \
+	X(NOT_LOCAL, "not-local")       /* from the wire, for a station learned on the wire */ \
+	X(NO_VIF, "no-vif")             /* flood or lookup found no vif in that VLAN */ \
+	X(TX_FULL, "tx-full")           /* the vif's TX queue was full */ \
+	X(TOO_BIG, "too-big")           /* a frame from a VM larger than a TX buffer */ \
+	X(PORT_TX, "port-tx")           /* the destination port refused the frame */ \
+	X(VIF_GONE, "vif-gone")         /* frames drained from a queue whose vif left */ \
+	X(BAD, "bad")                   /* delivered by the device with error bits (store-bad) */ \
+	X(HANDOFF_FULL, "handoff-full") /* the vif's inbox from another worker was full */ \
+	X(RUNT, "runt")                 /* a frame from a VM shorter than an Ethernet header */
+
 enum sw_drop {
-	SWD_SPOOFED,        /* source MAC not the vif's */
-	SWD_TAGGED,         /* a tagged frame for/from the untagged domain */
-	SWD_WRONG_VLAN,     /* a VLAN other than the vif's access VLAN */
-	SWD_NOT_LOCAL,      /* from the wire, for a station learned on the wire */
-	SWD_NO_VIF,         /* flood or lookup found no vif in that VLAN */
-	SWD_TX_FULL,        /* the vif's TX queue was full */
-	SWD_TOO_BIG,        /* a frame from a VM larger than a TX buffer */
-	SWD_PORT_TX,        /* the destination port refused the frame */
-	SWD_VIF_GONE,       /* frames drained from a queue whose vif left */
-	SWD_BAD,            /* delivered by the device with error bits (store-bad) */
-	SWD_HANDOFF_FULL,   /* the vif's inbox from another worker was full */
+#define SW_DROP_ENUM(e, name) SWD_##e,
+	SW_DROPS(SW_DROP_ENUM)
+#undef SW_DROP_ENUM
 	SWD__COUNT
 };
 const char *sw_drop_name(enum sw_drop d);

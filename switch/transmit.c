@@ -90,7 +90,7 @@ unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi)
 		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
 		c->from_vm++;
 		if (len < 14) {
-			c->drops[SWD_TOO_BIG]++; /* runt from a VM: cannot be switched */
+			c->drops[SWD_RUNT]++; /* cannot be switched */
 			continue;
 		}
 		if (memcmp(d + 6, v->mac, 6) != 0) {
