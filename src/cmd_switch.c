@@ -344,14 +344,13 @@ static json_t *drops_json(const uint64_t *d)
 static bool all_finite(struct vmdq_switch *sw)
 {
 	bool any = sw->has_uplink;
-	for (int i = 0; i < SW_MAX_VIFS; i++)
-		any |= sw->vif[i].used;
+	any |= sw->nvifs > 0;
 	if (!any)
 		return false;
 	if (sw->has_uplink && !sw->uplink.ops->done)
 		return false;
-	for (int i = 0; i < SW_MAX_VIFS; i++)
-		if (sw->vif[i].used && !sw->vif[i].port.ops->done)
+	for (unsigned i = 0; i < sw->nvifs; i++)
+		if (!sw->live[i]->port.ops->done)
 			return false;
 	return true;
 }
@@ -498,7 +497,7 @@ static uint64_t vif_missed(const struct vmdq_switch *sw, const struct sw_vif *v)
 static json_t *vif_json(const struct vmdq_switch *sw, const struct sw_vif *v)
 {
 	struct sw_cnt c;
-	vmdq_switch_vif_counters(sw, (int)(v - sw->vif), &c);
+	vmdq_switch_vif_counters(sw, v->idx, &c);
 	char mac[18];
 	vmdq_mac_format(v->mac, mac);
 	json_t *e = json_object();
@@ -549,9 +548,9 @@ static json_t *stats_json(struct vmdq_switch *sw)
 	json_object_set_new(o, "wire", wire);
 	json_object_set_new(o, "to_wire", json_integer((json_int_t)wc.to_wire));
 	json_object_set_new(o, "workers", json_integer(sw->nworkers));
-	for (int i = 0; i < SW_MAX_VIFS; i++)
-		if (sw->vif[i].used)
-			json_array_append_new(vifs, vif_json(sw, &sw->vif[i]));
+	for (unsigned i = 0; i < sw->vif_cap; i++)
+		if (sw->vif[i])
+			json_array_append_new(vifs, vif_json(sw, sw->vif[i]));
 	json_object_set_new(o, "vifs", vifs);
 	struct vmdq_dev_stats ds;
 	vmdq_dev_stats(sw->dev, &ds);
@@ -611,9 +610,9 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 			fprintf(o, "%-12s %-10s %-17s %5s %5s %10s %10s %10s %8s  %s\n", "NAME",
 				"BACKEND", "MAC", "VLAN", "QUEUE", "TO_VM", "FROM_VM", "TO_WIRE",
 				"DROPS", "GUEST");
-		for (int i = 0; i < SW_MAX_VIFS; i++) {
-			const struct sw_vif *v = &sw->vif[i];
-			if (!v->used)
+		for (int i = 0; i < (int)sw->vif_cap; i++) {
+			const struct sw_vif *v = sw->vif[i];
+			if (!v)
 				continue;
 			json_array_append_new(js, vif_json(sw, v));
 			struct sw_cnt c;
@@ -650,7 +649,7 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 			char mac[18];
 			vmdq_mac_format(e[i].mac, mac);
 			const char *port = e[i].port == 0 ? (sw->has_uplink ? sw->uplink.name : "uplink")
-					 : sw->vif[e[i].port - 1].port.name;
+					 : sw->vif[e[i].port - 1]->port.name;
 			double age = e[i].is_static ? 0 : (double)(now - e[i].last_ns) / 1e9;
 			json_t *x = json_object();
 			json_object_set_new(x, "mac", json_string(mac));
@@ -739,7 +738,7 @@ static void worker_show(struct vmdq_switch *sw, struct ctl_req *r)
 			vmdq_queue_stats(sw->dev, q, &st);
 			vmdq_queue_get_info(sw->dev, q, &qi);
 			const char *owner = q == c.default_queue ? "(default)"
-					  : sw->queue_vif[q] >= 0 ? sw->vif[sw->queue_vif[q]].port.name
+					  : sw->queue_vif[q] >= 0 ? sw->vif[sw->queue_vif[q]]->port.name
 					  : "-";
 			if (!st.frames && !st.missed && !st.tx_frames && owner[0] == '-')
 				continue;

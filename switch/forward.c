@@ -21,26 +21,67 @@
 #include "internal.h"
 #include "handoff.h"
 
-/* Hands one frame to vif `to` from worker w: its own vif's port directly,
- * another worker's through the inbox.  Returns false (counted) if refused. */
+/* Adds a frame for vif `to` (worker w's own) to its batch of this burst;
+ * handed to its port by vmdq_sw_batch_flush. */
+static void batch_add(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
+		      uint32_t len, uint64_t ts, unsigned src)
+{
+	struct sw_batch *b = &to->batch;
+	struct sw_worker *k = &sw->wk[w];
+	if (b->n == BURST) /* cannot happen: a burst adds a frame once per vif */
+		vmdq_sw_batch_flush(sw, w, NULL, NULL);
+	if (!b->n)
+		k->touched[k->ntouched++] = to;
+	b->f[b->n] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len, .ts_ns = ts };
+	b->src[b->n++] = (uint8_t)src;
+}
+
+/* Hands frame `src` of the burst to vif `to` from worker w: its own vif's
+ * port with the rest of the burst (batch), another worker's through the
+ * inbox.  Returns false (counted) if the inbox refused it. */
 bool vmdq_sw_hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
-		    uint32_t len, uint64_t ts)
+		     uint32_t len, uint64_t ts, unsigned src)
 {
 	if (to->worker == w) {
-		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
-		if (to->port.ops->tx(&to->port, &f, 1) == 1) {
-			to->c[w].to_vm++;
-			return true;
-		}
-		to->c[w].drops[SWD_PORT_TX]++;
-		return false;
+		batch_add(sw, w, to, data, len, ts, src);
+		return true;
 	}
-	if (!inbox_push(&to->inbox[w], data, len, ts)) {
+	struct sw_inbox *ib = to->inbox[w];
+	if (!inbox_push(ib, data, len, ts)) {
 		to->c[w].drops[SWD_HANDOFF_FULL]++;
 		return false;
 	}
+	if (!ib->listed && inbox_used(ib) > SW_INBOX - BURST) {
+		/* backpressure: vmdq_sw_inboxes_have_room watches it */
+		ib->listed = true;
+		sw->wk[w].full[sw->wk[w].nfull++] = to;
+	}
 	want_ring(sw, w, to->worker);
 	return true;
+}
+
+void vmdq_sw_batch_flush(struct vmdq_switch *sw, int w, const uint8_t *kind, unsigned *got)
+{
+	struct sw_worker *k = &sw->wk[w];
+	for (unsigned t = 0; t < k->ntouched; t++) {
+		struct sw_vif *v = k->touched[t];
+		struct sw_batch *b = &v->batch;
+		unsigned sent = v->port.ops->tx(&v->port, b->f, b->n);
+		v->c[w].to_vm += sent;
+		for (unsigned i = 0; i < b->n; i++) {
+			bool uni = kind && kind[b->src[i]] == SW_K_UNI;
+			if (i < sent) {
+				k->wc.delivered += uni;
+				if (got)
+					got[b->src[i]]++;
+			} else {
+				v->c[w].drops[SWD_PORT_TX]++;
+				k->wc.drops[SWD_PORT_TX] += uni;
+			}
+		}
+		b->n = 0;
+	}
+	k->ntouched = 0;
 }
 
 /* ---- wire -> VMs ------------------------------------------------------ */
@@ -97,68 +138,83 @@ void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uin
 	if (v->worker == w) {
 		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
 		send_to_vif(sw, w, v, &f, 1);
-	} else if (vmdq_sw_hand_to(sw, w, v, data, len, ts)) {
+	} else if (vmdq_sw_hand_to(sw, w, v, data, len, ts, 0)) {
 		sw->wk[w].wc.delivered++;
 	} else {
 		sw->wk[w].wc.drops[SWD_HANDOFF_FULL]++;
 	}
 }
 
-/* Floods a frame from the wire to every vif of its VLAN (copies: each
- * delivery may untag in place). */
-static void flood_from_wire(struct vmdq_switch *sw, int w, const uint8_t *data, uint32_t len,
-			    uint16_t vid, bool tagged, uint64_t ts)
+/* Floods frame `src` from the wire to every vif of its VLAN (the VLAN's
+ * member list).  Every member gets the same bytes: untagged in place once
+ * for an access VLAN.  Deliveries are counted in got[src] (the batches'
+ * when they are flushed). */
+static void flood_from_wire(struct vmdq_switch *sw, int w, uint8_t *data, uint32_t len,
+			    uint16_t vid, bool tagged, uint64_t ts, unsigned src, unsigned *got)
 {
-	static uint8_t copy[SW_BUF];
-	unsigned n = 0;
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (!v->used || v->vlan != (tagged ? vid : 0))
-			continue;
-		memcpy(copy, data, len);
-		uint8_t *d = copy;
-		uint32_t l = len;
-		if (v->vlan) {
-			memmove(d + 4, d, 12);
-			d += 4;
-			l -= 4;
-		}
-		n += vmdq_sw_hand_to(sw, w, v, d, l, ts);
+	unsigned l = tagged ? vid & 0xfff : 0;
+	uint32_t from = sw->vlan_off[l], to = sw->vlan_off[l + 1];
+	if (from == to)
+		return;
+	if (l) {
+		memmove(data + 4, data, 12);
+		data += 4;
+		len -= 4;
 	}
-	if (n) {
-		sw->wk[w].wc.delivered++;
-		sw->wk[w].wc.flooded++;
-	} else {
-		sw->wk[w].wc.drops[SWD_NO_VIF]++;
-	}
+	for (uint32_t j = from; j < to; j++)
+		got[src] += vmdq_sw_hand_to(sw, w, sw->vlan_vifs[j], data, len, ts, src) &&
+			    sw->vlan_vifs[j]->worker != w;
 }
 
-/* The default queue: frame by frame, through the FDB (SPEC 2). */
+/* The default queue, as VALE does it: every frame of the burst classified
+ * first (flood, or the FDB's port), then one port tx call per destination
+ * for the whole burst (SPEC 2). */
 static void switch_default(struct vmdq_switch *sw, int w, struct vmdq_rxd *d, unsigned n)
 {
+	struct sw_worker *k = &sw->wk[w];
+	uint8_t kind[BURST];
+	unsigned got[BURST];
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *data = d[i].buf;
 		uint32_t len = d[i].len;
 		bool tagged = d[i].flags & VMDQ_RXD_TAGGED;
 		uint16_t vid = d[i].vlan;
-		sw->wk[w].wc.polled++;
+		kind[i] = SW_K_DROP;
+		got[i] = 0;
+		k->wc.polled++;
 		if (len < 14 || (d[i].flags & VMDQ_ERR_MASK)) {
 			/* bad frames (device store-bad on) are counted, not switched */
 			drop_wire(sw, w, NULL, SWD_BAD);
 			continue;
 		}
-		if (data[0] & 1) {
-			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns);
-			continue;
-		}
-		int port = vmdq_fdb_lookup(sw->fdb, data, tagged ? vid : 0);
+		int port = data[0] & 1 ? -1 : vmdq_fdb_lookup(sw->fdb, data, tagged ? vid : 0);
 		if (port == UPLINK_PORT) {
 			drop_wire(sw, w, NULL, SWD_NOT_LOCAL);
-		} else if (port > 0) {
-			vmdq_sw_deliver_to_vif(sw, w, &sw->vif[port - 1], data, len, vid, tagged,
-				       d[i].ts_ns);
+		} else if (port > 0 && (unsigned)port <= sw->vif_cap && sw->vif[port - 1]) {
+			struct sw_vif *v = sw->vif[port - 1];
+			if (!fit_for_vif(sw, w, v, &data, &len, vid, tagged))
+				continue;
+			kind[i] = SW_K_UNI;
+			if (v->worker == w)
+				batch_add(sw, w, v, data, len, d[i].ts_ns, i);
+			else if (vmdq_sw_hand_to(sw, w, v, data, len, d[i].ts_ns, i))
+				k->wc.delivered++;
+			else
+				k->wc.drops[SWD_HANDOFF_FULL]++;
 		} else {
-			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns);
+			kind[i] = SW_K_FLOOD;
+			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns, i, got);
+		}
+	}
+	vmdq_sw_batch_flush(sw, w, kind, got);
+	for (unsigned i = 0; i < n; i++) {
+		if (kind[i] != SW_K_FLOOD)
+			continue;
+		if (got[i]) {
+			k->wc.delivered++;
+			k->wc.flooded++;
+		} else {
+			k->wc.drops[SWD_NO_VIF]++;
 		}
 	}
 }
@@ -175,7 +231,7 @@ static void switch_burst(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 			drop_wire(sw, w, NULL, SWD_VIF_GONE);
 		return;
 	}
-	struct sw_vif *v = &sw->vif[vi];
+	struct sw_vif *v = sw->vif[vi];
 	if (v->targeted) {
 		/* Level 2: the frames are in the VM's buffers already; decide on
 		 * the header replicas and complete the buffers (no copy) */
@@ -239,7 +295,7 @@ unsigned vmdq_sw_drain_queue(struct vmdq_switch *sw, int w, unsigned q)
 	} else {
 		int vi = sw->queue_vif[q];
 		vmdq_sw_switch_group(sw, w, vi, d, n);
-		if (vi >= 0 && sw->vif[vi].targeted)
+		if (vi >= 0 && sw->vif[vi]->targeted)
 			return n; /* the VM's buffers: its port posts them again */
 	}
 	/* the buffers are free again: every delivery copied */
@@ -272,8 +328,8 @@ unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 	(void)sw;
 	unsigned total = 0;
 	for (int p = 0; p < SW_MAX_WORKERS; p++) {
-		struct sw_inbox *ib = &v->inbox[p];
-		if (!ib->mem)
+		struct sw_inbox *ib = v->inbox[p];
+		if (!ib)
 			continue;
 		for (unsigned b = 0; b < SW_INBOX / BURST; b++) {
 			uint32_t head = atomic_load_explicit(&ib->head, memory_order_relaxed);
@@ -285,7 +341,7 @@ unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 			struct vmdq_frame f[BURST];
 			for (uint32_t i = 0; i < n; i++) {
 				unsigned k = (head + i) % SW_INBOX;
-				f[i] = (struct vmdq_frame){ .data = ib->mem + (size_t)k * SW_TX_BUF,
+				f[i] = (struct vmdq_frame){ .data = SW_INBOX_SLOT(ib, k),
 							    .caplen = ib->len[k], .len = ib->len[k],
 							    .ts_ns = ib->ts[k] };
 			}

@@ -55,24 +55,37 @@ static inline void ring_doorbells(struct vmdq_switch *sw, int self)
 	}
 }
 
+/* Producer: frames waiting in ib (NULL: no inbox). */
+static inline uint32_t inbox_used(const struct sw_inbox *ib)
+{
+	return atomic_load_explicit(&ib->tail, memory_order_relaxed) -
+	       atomic_load_explicit(&ib->head, memory_order_acquire);
+}
+
+/* Producer: copies a frame into ib.  False if there is no inbox (a vif
+ * made before the worker, or whose owner changed in vif del), it is full,
+ * or the frame is larger than a slot. */
 static inline bool inbox_push(struct sw_inbox *ib, const uint8_t *d, uint32_t len, uint64_t ts)
 {
+	if (!ib)
+		return false;
 	uint32_t tail = atomic_load_explicit(&ib->tail, memory_order_relaxed);
 	uint32_t head = atomic_load_explicit(&ib->head, memory_order_acquire);
-	if (!ib->mem || tail - head >= SW_INBOX || len > SW_TX_BUF)
+	if (tail - head >= SW_INBOX || len > SW_TX_BUF)
 		return false;
 	unsigned k = tail % SW_INBOX;
-	memcpy(ib->mem + (size_t)k * SW_TX_BUF, d, len);
+	memcpy(SW_INBOX_SLOT(ib, k), d, len);
 	ib->len[k] = len;
 	ib->ts[k] = ts;
 	atomic_store_explicit(&ib->tail, tail + 1, memory_order_release);
 	return true;
 }
 
-static inline bool inbox_empty(struct sw_inbox *ib)
+/* Consumer: nothing waiting (or no inbox). */
+static inline bool inbox_empty(const struct sw_inbox *ib)
 {
-	return atomic_load_explicit(&ib->tail, memory_order_acquire) ==
-	       atomic_load_explicit(&ib->head, memory_order_relaxed);
+	return !ib || atomic_load_explicit(&ib->tail, memory_order_acquire) ==
+		      atomic_load_explicit(&ib->head, memory_order_relaxed);
 }
 
 #endif

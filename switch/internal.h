@@ -25,6 +25,7 @@
 #ifndef VMDQ_SWITCH_INTERNAL_H
 #define VMDQ_SWITCH_INTERNAL_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -32,24 +33,40 @@
 
 #define UPLINK_PORT 0
 #define VIF_PORT(i) ((i) + 1)
-#define SW_FDB_ENTRIES 16384
+/* The FDB: what the wire may learn, and room for every vif's own entry
+ * (the wire never takes the vifs' room); a vif learns nothing today, and
+ * would learn a VM's few MACs. */
+#define SW_FDB_UPLINK_LEARN 16384
+#define SW_FDB_ENTRIES (SW_FDB_UPLINK_LEARN + SW_MAX_VIFS)
 #define SW_FDB_VIF_LEARN 64  /* entries one vif may have learned */
 #define SW_AGE_SLOTS 4096    /* FDB slots one round's ageing examines */
+#define SW_VLANS 4096
 #define BURST 32
 
 /* Frames for a vif from one other worker: a single-producer
- * single-consumer ring of copies (switch/handoff.h). */
+ * single-consumer ring of copies (switch/handoff.h).  One mapping: this
+ * header, then SW_INBOX slots of SW_TX_BUF; made for the workers that
+ * exist, touched only when used. */
 struct sw_inbox {
-	uint8_t *mem;       /* (p) SW_INBOX slots of SW_TX_BUF */
-	uint32_t len[SW_INBOX]; /* (producer) slot's frame, before tail moves */
-	uint64_t ts[SW_INBOX];
 	_Atomic uint32_t head;  /* (a) consumer (the vif's worker), release: slots free */
 	_Atomic uint32_t tail;  /* (a) producer (worker of this index), release: slots full */
+	bool listed;            /* (producer) in its worker's `full` list */
+	uint32_t len[SW_INBOX]; /* (producer) slot's frame, before tail moves */
+	uint64_t ts[SW_INBOX];
+};
+
+/* Frames for a vif of this worker collected during one burst, handed to
+ * its port in one call when the burst is done (VALE's way). */
+struct sw_batch {
+	unsigned n;                 /* (o) */
+	struct vmdq_frame f[BURST]; /* (o) */
+	uint8_t src[BURST];         /* (o) the frame of the burst each came from */
 };
 
 struct sw_vif {
 	struct port port;   /* (c) opened by vif add; the port's own fields: (o) */
-	bool used;          /* (p) */
+	int idx;            /* (c) its index in the vif table; its port is VIF_PORT(idx) */
+	bool used;          /* (p) in the table and ready */
 	uint8_t mac[6];     /* (c) */
 	uint16_t vlan;      /* (c) access VLAN, 0 = untagged domain */
 	int queue;          /* (c) its first queue pair; pair i is queue + i */
@@ -57,17 +74,20 @@ struct sw_vif {
 	int worker;         /* (p) the worker that owns it */
 	bool targeted;      /* (c) its port shares the VM's buffers (Level 2) */
 	uint32_t filter_id; /* (c) */
-	uint8_t *rxmem;     /* (c) nq * SW_RING buffers of SW_BUF */
+	uint32_t key_hash;  /* (c) keyed hash of (MAC, VLAN) */
+	uint32_t name_hash; /* (c) */
+	uint8_t *rxmem;     /* (c) nq * SW_RING buffers of SW_BUF; NULL when targeted */
 	uint8_t *txmem;     /* (c) nq * SW_TX_SLOTS buffers of SW_TX_BUF */
-	struct sw_txp {     /* one per TX queue of the vif */
+	struct sw_inbox *inbox[SW_MAX_WORKERS]; /* (p) by producing worker; NULL: none */
+	struct sw_batch batch;                  /* (o) */
+	struct sw_cnt c[SW_MAX_WORKERS];       /* (w) copy w written by worker w only */
+	struct sw_txp {     /* one per TX queue of the vif (nq of them) */
 		uint64_t posted;             /* (o) */
-		struct vmdq_txd pend[64];    /* (o) to_wire's frames of the burst, not posted yet */
+		struct vmdq_txd pend[BURST]; /* (o) to_wire's frames of the burst, not posted yet */
 		unsigned npend;              /* (o) */
 		_Atomic uint64_t done;       /* (a) main worker, release after the wire took a
 					      * slot; owner acquires before reusing it */
-	} tx[SW_MAX_QP];
-	struct sw_inbox inbox[SW_MAX_WORKERS]; /* indexed by the producing worker */
-	struct sw_cnt c[SW_MAX_WORKERS];       /* (w) copy w written by worker w only */
+	} tx[];
 };
 
 struct sw_worker {
@@ -82,15 +102,34 @@ struct sw_worker {
 	uint32_t ring;      /* (w) doorbells to ring after this round (bit per worker) */
 	uint64_t idle_since; /* (w) first idle round since the last work (0: busy) */
 	struct sw_wire_cnt wc; /* (w) */
+	/* arrays of vif_cap entries (vmdq_switch_wait's: per queue and port) */
+	struct sw_vif **vifs;    /* (p) the nvifs vifs it owns */
+	unsigned nvifs;          /* (p) */
+	struct sw_vif **full;    /* (w) vifs whose inbox from it has less than a burst free */
+	unsigned nfull;          /* (w) */
+	struct sw_vif **touched; /* (w) vifs with a batch in this burst */
+	unsigned ntouched;       /* (w) */
+	struct pollfd *pfd;      /* (w) */
+	int *irq_q, *irq_fd;     /* (w) */
 };
 
 struct vmdq_switch {
 	struct vmdq_dev *dev;   /* (c) */
 	struct port uplink;     /* (m) */
 	bool has_uplink;        /* (p) */
-	struct sw_vif vif[SW_MAX_VIFS];     /* (p) the vif table */
+	/* The vif table: grown in vif add (doubling, workers parked); every
+	 * index below is rebuilt from it on each vif change (vmdq_sw_reindex). */
+	struct sw_vif **vif;    /* (p) vif index -> vif; NULL: free */
+	unsigned vif_cap;       /* (p) entries of vif[] and of every per-vif array */
+	unsigned nvifs;         /* (p) */
+	struct sw_vif **live;   /* (p) the nvifs vifs, dense */
+	int32_t *name_ix;       /* (p) name -> vif index (-1: empty), open addressing */
+	int32_t *key_ix;        /* (p) (MAC, VLAN) -> vif index, keyed hash (key_ix_key) */
+	uint32_t ix_mask;       /* (p) both hold ix_mask + 1 >= 2 vif_cap slots */
+	uint8_t ix_key[16];     /* (c) SipHash key of key_ix: a VM picks the MACs it looks up */
+	uint32_t vlan_off[SW_VLANS + 1]; /* (p) VLAN v's vifs: vlan_vifs[vlan_off[v] .. vlan_off[v + 1]) */
+	struct sw_vif **vlan_vifs;       /* (p) */
 	int16_t queue_vif[VMDQ_MAX_QUEUES]; /* (p) -1: no vif */
-	int8_t vif_hash[256];               /* (p) (MAC, VLAN) -> vif, -1: empty */
 	struct vmdq_fdb *fdb;   /* (m) the main worker's alone */
 	uint8_t *defmem;        /* (c) the default queue's buffers */
 	unsigned default_queue; /* (m) */
@@ -107,6 +146,18 @@ struct vmdq_switch {
 	pthread_cond_t park_cv;
 };
 
+_Static_assert(SW_RING % BURST == 0 && SW_INBOX % BURST == 0,
+	       "the drain loops take whole bursts: a full ring or inbox in SW_RING / BURST bursts");
+_Static_assert(SW_MAX_VIFS <= INT16_MAX, "queue_vif holds a vif index");
+_Static_assert(BURST <= UINT8_MAX + 1, "a batch entry's src is 8 bits");
+
+/* Sizes of a vif's mappings. */
+#define SW_RXMEM(nq) ((size_t)(nq) * SW_RING * SW_BUF)
+#define SW_TXMEM(nq) ((size_t)(nq) * SW_TX_SLOTS * SW_TX_BUF)
+#define SW_INBOX_HDR ((sizeof(struct sw_inbox) + 4095) & ~(size_t)4095)
+#define SW_INBOX_BYTES (SW_INBOX_HDR + (size_t)SW_INBOX * SW_TX_BUF)
+#define SW_INBOX_SLOT(ib, k) ((uint8_t *)(ib) + SW_INBOX_HDR + (size_t)(k) * SW_TX_BUF)
+
 /* switch.c */
 void *vmdq_sw_mem(size_t bytes);
 void vmdq_sw_unmem(void *m, size_t bytes);
@@ -116,9 +167,21 @@ int vmdq_sw_open_port(struct vmdq_switch *sw, struct port *p, const char *name,
 		      int nargs, char *err, size_t errlen);
 /* vif.c */
 int vmdq_sw_vif_lookup(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan);
+/* Rebuilds the lists and indexes from the vif table (workers parked). */
+void vmdq_sw_reindex(struct vmdq_switch *sw);
+/* Gives worker w its arrays for vif_cap vifs.  0 or -ENOMEM. */
+int vmdq_sw_worker_arrays(struct vmdq_switch *sw, int w, unsigned cap);
+struct sw_inbox *vmdq_sw_inbox_new(void);
+void vmdq_sw_inbox_free(struct sw_inbox *ib);
+void vmdq_sw_table_free(struct vmdq_switch *sw);
 /* forward.c */
 bool vmdq_sw_hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
-		     uint32_t len, uint64_t ts);
+		     uint32_t len, uint64_t ts, unsigned src);
+/* Hands every batch of this burst to its port: one tx call per vif.  With
+ * kind (per frame of the burst: SW_K_UNI from the default queue counts on
+ * the wire's counters too), got[src] counts the frame's deliveries. */
+enum { SW_K_DROP, SW_K_UNI, SW_K_FLOOD };
+void vmdq_sw_batch_flush(struct vmdq_switch *sw, int w, const uint8_t *kind, unsigned *got);
 void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
 			    uint32_t len, uint16_t vid, bool tagged, uint64_t ts);
 void vmdq_sw_switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
@@ -131,7 +194,7 @@ void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f,
 /* transmit.c */
 unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi);
 unsigned vmdq_sw_wire_out(struct vmdq_switch *sw, int w, uint64_t now);
-bool vmdq_sw_inboxes_have_room(const struct vmdq_switch *sw, int w);
+bool vmdq_sw_inboxes_have_room(struct vmdq_switch *sw, int w);
 bool vmdq_sw_tx_has_room(struct sw_vif *v);
 /* worker.c */
 void vmdq_sw_workers_stop(struct vmdq_switch *sw);

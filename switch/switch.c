@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "internal.h"
 #include "handoff.h"
 
@@ -33,7 +35,9 @@ const char *sw_drop_name(enum sw_drop d)
 
 void *vmdq_sw_mem(size_t bytes)
 {
-	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* no swap reserved: only the pages a vif uses ever exist */
+	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return m == MAP_FAILED ? NULL : m;
 }
 
@@ -69,7 +73,6 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 	sw->wk[0].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&sw->park_mu, NULL);
 	pthread_cond_init(&sw->park_cv, NULL);
-	memset(sw->vif_hash, -1, sizeof(sw->vif_hash));
 	for (unsigned q = 0; q < VMDQ_MAX_QUEUES; q++)
 		sw->queue_vif[q] = -1;
 	sw->fdb = vmdq_fdb_create(SW_FDB_ENTRIES);
@@ -77,14 +80,17 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 	 * learns nothing today, and would learn a VM's few MACs */
 	if (sw->fdb) {
 		vmdq_fdb_set_learn_limit(sw->fdb, -1, SW_FDB_VIF_LEARN);
-		vmdq_fdb_set_learn_limit(sw->fdb, UPLINK_PORT, SW_FDB_ENTRIES - SW_MAX_VIFS);
+		vmdq_fdb_set_learn_limit(sw->fdb, UPLINK_PORT, SW_FDB_UPLINK_LEARN);
 	}
+	bool ok = sodium_init() >= 0 && vmdq_sw_worker_arrays(sw, 0, 0) == 0;
+	if (ok)
+		randombytes_buf(sw->ix_key, sizeof(sw->ix_key));
 	sw->defmem = vmdq_sw_mem((size_t)SW_RING * SW_BUF);
 	struct vmdq_dev_config c;
 	vmdq_dev_get_config(dev, &c);
 	sw->default_queue = c.default_queue;
 	/* a transparent switch (WP 3.1): sorting on, promiscuous */
-	if (!sw->fdb || !sw->defmem || sw->wk[0].efd < 0 || vmdq_dev_set_vmdq(dev, true) < 0 ||
+	if (!ok || !sw->fdb || !sw->defmem || sw->wk[0].efd < 0 || vmdq_dev_set_vmdq(dev, true) < 0 ||
 	    vmdq_dev_set_promisc(dev, true) < 0 || vmdq_sw_queue_arm(dev, c.default_queue, sw->defmem) < 0) {
 		vmdq_switch_destroy(sw);
 		errno = ENOMEM;
@@ -98,9 +104,8 @@ void vmdq_switch_destroy(struct vmdq_switch *sw)
 	if (!sw)
 		return;
 	vmdq_sw_workers_stop(sw);
-	for (int i = 0; i < SW_MAX_VIFS; i++)
-		if (sw->vif[i].used)
-			vmdq_switch_vif_del(sw, sw->vif[i].port.name, NULL, 0);
+	while (sw->nvifs)
+		vmdq_switch_vif_del(sw, sw->live[sw->nvifs - 1]->port.name, NULL, 0);
 	for (int w = 0; w < sw->nworkers; w++)
 		if (sw->wk[w].efd > 0)
 			close(sw->wk[w].efd);
@@ -110,6 +115,7 @@ void vmdq_switch_destroy(struct vmdq_switch *sw)
 		sw->uplink.ops->close(&sw->uplink);
 	vmdq_fdb_destroy(sw->fdb);
 	vmdq_sw_unmem(sw->defmem, (size_t)SW_RING * SW_BUF);
+	vmdq_sw_table_free(sw);
 	free(sw);
 }
 
@@ -165,7 +171,9 @@ int vmdq_switch_set_uplink(struct vmdq_switch *sw, const char *name, const char 
 void vmdq_switch_vif_counters(const struct vmdq_switch *sw, int vi, struct sw_cnt *out)
 {
 	memset(out, 0, sizeof(*out));
-	const struct sw_vif *v = &sw->vif[vi];
+	if (vi < 0 || (unsigned)vi >= sw->vif_cap || !sw->vif[vi])
+		return;
+	const struct sw_vif *v = sw->vif[vi];
 	for (int w = 0; w < SW_MAX_WORKERS; w++) {
 		out->to_vm += v->c[w].to_vm;
 		out->from_vm += v->c[w].from_vm;
@@ -196,10 +204,8 @@ bool vmdq_switch_drained(struct vmdq_switch *sw)
 		return false;
 	if (sw->has_uplink && !sw->uplink.ops->done)
 		return false;
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (!v->used)
-			continue;
+	for (unsigned j = 0; j < sw->nvifs; j++) {
+		struct sw_vif *v = sw->live[j];
 		if (!v->port.ops->done || !v->port.ops->done(&v->port))
 			return false;
 		for (unsigned q = 0; q < v->nq; q++)
@@ -207,7 +213,7 @@ bool vmdq_switch_drained(struct vmdq_switch *sw)
 			    vmdq_txq_pending(sw->dev, (unsigned)v->queue + q))
 				return false;
 		for (int p = 0; p < SW_MAX_WORKERS; p++)
-			if (v->inbox[p].mem && !inbox_empty(&v->inbox[p]))
+			if (!inbox_empty(v->inbox[p]))
 				return false;
 	}
 	return vmdq_rxq_ready(sw->dev, sw->default_queue) == 0;

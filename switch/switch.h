@@ -11,8 +11,8 @@
  *
  * Workers (SPEC 2, issue 3 point 5).  Worker 0, the main worker, owns the
  * uplink: it reads the wire, sorts (vmdq_rx_burst), switches the default
- * queue frame by frame through the FDB, runs the transmit arbiter and ages
- * the FDB.  Every vif belongs to one worker: the worker pinned to the CPU
+ * queue through the FDB (a burst classified, then one port tx call per
+ * destination), runs the transmit arbiter and ages the FDB.  Every vif belongs to one worker: the worker pinned to the CPU
  * of the vif's queue (`queue Q cpu N`), or the main worker when the queue
  * has no CPU.  A vif's worker polls its RX queue and hands each group to
  * the vif's port, reads the vif's port (anti-spoofing, VM to VM, VM to
@@ -40,7 +40,9 @@
 #include "vmdq/fdb.h"
 #include "../ports/port.h"
 
-#define SW_MAX_VIFS 64
+/* The most vifs a switch may have: each needs a device queue of its own (the
+ * default queue is nobody's), so the device's queue count bounds it first. */
+#define SW_MAX_VIFS VMDQ_MAX_QUEUES
 #define SW_RING 256          /* RX descriptors per vif queue */
 #define SW_BUF 16448         /* RX buffer: max max-frame + tags + FCS */
 #define SW_TX_SLOTS 256      /* frames a vif may have waiting for the wire */

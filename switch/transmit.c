@@ -76,7 +76,7 @@ static void to_wire_flush(struct vmdq_switch *sw, int w, struct sw_vif *v, unsig
 
 unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi)
 {
-	struct sw_vif *v = &sw->vif[vi];
+	struct sw_vif *v = sw->vif[vi];
 	if (!v->port.ops->rx)
 		return 0;
 	struct vmdq_frame f[BURST];
@@ -104,18 +104,19 @@ unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi)
 		}
 		if (d[0] & 1) {
 			/* broadcast/multicast: the other vifs of the VLAN, and the wire */
-			for (int k = 0; k < SW_MAX_VIFS; k++)
-				if (k != vi && sw->vif[k].used && sw->vif[k].vlan == v->vlan)
-					vmdq_sw_hand_to(sw, w, &sw->vif[k], d, len, f[i].ts_ns);
+			for (uint32_t j = sw->vlan_off[v->vlan]; j < sw->vlan_off[v->vlan + 1]; j++)
+				if (sw->vlan_vifs[j] != v)
+					vmdq_sw_hand_to(sw, w, sw->vlan_vifs[j], d, len, f[i].ts_ns, i);
 			to_wire(sw, w, v, pair, d, len, f[i].ts_ns);
 			continue;
 		}
 		int to = vmdq_sw_vif_lookup(sw, d, v->vlan);
 		if (to >= 0 && to != vi)
-			vmdq_sw_hand_to(sw, w, &sw->vif[to], d, len, f[i].ts_ns);
+			vmdq_sw_hand_to(sw, w, sw->vif[to], d, len, f[i].ts_ns, i);
 		else
 			to_wire(sw, w, v, pair, d, len, f[i].ts_ns);
 	}
+	vmdq_sw_batch_flush(sw, w, NULL, NULL); /* one tx call per vif of this worker */
 	to_wire_flush(sw, w, v, pair);
 	return n;
 }
@@ -161,7 +162,7 @@ unsigned vmdq_sw_wire_out(struct vmdq_switch *sw, int w, uint64_t now)
 	for (unsigned i = 0; i < n; i++) {
 		int vi = sw->queue_vif[t[i].queue];
 		if (vi >= 0) {
-			struct sw_vif *v = &sw->vif[vi];
+			struct sw_vif *v = sw->vif[vi];
 			/* the uplink copied it: the TX slot is the owner's again */
 			atomic_fetch_add_explicit(&v->tx[t[i].queue - (unsigned)v->queue].done, 1,
 						  memory_order_release);
@@ -179,16 +180,18 @@ unsigned vmdq_sw_wire_out(struct vmdq_switch *sw, int w, uint64_t now)
  * so a slower receiver on another worker holds the sender back (its frames
  * wait in its port, e.g. the TAP's queue) instead of overflowing the
  * hand-over. */
-bool vmdq_sw_inboxes_have_room(const struct vmdq_switch *sw, int w)
+bool vmdq_sw_inboxes_have_room(struct vmdq_switch *sw, int w)
 {
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		const struct sw_inbox *ib = &sw->vif[i].inbox[w];
-		if (!sw->vif[i].used || sw->vif[i].worker == w || !ib->mem)
-			continue;
-		uint32_t used = atomic_load_explicit(&ib->tail, memory_order_relaxed) -
-				atomic_load_explicit(&ib->head, memory_order_acquire);
-		if (used > SW_INBOX - BURST)
+	/* the inboxes from w that had less than a burst free when w last
+	 * pushed (vmdq_sw_hand_to lists them): the only ones that can lack
+	 * room now, since only w fills them */
+	struct sw_worker *k = &sw->wk[w];
+	for (unsigned j = 0; j < k->nfull; j++) {
+		struct sw_inbox *ib = k->full[j]->inbox[w];
+		if (inbox_used(ib) > SW_INBOX - BURST)
 			return false;
+		ib->listed = false;
+		k->full[j--] = k->full[--k->nfull];
 	}
 	return true;
 }

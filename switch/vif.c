@@ -2,64 +2,202 @@
 /*
  * switch/vif.c - a vif's life: add (queues, buffers, port, filter, FDB
  * entry, with one unwind path), del (no new frames, the queued ones still
- * delivered, then everything freed), and the vif table's lookups.  All of it
- * runs on the main worker with the other workers parked.
+ * delivered, then everything freed), and the vif table with its indexes.
+ * All of it runs on the main worker with the other workers parked: the
+ * workers read the table, its lists and its indexes without locks.
+ *
+ * The table (sw->vif, vif_cap entries) grows by doubling in vif add, up to
+ * SW_MAX_VIFS; every allocation a vif needs is made here, none on the data
+ * path.  From the table, vmdq_sw_reindex rebuilds on every change: the
+ * dense list of vifs, each worker's own vifs, each VLAN's members (floods
+ * cost what the VLAN has members), and two open-addressing indexes of
+ * 2 vif_cap slots or more: by name, and by (MAC, VLAN) under a keyed hash
+ * (SipHash: a VM chooses the destination MACs looked up in it).
  */
 #include <errno.h>
-#include <poll.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
+
+#include <sodium.h>
 
 #include "internal.h"
 #include "handoff.h"
 
-/* Which vif has (mac, vlan)?  The vif table's own index, rebuilt on every
- * vif change (workers parked): read by every worker without locks. */
-static unsigned vh_slot(const uint8_t *mac, uint16_t vlan)
+static uint32_t name_hash(const char *s)
 {
-	uint32_t h = (uint32_t)mac[5] * 0x9e3779b1u ^ (uint32_t)mac[4] * 0x85ebca6bu ^
-		     (uint32_t)mac[3] * 0xc2b2ae35u ^ vlan * 0x27d4eb2fu;
-	return (h ^ h >> 16) & 255;
+	uint32_t h = 2166136261u; /* FNV-1a: names come from the config */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
 }
 
-static void vif_hash_rebuild(struct vmdq_switch *sw)
+static uint32_t key_hash(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan)
 {
-	memset(sw->vif_hash, -1, sizeof(sw->vif_hash));
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		if (!sw->vif[i].used)
-			continue;
-		unsigned h = vh_slot(sw->vif[i].mac, sw->vif[i].vlan);
-		while (sw->vif_hash[h] >= 0)
-			h = (h + 1) & 255;
-		sw->vif_hash[h] = (int8_t)i;
+	uint8_t in[8] = { mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			  (uint8_t)(vlan >> 8), (uint8_t)vlan };
+	uint8_t out[crypto_shorthash_BYTES];
+	crypto_shorthash(out, in, sizeof(in), sw->ix_key);
+	uint32_t h;
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
+int vmdq_switch_vif_find(const struct vmdq_switch *sw, const char *name)
+{
+	if (!sw->name_ix)
+		return -1;
+	for (uint32_t h = name_hash(name) & sw->ix_mask;; h = (h + 1) & sw->ix_mask) {
+		int32_t i = sw->name_ix[h];
+		if (i < 0)
+			return -1;
+		if (strcmp(sw->vif[i]->port.name, name) == 0)
+			return i;
 	}
 }
 
 int vmdq_sw_vif_lookup(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan)
 {
-	for (unsigned h = vh_slot(mac, vlan);; h = (h + 1) & 255) {
-		int i = sw->vif_hash[h];
+	if (!sw->key_ix)
+		return -1;
+	for (uint32_t h = key_hash(sw, mac, vlan) & sw->ix_mask;; h = (h + 1) & sw->ix_mask) {
+		int32_t i = sw->key_ix[h];
 		if (i < 0)
 			return -1;
-		if (sw->vif[i].vlan == vlan && memcmp(sw->vif[i].mac, mac, 6) == 0)
+		if (sw->vif[i]->vlan == vlan && memcmp(sw->vif[i]->mac, mac, 6) == 0)
 			return i;
 	}
 }
 
-static void free_inboxes(struct sw_vif *v)
+static void ix_put(int32_t *ix, uint32_t mask, uint32_t h, int32_t i)
 {
-	for (int p = 0; p < SW_MAX_WORKERS; p++) {
-		vmdq_sw_unmem(v->inbox[p].mem, (size_t)SW_INBOX * SW_TX_BUF);
-		v->inbox[p].mem = NULL;
+	for (h &= mask; ix[h] >= 0; h = (h + 1) & mask) {
 	}
+	ix[h] = i;
+}
+
+void vmdq_sw_reindex(struct vmdq_switch *sw)
+{
+	uint32_t pos[SW_VLANS];
+	unsigned n = 0;
+	for (int w = 0; w < sw->nworkers; w++)
+		sw->wk[w].nvifs = 0;
+	memset(sw->vlan_off, 0, sizeof(sw->vlan_off));
+	for (unsigned i = 0; i < sw->vif_cap; i++) {
+		struct sw_vif *v = sw->vif[i];
+		if (!v)
+			continue;
+		sw->live[n++] = v;
+		struct sw_worker *k = &sw->wk[v->worker];
+		k->vifs[k->nvifs++] = v;
+		sw->vlan_off[v->vlan + 1]++;
+	}
+	sw->nvifs = n;
+	for (unsigned l = 0; l < SW_VLANS; l++) {
+		sw->vlan_off[l + 1] += sw->vlan_off[l];
+		pos[l] = sw->vlan_off[l];
+	}
+	if (!sw->name_ix)
+		return;
+	memset(sw->name_ix, -1, ((size_t)sw->ix_mask + 1) * sizeof(int32_t));
+	memset(sw->key_ix, -1, ((size_t)sw->ix_mask + 1) * sizeof(int32_t));
+	for (unsigned j = 0; j < n; j++) {
+		struct sw_vif *v = sw->live[j];
+		sw->vlan_vifs[pos[v->vlan]++] = v;
+		ix_put(sw->name_ix, sw->ix_mask, v->name_hash, v->idx);
+		ix_put(sw->key_ix, sw->ix_mask, v->key_hash, v->idx);
+	}
+}
+
+/* realloc to n elements of size sz (at least one); false: *p as it was */
+static bool grow(void *pp, size_t n, size_t sz)
+{
+	void **p = pp;
+	void *m = realloc(*p, (n ? n : 1) * sz);
+	if (!m)
+		return false;
+	*p = m;
+	return true;
+}
+
+int vmdq_sw_worker_arrays(struct vmdq_switch *sw, int w, unsigned cap)
+{
+	struct sw_worker *k = &sw->wk[w];
+	bool ok = grow(&k->vifs, cap, sizeof(*k->vifs)) && grow(&k->full, cap, sizeof(*k->full)) &&
+		  grow(&k->touched, cap, sizeof(*k->touched)) &&
+		  grow(&k->pfd, (1 + SW_MAX_QP) * (size_t)cap + 3, sizeof(*k->pfd)) &&
+		  grow(&k->irq_q, SW_MAX_QP * (size_t)cap, sizeof(*k->irq_q)) &&
+		  grow(&k->irq_fd, SW_MAX_QP * (size_t)cap, sizeof(*k->irq_fd));
+	return ok ? 0 : -ENOMEM;
+}
+
+/* Room for `need` vifs: the table and every per-vif array grown (doubled),
+ * the new ones swapped in (the workers are parked). */
+static int table_reserve(struct vmdq_switch *sw, unsigned need)
+{
+	if (need <= sw->vif_cap)
+		return 0;
+	unsigned cap = sw->vif_cap ? sw->vif_cap : 16;
+	while (cap < need)
+		cap *= 2;
+	if (cap > SW_MAX_VIFS)
+		cap = SW_MAX_VIFS;
+	for (int w = 0; w < sw->nworkers; w++)
+		if (vmdq_sw_worker_arrays(sw, w, cap) < 0)
+			return -ENOMEM;
+	size_t slots = 2 * (size_t)cap; /* a power of two */
+	struct sw_vif **vif = calloc(cap, sizeof(*vif)), **live = calloc(cap, sizeof(*live));
+	struct sw_vif **vv = calloc(cap, sizeof(*vv));
+	int32_t *nix = malloc(slots * sizeof(*nix)), *kix = malloc(slots * sizeof(*kix));
+	if (!vif || !live || !vv || !nix || !kix) {
+		free(vif), free(live), free(vv), free(nix), free(kix);
+		return -ENOMEM;
+	}
+	if (sw->vif_cap)
+		memcpy(vif, sw->vif, sw->vif_cap * sizeof(*vif));
+	free(sw->vif), free(sw->live), free(sw->vlan_vifs), free(sw->name_ix), free(sw->key_ix);
+	sw->vif = vif;
+	sw->live = live;
+	sw->vlan_vifs = vv;
+	sw->name_ix = nix;
+	sw->key_ix = kix;
+	sw->ix_mask = (uint32_t)slots - 1;
+	sw->vif_cap = cap;
+	vmdq_sw_reindex(sw);
+	return 0;
+}
+
+/* The table's arrays and every worker's (switch destroy). */
+void vmdq_sw_table_free(struct vmdq_switch *sw)
+{
+	free(sw->vif), free(sw->live), free(sw->vlan_vifs), free(sw->name_ix), free(sw->key_ix);
+	for (int w = 0; w < SW_MAX_WORKERS; w++) {
+		struct sw_worker *k = &sw->wk[w];
+		free(k->vifs), free(k->full), free(k->touched), free(k->pfd), free(k->irq_q),
+			free(k->irq_fd);
+	}
+}
+
+struct sw_inbox *vmdq_sw_inbox_new(void)
+{
+	return vmdq_sw_mem(SW_INBOX_BYTES); /* zero: empty; untouched until used */
+}
+
+void vmdq_sw_inbox_free(struct sw_inbox *ib)
+{
+	vmdq_sw_unmem(ib, SW_INBOX_BYTES);
+}
+
+static void free_vif(struct sw_vif *v)
+{
+	for (int p = 0; p < SW_MAX_WORKERS; p++)
+		if (v->inbox[p])
+			vmdq_sw_inbox_free(v->inbox[p]);
+	vmdq_sw_unmem(v->rxmem, SW_RXMEM(v->nq));
+	vmdq_sw_unmem(v->txmem, SW_TXMEM(v->nq));
+	free(v);
 }
 
 /* nq queues in a row for one vif: from want, or the first run of free
@@ -90,18 +228,10 @@ static int alloc_queues(struct vmdq_dev *dev, int want, unsigned nq, uint64_t ow
 	return -ENOSPC;
 }
 
-int vmdq_switch_vif_find(const struct vmdq_switch *sw, const char *name)
-{
-	for (int i = 0; i < SW_MAX_VIFS; i++)
-		if (sw->vif[i].used && strcmp(sw->vif[i].port.name, name) == 0)
-			return i;
-	return -1;
-}
-
 int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, char *err,
 			size_t errlen)
 {
-	if (strlen(s->name) >= sizeof(sw->vif[0].port.name)) {
+	if (strlen(s->name) >= sizeof(((struct port *)0)->name)) {
 		snprintf(err, errlen, "vif %s: name too long", s->name);
 		return -EINVAL;
 	}
@@ -109,22 +239,11 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		snprintf(err, errlen, "vif %s: exists already", s->name);
 		return -EEXIST;
 	}
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		if (sw->vif[i].used && memcmp(sw->vif[i].mac, s->mac, 6) == 0 &&
-		    sw->vif[i].vlan == s->vlan) {
-			snprintf(err, errlen, "vif %s: vif %s has that MAC on that VLAN already",
-				 s->name, sw->vif[i].port.name);
-			return -EEXIST;
-		}
-	}
-	int idx = -1;
-	for (int i = 0; i < SW_MAX_VIFS && idx < 0; i++)
-		if (!sw->vif[i].used)
-			idx = i;
-	if (idx < 0) {
-		snprintf(err, errlen, "vif %s: the switch has %d vifs, its limit", s->name,
-			 SW_MAX_VIFS);
-		return -ENOSPC;
+	int other = vmdq_sw_vif_lookup(sw, s->mac, s->vlan);
+	if (other >= 0) {
+		snprintf(err, errlen, "vif %s: vif %s has that MAC on that VLAN already", s->name,
+			 sw->vif[other]->port.name);
+		return -EEXIST;
 	}
 	unsigned nq = s->queues ? s->queues : 1;
 	const struct port_ops *ops = port_ops_find(s->kind);
@@ -135,8 +254,21 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 			 maxq == 1 ? "" : "s");
 		return -EINVAL;
 	}
-	struct sw_vif *v = &sw->vif[idx];
-	memset(v, 0, sizeof(*v));
+	if (sw->nvifs >= SW_MAX_VIFS) {
+		snprintf(err, errlen, "vif %s: the switch has %u vifs, its limit", s->name,
+			 sw->nvifs);
+		return -ENOSPC;
+	}
+	struct sw_vif *v = NULL;
+	if (table_reserve(sw, sw->nvifs + 1) < 0 ||
+	    !(v = calloc(1, sizeof(*v) + nq * sizeof(v->tx[0])))) {
+		snprintf(err, errlen, "vif %s: out of memory", s->name);
+		return -ENOMEM;
+	}
+	int idx = 0;
+	while (sw->vif[idx])
+		idx++;
+	v->idx = idx;
 	int q = alloc_queues(sw->dev, s->queue, nq, (uint64_t)idx + 1);
 	if (q < 0) {
 		snprintf(err, errlen, "vif %s: %s", s->name,
@@ -144,6 +276,7 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 				       : "no free queue left on the device")
 			 : q == -EBUSY ? (nq > 1 ? "one of those queues is in use" : "that queue is in use")
 			 : "queue out of range");
+		free(v);
 		return q;
 	}
 	v->nq = nq;
@@ -165,12 +298,12 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		goto undo_queue;
 	}
 	v->worker = w;
-	v->rxmem = vmdq_sw_mem((size_t)nq * SW_RING * SW_BUF);
-	v->txmem = vmdq_sw_mem((size_t)nq * SW_TX_SLOTS * SW_TX_BUF);
-	bool inbox_ok = true;
+	/* inboxes from the other workers (none while there is one) */
+	bool mem_ok = (v->txmem = vmdq_sw_mem(SW_TXMEM(nq))) != NULL;
 	for (int p = 0; p < sw->nworkers; p++)
-		inbox_ok &= (v->inbox[p].mem = vmdq_sw_mem((size_t)SW_INBOX * SW_TX_BUF)) != NULL;
-	if (!v->rxmem || !v->txmem || !inbox_ok) {
+		if (p != w)
+			mem_ok &= (v->inbox[p] = vmdq_sw_inbox_new()) != NULL;
+	if (!mem_ok) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "vif %s: out of memory", s->name);
 		goto undo_queue;
@@ -183,14 +316,20 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		}
 	}
 	rc = vmdq_sw_open_port(sw, &v->port, s->name, s->kind, q, nq, (uint64_t)idx + 1, s->args,
-		       s->nargs, err, errlen);
+			       s->nargs, err, errlen);
 	if (rc < 0)
 		goto undo_queue;
 	/* a targeted port posts its VM's buffers on the queues; the device
 	 * strips an access VLAN's tag on the way into them (no second move).
 	 * Several pairs: the port spreads the filter's frames over the pairs
-	 * its guest uses (vmdq_queue_set_rss). */
+	 * its guest uses (vmdq_queue_set_rss).  Only the others get receive
+	 * buffers of the switch's. */
 	v->targeted = v->port.ops->targeted && v->port.ops->targeted(&v->port);
+	if (!v->targeted && !(v->rxmem = vmdq_sw_mem(SW_RXMEM(nq)))) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "vif %s: out of memory", s->name);
+		goto undo_port;
+	}
 	for (unsigned i = 0; i < nq && rc == 0; i++) {
 		unsigned qi = (unsigned)q + i;
 		if (v->targeted)
@@ -221,10 +360,13 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 	v->vlan = s->vlan;
 	v->queue = q;
 	v->filter_id = (uint32_t)id;
+	v->name_hash = name_hash(s->name);
+	v->key_hash = key_hash(sw, s->mac, s->vlan);
 	v->used = true;
 	for (unsigned i = 0; i < nq; i++)
 		sw->queue_vif[q + (int)i] = (int16_t)idx;
-	vif_hash_rebuild(sw);
+	sw->vif[idx] = v;
+	vmdq_sw_reindex(sw);
 	return idx;
 undo_port:
 	v->port.ops->close(&v->port);
@@ -236,10 +378,7 @@ undo_queue:
 		}
 		vmdq_queue_free(sw->dev, (unsigned)q + i);
 	}
-	vmdq_sw_unmem(v->rxmem, (size_t)nq * SW_RING * SW_BUF);
-	vmdq_sw_unmem(v->txmem, (size_t)nq * SW_TX_SLOTS * SW_TX_BUF);
-	free_inboxes(v);
-	memset(v, 0, sizeof(*v));
+	free_vif(v);
 	return rc;
 }
 
@@ -248,7 +387,7 @@ undo_queue:
  * waiting for the wire are sent; then the queue is freed. */
 static int finish_queue(struct vmdq_switch *sw, int idx, unsigned q)
 {
-	struct sw_vif *v = &sw->vif[idx];
+	struct sw_vif *v = sw->vif[idx];
 	struct vmdq_rxd d[SW_RING];
 	unsigned n;
 	while ((n = vmdq_rxq_reclaim(sw->dev, q, d, SW_RING)) > 0) {
@@ -280,14 +419,17 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 			snprintf(err, errlen, "vif del: no vif named '%s'", name);
 		return -ENOENT;
 	}
-	struct sw_vif *v = &sw->vif[idx];
+	struct sw_vif *v = sw->vif[idx];
 	unsigned q0 = (unsigned)v->queue, nq = v->nq;
 	/* 1. no new frames: FDB entry and filter go (stop removes filters);
 	 *    the other workers are parked: the main worker finishes the vif */
-	vmdq_fdb_flush_port(sw->fdb, VIF_PORT(idx));
+	vmdq_fdb_del(sw->fdb, v->mac, v->vlan); /* its own entry: no walk of the table */
+	if (vmdq_fdb_learned_on(sw->fdb, VIF_PORT(idx)))
+		vmdq_fdb_flush_port(sw->fdb, VIF_PORT(idx));
 	for (unsigned i = 0; i < nq; i++)
 		vmdq_queue_stop(sw->dev, q0 + i);
 	v->worker = 0;
+	vmdq_sw_reindex(sw);
 	vmdq_sw_drain_inboxes(sw, 0, v);
 	/* a targeted port keeps its hands off the stopped queues from now on */
 	v->port.dev = NULL;
@@ -303,10 +445,15 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 		}
 	}
 	v->port.ops->close(&v->port);
-	vmdq_sw_unmem(v->rxmem, (size_t)nq * SW_RING * SW_BUF);
-	vmdq_sw_unmem(v->txmem, (size_t)nq * SW_TX_SLOTS * SW_TX_BUF);
-	free_inboxes(v);
-	memset(v, 0, sizeof(*v));
-	vif_hash_rebuild(sw);
+	/* 3. out of the table, the lists and the indexes, then freed */
+	for (int w = 0; w < sw->nworkers; w++) {
+		struct sw_worker *k = &sw->wk[w];
+		for (unsigned j = 0; j < k->nfull; j++)
+			if (k->full[j] == v)
+				k->full[j--] = k->full[--k->nfull];
+	}
+	sw->vif[idx] = NULL;
+	vmdq_sw_reindex(sw);
+	free_vif(v);
 	return rc;
 }

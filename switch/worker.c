@@ -41,10 +41,9 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 		work += vmdq_sw_drain_queue(sw, w, sw->default_queue);
 	}
 	bool room = vmdq_sw_inboxes_have_room(sw, w);
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (!v->used || v->worker != w)
-			continue;
+	struct sw_worker *wk = &sw->wk[w];
+	for (unsigned j = 0; j < wk->nvifs; j++) {
+		struct sw_vif *v = wk->vifs[j];
 		if (v->port.ops->service)
 			v->port.ops->service(&v->port, now);
 		/* a ring's worth at most: the sorter on another worker may
@@ -59,11 +58,11 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 		}
 		work += vmdq_sw_drain_inboxes(sw, w, v);
 		if (room && (vmdq_sw_tx_has_room(v) || !sw->has_uplink))
-			work += vmdq_sw_from_vif(sw, w, i);
+			work += vmdq_sw_from_vif(sw, w, v->idx);
 	}
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (v->used && v->worker == w && v->port.ops->flush)
+	for (unsigned j = 0; j < wk->nvifs; j++) {
+		struct sw_vif *v = wk->vifs[j];
+		if (v->port.ops->flush)
 			v->port.ops->flush(&v->port); /* one notification per round */
 	}
 	if (w == 0) {
@@ -102,28 +101,35 @@ bool vmdq_switch_idle(struct vmdq_switch *sw, int w, uint64_t now, unsigned work
 	return now - k->idle_since >= SW_SPIN_NS;
 }
 
+/* Frames waiting for the wire on any vif's TX queue (main worker). */
+static bool tx_pending(struct vmdq_switch *sw)
+{
+	for (unsigned j = 0; j < sw->nvifs; j++) {
+		const struct sw_vif *v = sw->live[j];
+		for (unsigned q = 0; q < v->nq; q++)
+			if (vmdq_txq_pending(sw->dev, (unsigned)v->queue + q))
+				return true;
+	}
+	return false;
+}
+
 /* Is there work for worker w that a descriptor would not announce? */
 static bool has_work(struct vmdq_switch *sw, int w)
 {
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (!v->used)
-			continue;
-		/* (with a txrate, frames waiting for the wire wake the worker by
-		 * the timeout instead) */
-		for (unsigned q = 0; q < v->nq; q++)
-			if (w == 0 && !sw->tx_rate &&
-			    vmdq_txq_pending(sw->dev, (unsigned)v->queue + q))
-				return true;
-		if (v->worker != w)
-			continue;
+	/* (with a txrate, frames waiting for the wire wake the worker by the
+	 * timeout instead) */
+	if (w == 0 && !sw->tx_rate && tx_pending(sw))
+		return true;
+	const struct sw_worker *k = &sw->wk[w];
+	for (unsigned j = 0; j < k->nvifs; j++) {
+		struct sw_vif *v = k->vifs[j];
 		for (unsigned q = 0; q < v->nq; q++)
 			if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q))
 				return true;
 		if (v->port.ops->idle && !v->port.ops->idle(&v->port))
 			return true;
 		for (int p = 0; p < SW_MAX_WORKERS; p++)
-			if (v->inbox[p].mem && !inbox_empty(&v->inbox[p]))
+			if (!inbox_empty(v->inbox[p]))
 				return true;
 	}
 	return w == 0 && vmdq_rxq_ready(sw->dev, sw->default_queue);
@@ -132,8 +138,8 @@ static bool has_work(struct vmdq_switch *sw, int w)
 void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_ms)
 {
 	struct sw_worker *k = &sw->wk[w];
-	struct pollfd pfd[(1 + SW_MAX_QP) * SW_MAX_VIFS + 3];
-	int irq_q[SW_MAX_QP * SW_MAX_VIFS], irq_fd[SW_MAX_QP * SW_MAX_VIFS];
+	struct pollfd *pfd = k->pfd; /* (1 + SW_MAX_QP) * vif_cap + 3 of them */
+	int *irq_q = k->irq_q, *irq_ix = k->irq_fd; /* SW_MAX_QP * vif_cap */
 	nfds_t n = 0;
 	int nirq = 0;
 	pfd[n++] = (struct pollfd){ .fd = k->efd, .events = POLLIN };
@@ -143,10 +149,8 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 		pfd[n++] = (struct pollfd){ .fd = sw->uplink.ops->fd(&sw->uplink),
 					    .events = POLLIN };
 	atomic_store_explicit(&k->sleeping, true, memory_order_relaxed);
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (!v->used || v->worker != w)
-			continue;
+	for (unsigned j = 0; j < k->nvifs; j++) {
+		struct sw_vif *v = k->vifs[j];
 		int fd = v->port.ops->fd(&v->port);
 		if (fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -156,9 +160,9 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 			int ifd = vmdq_rxq_irq_fd(sw->dev, q);
 			if (ifd >= 0) {
 				vmdq_rxq_irq_enable(sw->dev, q);
-				pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
-				irq_fd[nirq] = ifd;
+				irq_ix[nirq] = (int)n;
 				irq_q[nirq++] = (int)q;
+				pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 			}
 		}
 	}
@@ -168,30 +172,24 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 		uint64_t due = vmdq_dev_irq_service(sw->dev);
 		if (due != UINT64_MAX && (timeout_ms < 0 || due / 1000000 < (uint64_t)timeout_ms))
 			timeout_ms = (int)(due / 1000000) + 1;
-		if (sw->tx_rate)
-			for (int i = 0; i < SW_MAX_VIFS; i++)
-				for (unsigned q = 0; sw->vif[i].used && q < sw->vif[i].nq; q++)
-					if (vmdq_txq_pending(sw->dev, (unsigned)sw->vif[i].queue + q))
-						timeout_ms = 1; /* the wire takes more in a moment */
+		if (sw->tx_rate && tx_pending(sw))
+			timeout_ms = 1; /* the wire takes more in a moment */
 	}
 	if (!has_work(sw, w) && !atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
 		poll(pfd, n, timeout_ms);
 	atomic_store_explicit(&k->sleeping, false, memory_order_relaxed);
 	for (int i = 0; i < nirq; i++)
 		vmdq_rxq_irq_disable(sw->dev, (unsigned)irq_q[i]);
+	/* eventfds (doorbell, interrupts) are reset; reading a port's
+	 * descriptor is its rx call's business */
 	uint64_t v;
-	for (nfds_t i = 0; i < n; i++) {
-		if (!(pfd[i].revents & POLLIN) || pfd[i].fd == extra_fd)
-			continue;
-		/* eventfds (doorbell, interrupts) are reset; reading a port's
-		 * descriptor is its rx call's business */
-		bool evfd = pfd[i].fd == k->efd;
-		for (int j = 0; j < nirq && !evfd; j++)
-			evfd = pfd[i].fd == irq_fd[j];
-		if (evfd && read(pfd[i].fd, &v, sizeof(v)) < 0) {
+	if ((pfd[0].revents & POLLIN) && read(pfd[0].fd, &v, sizeof(v)) < 0) {
+		/* already reset */
+	}
+	for (int i = 0; i < nirq; i++)
+		if ((pfd[irq_ix[i]].revents & POLLIN) && read(pfd[irq_ix[i]].fd, &v, sizeof(v)) < 0) {
 			/* already reset */
 		}
-	}
 }
 
 /* ---- workers ---------------------------------------------------------- */
@@ -265,12 +263,16 @@ static int worker_new(struct vmdq_switch *sw, int cpu, char *err, size_t errlen)
 		snprintf(err, errlen, "worker: %s", strerror(errno));
 		return -errno;
 	}
+	if (vmdq_sw_worker_arrays(sw, w, sw->vif_cap) < 0) {
+		close(k->efd);
+		snprintf(err, errlen, "worker: out of memory");
+		return -ENOMEM;
+	}
 	sw->nworkers++;
 	/* every vif gets an inbox from the new worker */
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (v->used && !v->inbox[w].mem &&
-		    !(v->inbox[w].mem = vmdq_sw_mem((size_t)SW_INBOX * SW_TX_BUF))) {
+	for (unsigned j = 0; j < sw->nvifs; j++) {
+		struct sw_vif *v = sw->live[j];
+		if (!v->inbox[w] && !(v->inbox[w] = vmdq_sw_inbox_new())) {
 			snprintf(err, errlen, "worker: out of memory");
 			return -ENOMEM;
 		}
@@ -313,20 +315,26 @@ int vmdq_switch_set_main_cpu(struct vmdq_switch *sw, int cpu)
 
 int vmdq_switch_remap(struct vmdq_switch *sw, char *err, size_t errlen)
 {
-	for (int i = 0; i < SW_MAX_VIFS; i++) {
-		struct sw_vif *v = &sw->vif[i];
-		if (!v->used)
-			continue;
+	int rc = 0;
+	for (unsigned j = 0; j < sw->nvifs && rc == 0; j++) {
+		struct sw_vif *v = sw->live[j];
 		int w = vmdq_sw_worker_of_queue(sw, (unsigned)v->queue, err, errlen);
-		if (w < 0)
-			return w;
-		if (w != v->worker) {
+		if (w < 0) {
+			rc = w;
+		} else if (w != v->worker) {
+			/* its old worker now hands frames over like the others */
+			if (!v->inbox[v->worker] && !(v->inbox[v->worker] = vmdq_sw_inbox_new())) {
+				snprintf(err, errlen, "vif %s: out of memory", v->port.name);
+				rc = -ENOMEM;
+				break;
+			}
 			fprintf(stderr, "vmdq: vif %s (queue %d) moves to worker %d\n",
 				v->port.name, v->queue, w);
 			v->worker = w;
 		}
 	}
-	return 0;
+	vmdq_sw_reindex(sw);
+	return rc;
 }
 
 int vmdq_switch_start(struct vmdq_switch *sw, char *err, size_t errlen)

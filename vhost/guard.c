@@ -118,7 +118,9 @@ int vmdq_guard_add(void *addr, size_t len, int fd, atomic_uint *faulted)
 	for (unsigned i = 0; i < VMDQ_GUARD_SLOTS; i++) {
 		struct slot *s = &slots[i];
 		int expect = S_FREE;
-		if (!atomic_compare_exchange_strong(&s->state, &expect, S_CLAIMED))
+		/* a plain look first: the registry has room for 4096 vifs */
+		if (atomic_load_explicit(&s->state, memory_order_relaxed) != S_FREE ||
+		    !atomic_compare_exchange_strong(&s->state, &expect, S_CLAIMED))
 			continue;
 		s->start = (uintptr_t)addr;
 		s->len = len;

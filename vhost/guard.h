@@ -30,8 +30,9 @@
 #include <stddef.h>
 
 /* Mappings guarded at once, at most: 8 regions (VU_MAX_REGIONS) of the
- * live table and 8 of the table it replaces, for 64 vifs (SW_MAX_VIFS). */
-#define VMDQ_GUARD_SLOTS 1024
+ * live table and 8 of the table it replaces, for 4096 vifs (SW_MAX_VIFS,
+ * one per device queue). */
+#define VMDQ_GUARD_SLOTS (16 * 4096)
 
 /* Guards [addr, addr + len), a MAP_SHARED mapping of fd (fd is looked at
  * for seals only, -1: none).  On a fault in it, *faulted is set to 1 (it

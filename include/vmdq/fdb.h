@@ -47,8 +47,9 @@ struct vmdq_fdb_entry {
 #define VMDQ_FDB_PROBE_MAX 32
 #define VMDQ_FDB_KEY_BYTES 16
 /* Ports 0..VMDQ_FDB_PORTS-1 have their own learning count and limit; all
- * other port numbers share one more. */
-#define VMDQ_FDB_PORTS 256
+ * other port numbers share one more.  The switch's ports: the uplink and a
+ * vif per device queue (4096). */
+#define VMDQ_FDB_PORTS 4097
 
 /* What the FDB refused or did, since it was created. */
 struct vmdq_fdb_stats {

@@ -84,7 +84,7 @@ static int add_vif(struct vmdq_switch *sw, const char *name, uint64_t mac, uint1
 
 static struct mem *mem_of(struct vmdq_switch *sw, int vi)
 {
-	return sw->vif[vi].port.priv;
+	return sw->vif[vi]->port.priv;
 }
 
 /* Queues a frame of len bytes from src to dst in vif vi's "VM". */
@@ -136,11 +136,223 @@ static void runt_from_a_vm(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+/* Frames straight into the device (no uplink): n copies of f. */
+static void sort_in(struct vmdq_switch *sw, const struct tframe *f, unsigned n)
+{
+	struct vmdq_frame in[32];
+	for (unsigned i = 0; i < n && i < 32; i++)
+		in[i] = (struct vmdq_frame){ f->b, f->len, f->len, 0 };
+	assert_true(n <= 32);
+	vmdq_rx_burst(sw->dev, in, n, NULL);
+}
+
+static void assert_tx(struct vmdq_switch *sw, int vi, unsigned calls, unsigned frames)
+{
+	struct mem *m = mem_of(sw, vi);
+	assert_int_equal(m->tx_calls, calls);
+	assert_int_equal(m->tx_frames, frames);
+}
+
+/* The default queue classifies a burst first, then hands each vif its
+ * frames of the burst in one tx call (issue 13 point 4): 14 frames, 5
+ * vifs, 5 calls. */
+static void default_queue_one_call_per_destination(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = vmdq_dev_create();
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	int a = add_vif(sw, "a", VM1, 0), b = add_vif(sw, "b", VM2, 0);
+	int c = add_vif(sw, "c", VM3, 0);
+	int d = add_vif(sw, "d", 0x020000000004ull, 100), e = add_vif(sw, "e", 0x020000000005ull, 100);
+	int x = add_vif(sw, "x", 0x020000000006ull, 200);
+	struct tframe f[3];
+	untagged(&f[0], BCAST, 100);
+	tagged(&f[1], BCAST, 100, 100);
+	untagged(&f[2], OTHER, 100); /* unknown unicast: flooded */
+	struct vmdq_frame in[14];
+	for (unsigned i = 0; i < 14; i++) {
+		const struct tframe *g = i < 8 ? &f[0] : i < 12 ? &f[1] : &f[2];
+		in[i] = (struct vmdq_frame){ g->b, g->len, g->len, 0 };
+	}
+	vmdq_rx_burst(dev, in, 14, NULL);
+	run(sw);
+	assert_tx(sw, a, 1, 10);
+	assert_tx(sw, b, 1, 10);
+	assert_tx(sw, c, 1, 10);
+	assert_tx(sw, d, 1, 4);
+	assert_tx(sw, e, 1, 4);
+	assert_tx(sw, x, 0, 0);
+	struct sw_wire_cnt wc;
+	vmdq_switch_wire_counters(sw, &wc);
+	assert_int_equal(wc.polled, 14);
+	assert_int_equal(wc.delivered, 14);
+	assert_int_equal(wc.flooded, 14);
+	struct sw_cnt cn;
+	vmdq_switch_vif_counters(sw, d, &cn);
+	assert_int_equal(cn.to_vm, 4);
+	/* a flood in a VLAN nobody is in */
+	tagged(&f[1], BCAST, 300, 100);
+	sort_in(sw, &f[1], 3);
+	run(sw);
+	vmdq_switch_wire_counters(sw, &wc);
+	assert_int_equal(wc.drops[SWD_NO_VIF], 3);
+	assert_int_equal(wc.delivered, 14);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
+/* VM to VM: a burst from one VM reaches each other vif in one tx call. */
+static void vm_to_vm_one_call_per_destination(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = vmdq_dev_create();
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	int a = add_vif(sw, "a", VM1, 0), b = add_vif(sw, "b", VM2, 0);
+	int c = add_vif(sw, "c", VM3, 0), d = add_vif(sw, "d", VM2, 100);
+	for (int i = 0; i < 5; i++)
+		vm_sends(sw, a, VM2, VM1, 60);
+	for (int i = 0; i < 3; i++)
+		vm_sends(sw, a, BCAST, VM1, 60);
+	for (int i = 0; i < 2; i++)
+		vm_sends(sw, a, VM3, VM1, 60);
+	vm_sends(sw, a, VM1, VM1, 60); /* to itself: the wire's (none: port-tx) */
+	run(sw);
+	assert_tx(sw, a, 0, 0);
+	assert_tx(sw, b, 1, 8);
+	assert_tx(sw, c, 1, 5);
+	assert_tx(sw, d, 0, 0); /* another VLAN */
+	struct sw_cnt cn;
+	vmdq_switch_vif_counters(sw, a, &cn);
+	assert_int_equal(cn.from_vm, 11);
+	assert_int_equal(cn.drops[SWD_PORT_TX], 4); /* 3 broadcasts + 1 for the wire */
+	vmdq_switch_vif_counters(sw, b, &cn);
+	assert_int_equal(cn.to_vm, 8);
+	vmdq_switch_vif_counters(sw, c, &cn);
+	assert_int_equal(cn.to_vm, 5);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
+/* The vif table grows past 64 and its indexes follow adds and deletes. */
+static void vif_table_grows_and_indexes_follow(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = vmdq_dev_create();
+	assert_int_equal(vmdq_dev_set_queues(dev, VMDQ_MAX_QUEUES), 0);
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	char name[32], err[256];
+	enum { N = 300 };
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "v%d", i);
+		assert_int_equal(add_vif(sw, name, 0x020000100000ull + (uint64_t)i, (uint16_t)(i % 3)), i);
+	}
+	assert_int_equal(sw->nvifs, N);
+	for (int i = 1; i < N; i += 2) {
+		snprintf(name, sizeof(name), "v%d", i);
+		assert_int_equal(vmdq_switch_vif_del(sw, name, err, sizeof(err)), 0);
+	}
+	assert_int_equal(sw->nvifs, N / 2);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "v%d", i);
+		uint8_t mac[6];
+		mac_from_u64(0x020000100000ull + (uint64_t)i, mac);
+		int want = i % 2 ? -1 : i;
+		assert_int_equal(vmdq_switch_vif_find(sw, name), want);
+		assert_int_equal(vmdq_sw_vif_lookup(sw, mac, (uint16_t)(i % 3)), want);
+		assert_int_equal(vmdq_sw_vif_lookup(sw, mac, (uint16_t)(i % 3 + 1)), -1);
+	}
+	/* a VLAN's members: exactly the vifs in it */
+	for (unsigned l = 0; l < 3; l++) {
+		unsigned n = 0;
+		for (uint32_t j = sw->vlan_off[l]; j < sw->vlan_off[l + 1]; j++, n++)
+			assert_int_equal(sw->vlan_vifs[j]->vlan, l);
+		assert_int_equal(n, (N / 2 + 2 - l) / 3);
+	}
+	/* a duplicate name or (MAC, VLAN) is refused, a freed index reused */
+	struct sw_vif_spec sp = { .name = "v0", .kind = "mem", .queue = -1 };
+	mac_from_u64(0x020000200000ull, sp.mac);
+	assert_int_equal(vmdq_switch_vif_add(sw, &sp, err, sizeof(err)), -EEXIST);
+	sp.name = "new";
+	mac_from_u64(0x020000100000ull, sp.mac);
+	assert_int_equal(vmdq_switch_vif_add(sw, &sp, err, sizeof(err)), -EEXIST);
+	assert_int_equal(add_vif(sw, "new", 0x020000200000ull, 0), 1);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
+/* A switch with as many vifs as the device has queues for (4095: one is
+ * the default queue); a flood reaches exactly its VLAN's members, each in
+ * one call. */
+static void flood_in_a_switch_of_4095_vifs(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = vmdq_dev_create();
+	assert_int_equal(vmdq_dev_set_queues(dev, VMDQ_MAX_QUEUES), 0);
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	struct vmdq_dev_config dc;
+	vmdq_dev_get_config(dev, &dc);
+	assert_int_equal(dc.queues, 4096);
+	enum { N = 4095 };
+	char name[32];
+	vmdq_dev_batch_begin(dev);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "v%d", i);
+		add_vif(sw, name, 0x020000100000ull + (uint64_t)i, (uint16_t)(i % 64));
+	}
+	vmdq_dev_batch_commit(dev);
+	assert_int_equal(sw->nvifs, N);
+	/* no room for one more: every queue is taken */
+	struct sw_vif_spec sp = { .name = "more", .kind = "mem", .queue = -1 };
+	char err[256];
+	assert_int_equal(vmdq_switch_vif_add(sw, &sp, err, sizeof(err)), -ENOSPC);
+	struct tframe f;
+	tagged(&f, BCAST, 7, 100);
+	sort_in(sw, &f, 2);
+	untagged(&f, MCAST, 100);
+	sort_in(sw, &f, 1);
+	run(sw);
+	unsigned members7 = 0, members0 = 0;
+	for (int i = 0; i < N; i++) {
+		struct mem *m = mem_of(sw, i);
+		if (i % 64 == 7) {
+			assert_int_equal(m->tx_calls, 1);
+			assert_int_equal(m->tx_frames, 2);
+			members7++;
+		} else if (i % 64 == 0) {
+			assert_int_equal(m->tx_calls, 1);
+			assert_int_equal(m->tx_frames, 1);
+			members0++;
+		} else {
+			assert_int_equal(m->tx_calls, 0);
+		}
+	}
+	assert_int_equal(members7, 64);
+	assert_int_equal(members0, 64);
+	struct sw_wire_cnt wc;
+	vmdq_switch_wire_counters(sw, &wc);
+	assert_int_equal(wc.flooded, 3);
+	/* and unicast from the wire to the last of them, through its queue */
+	untagged(&f, 0x020000100000ull + N - 1 - 62, 100); /* VLAN 0: N - 63 is a multiple of 64 */
+	sort_in(sw, &f, 1);
+	run(sw);
+	assert_tx(sw, N - 63, 2, 2);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(runt_from_a_vm),
+		cmocka_unit_test(default_queue_one_call_per_destination),
+		cmocka_unit_test(vm_to_vm_one_call_per_destination),
+		cmocka_unit_test(vif_table_grows_and_indexes_follow),
+		cmocka_unit_test(flood_in_a_switch_of_4095_vifs),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
