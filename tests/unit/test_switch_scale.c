@@ -344,6 +344,47 @@ static void flood_in_a_switch_of_4095_vifs(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+/* A vif moved to another worker (remap) gets an inbox from its old worker:
+ * frames from the main worker reach it there, a burst per tx call. */
+static void remap_gives_an_inbox_from_the_old_worker(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = vmdq_dev_create();
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	struct sw_vif_spec sp = { .name = "a", .kind = "mem", .queue = 5 };
+	mac_from_u64(VM1, sp.mac);
+	char err[256] = "";
+	int a = vmdq_switch_vif_add(sw, &sp, err, sizeof(err));
+	assert_true(a >= 0);
+	int b = add_vif(sw, "b", VM2, 0);
+	assert_int_equal(sw->nworkers, 1);
+	assert_null(sw->vif[a]->inbox[0]); /* one worker: no inboxes */
+	assert_int_equal(vmdq_queue_set_cpu(dev, 5, 1), 0);
+	assert_int_equal(vmdq_switch_remap(sw, err, sizeof(err)), 0);
+	assert_int_equal(sw->nworkers, 2);
+	assert_int_equal(sw->vif[a]->worker, 1);
+	assert_int_equal(sw->wk[1].nvifs, 1);
+	assert_int_equal(sw->wk[0].nvifs, 1);
+	assert_non_null(sw->vif[a]->inbox[0]);
+	assert_non_null(sw->vif[b]->inbox[1]);
+	for (int i = 0; i < 3; i++)
+		vm_sends(sw, b, VM1, VM2, 60);
+	struct tframe f;
+	untagged(&f, BCAST, 100);
+	sort_in(sw, &f, 2);
+	vmdq_switch_poll_worker(sw, 0, 0);
+	assert_tx(sw, a, 0, 0);
+	assert_tx(sw, b, 1, 2); /* the two broadcasts, one call */
+	vmdq_switch_poll_worker(sw, 1, 0);
+	assert_tx(sw, a, 1, 5); /* 2 broadcasts and 3 from b: one inbox, one call */
+	struct sw_cnt c;
+	vmdq_switch_vif_counters(sw, a, &c);
+	assert_int_equal(c.to_vm, 5);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
@@ -353,6 +394,7 @@ int main(void)
 		cmocka_unit_test(vm_to_vm_one_call_per_destination),
 		cmocka_unit_test(vif_table_grows_and_indexes_follow),
 		cmocka_unit_test(flood_in_a_switch_of_4095_vifs),
+		cmocka_unit_test(remap_gives_an_inbox_from_the_old_worker),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
