@@ -76,9 +76,9 @@ enum {
 #define VU_MAX_FDS 8
 /* Address space one guest's memory table may map (the sum of its regions'
  * mappings, offset + size each): 1 TiB.  A guest of up to 512 GiB fits
- * (QEMU maps its RAM at most twice: below and above 4 GiB from one file),
- * and SW_MAX_VIFS (64) guests take at most half of the 128 TiB of user
- * address space. */
+ * (QEMU maps its RAM at most twice: below and above 4 GiB from one file);
+ * all guests together map at most VHU_MAPPED_MAX (64 TiB, the port's
+ * limit), half of the 128 TiB of user address space. */
 #define VU_MAX_MAPPED (1ull << 40)
 #define VU_HDR_MAX 12         /* struct virtio_net_hdr_mrg_rxbuf */
 
