@@ -28,12 +28,9 @@
 #include "vu_ring.h"
 
 static const char *const err_names[VU_E__COUNT] = {
-	[VU_E_ADDR] = "bad-address", [VU_E_WRAP] = "wrap", [VU_E_LOOP] = "loop",
-	[VU_E_LONG] = "chain-too-long", [VU_E_RO] = "write-to-read-only",
-	[VU_E_WO] = "read-from-write-only", [VU_E_LEN] = "bad-length",
-	[VU_E_INDEX] = "bad-index", [VU_E_INDIRECT] = "bad-indirect",
-	[VU_E_AVAIL] = "bad-avail-idx", [VU_E_REUSED] = "head-reused",
-	[VU_E_MSG] = "bad-message",
+#define NAME_(e, name, what) [VU_E_##e] = name,
+	VU_ERR_LIST(NAME_)
+#undef NAME_
 };
 
 const char *vu_err_name(enum vu_err e)

@@ -82,20 +82,27 @@ enum {
 #define VU_MAX_MAPPED (1ull << 40)
 #define VU_HDR_MAX 12         /* struct virtio_net_hdr_mrg_rxbuf */
 
-/* Why a device broke (hostile or buggy front-end).  Counted per reason. */
+/* Why a device broke (hostile or buggy front-end).  Counted per reason;
+ * the one list the enum and the names (`show vifs`, the guest reasons of
+ * SPEC 2) are made from.  X(ENUM, "name", what it means) */
+#define VU_ERR_LIST(X) \
+	X(ADDR,     "bad-address",          "an address outside the guest's memory") \
+	X(WRAP,     "wrap",                 "a range that wraps the address space") \
+	X(LOOP,     "loop",                 "a chain longer than its table: a loop") \
+	X(LONG,     "chain-too-long",       "a chain with more pieces than we follow") \
+	X(RO,       "write-to-read-only",   "a write into a descriptor the device may only read") \
+	X(WO,       "read-from-write-only", "a TX buffer the device may only write") \
+	X(LEN,      "bad-length",           "a length that lies (short or past max-frame)") \
+	X(INDEX,    "bad-index",            "a head or next outside the table") \
+	X(INDIRECT, "bad-indirect",         "a bad indirect table") \
+	X(AVAIL,    "bad-avail-idx",        "avail idx moved more than the ring size") \
+	X(REUSED,   "head-reused",          "a head made available twice while in flight") \
+	X(MSG,      "bad-message",          "a malformed message")
+
 enum vu_err {
-	VU_E_ADDR,      /* an address outside the guest's memory */
-	VU_E_WRAP,      /* a range that wraps the address space */
-	VU_E_LOOP,      /* a chain longer than its table: a loop */
-	VU_E_LONG,      /* a chain with more pieces than we follow */
-	VU_E_RO,        /* a write into a descriptor the device may only read */
-	VU_E_WO,        /* a TX buffer the device may only write */
-	VU_E_LEN,       /* a length that lies (short or past max-frame) */
-	VU_E_INDEX,     /* a head or next outside the table */
-	VU_E_INDIRECT,  /* a bad indirect table */
-	VU_E_AVAIL,     /* avail idx moved more than the ring size */
-	VU_E_REUSED,    /* a head made available twice while in flight */
-	VU_E_MSG,       /* a malformed message */
+#define VU_ERR_ENUM_(e, name, what) VU_E_##e,
+	VU_ERR_LIST(VU_ERR_ENUM_)
+#undef VU_ERR_ENUM_
 	VU_E__COUNT
 };
 const char *vu_err_name(enum vu_err e);
