@@ -13,8 +13,8 @@
 #include "vmdq/cmd.h"
 #include "internal.h"
 
-#define MAX_TOK 16
-#define MAX_LINE 1024
+#define MAX_TOK VMDQ_CMD_MAX_WORDS
+#define MAX_LINE VMDQ_CMD_MAX_LINE
 
 struct toks {
 	char buf[MAX_LINE + 1];
@@ -35,28 +35,43 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int tokenize(const char *line, struct toks *tk, char *err, size_t elen)
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Control characters are refused; bytes past ASCII are left to the words
+ * that may hold them (a path, an interface name). */
+static bool is_bad(char c)
+{
+	return (unsigned char)c < 0x20 || (unsigned char)c == 0x7f;
+}
+
+/* The one tokenizer: words separated by blanks, `#` to the end of the line
+ * a comment. */
+static int split_words(const char *line, char *buf, size_t buflen, char **t, int max,
+		       char *err, size_t elen)
 {
 	size_t len = strlen(line);
 	if (len > MAX_LINE)
 		return fail(err, elen, "line too long (more than %d characters)", MAX_LINE);
-	memcpy(tk->buf, line, len + 1);
-	char *hash = strchr(tk->buf, '#');
+	if (len >= buflen)
+		return fail(err, elen, "line too long (more than %zu characters)", buflen - 1);
+	memcpy(buf, line, len + 1);
+	char *hash = strchr(buf, '#');
 	if (hash)
 		*hash = '\0';
-	tk->n = 0;
-	for (char *p = tk->buf;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+	int n = 0;
+	for (char *p = buf;;) {
+		while (is_space(*p))
 			p++;
 		if (!*p)
 			break;
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			return fail(err, elen, "unexpected character 0x%02x", (unsigned char)*p);
-		if (tk->n == MAX_TOK)
-			return fail(err, elen, "too many words");
-		tk->t[tk->n++] = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+		if (n == max)
+			return fail(err, elen, "too many words (more than %d)", max);
+		t[n++] = p;
+		while (*p && !is_space(*p)) {
+			if (is_bad(*p))
 				return fail(err, elen, "unexpected character 0x%02x",
 					    (unsigned char)*p);
 			p++;
@@ -64,7 +79,22 @@ static int tokenize(const char *line, struct toks *tk, char *err, size_t elen)
 		if (*p)
 			*p++ = '\0';
 	}
+	return n;
+}
+
+static int tokenize(const char *line, struct toks *tk, char *err, size_t elen)
+{
+	int n = split_words(line, tk->buf, sizeof(tk->buf), tk->t, MAX_TOK, err, elen);
+	if (n < 0)
+		return n;
+	tk->n = n;
 	return 0;
+}
+
+int vmdq_cmd_words(const char *line, char *buf, size_t buflen, char **words, int max,
+		   char *err, size_t errlen)
+{
+	return split_words(line, buf, buflen, words, max, err, errlen);
 }
 
 /* Strict unsigned decimal in [lo, hi]. */
@@ -271,6 +301,155 @@ static int parse_queue(struct toks *tk, struct vmdq_cmd *c, char *err, size_t el
 	return want_end(tk, 4, "queue", err, elen);
 }
 
+/* ---- the switch's commands ----------------------------------------------
+ * The reasons are those vmdq switch has always given (scripts and tests
+ * read them). */
+
+/* Strict unsigned decimal in [lo, hi] (no sign, no blanks). */
+static bool dec(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!s || !*s)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_uplink(struct toks *tk, struct vmdq_cmd *c, char *err, size_t elen)
+{
+	char **w = tk->t;
+	int n = tk->n;
+	uint64_t v;
+	if (n >= 2 && strcmp(w[1], "txrate") == 0) {
+		if (n != 3 || !dec(w[2], 0, VMDQ_TXRATE_MAX, &v))
+			return fail(err, elen, "uplink txrate: expected frames per second, "
+				    "0 (unlimited)..%d", VMDQ_TXRATE_MAX);
+		c->kind = VMDQ_CMD_UPLINK_TXRATE;
+		c->txrate = v;
+		return 0;
+	}
+	if (n < 3)
+		return fail(err, elen, "uplink: expected 'uplink NAME KIND ARGS...'");
+	c->kind = VMDQ_CMD_UPLINK;
+	c->name = w[1];
+	c->backend = w[2];
+	for (int i = 3; i < n; i++) {
+		if (strcmp(w[i], "txrate") == 0) {
+			if (!dec(i + 1 < n ? w[i + 1] : NULL, 1, VMDQ_TXRATE_MAX, &v))
+				return fail(err, elen, "uplink %s: txrate: expected frames per "
+					    "second, 1..%d", c->name, VMDQ_TXRATE_MAX);
+			c->txrate = v;
+			i++;
+			continue;
+		}
+		c->args[c->nargs++] = w[i];
+	}
+	return 0;
+}
+
+static int parse_vif(struct toks *tk, struct vmdq_cmd *c, char *err, size_t elen)
+{
+	char **w = tk->t;
+	int n = tk->n;
+	if (n >= 2 && strcmp(w[1], "del") == 0) {
+		if (n != 3)
+			return fail(err, elen, "vif del: expected 'vif del NAME'");
+		c->kind = VMDQ_CMD_VIF_DEL;
+		c->name = w[2];
+		return 0;
+	}
+	if (n < 3)
+		return fail(err, elen, "vif: expected 'vif NAME KIND ARGS... mac MAC "
+			    "[vlan VID] [queue Q] [queues N]'");
+	c->kind = VMDQ_CMD_VIF_ADD;
+	c->name = w[1];
+	c->backend = w[2];
+	c->queue = -1;
+	/* mac, vlan, queue and queues with a value are the switch's; every
+	 * other word is the backend's, in order */
+	for (int i = 3; i < n; i++) {
+		uint64_t v;
+		const char *k = w[i], *val = i + 1 < n ? w[i + 1] : NULL;
+		if (strcmp(k, "mac") == 0 && val) {
+			if (vmdq_mac_parse(val, c->mac) < 0 || mac_to_u64(c->mac) == 0 ||
+			    mac_is_multicast(mac_to_u64(c->mac)))
+				return fail(err, elen, "vif %s: mac: '%s' is not a unicast MAC",
+					    c->name, val);
+			c->has_mac = true;
+		} else if (strcmp(k, "vlan") == 0 && val) {
+			if (!dec(val, 1, 4094, &v))
+				return fail(err, elen, "vif %s: vlan: '%s' is not in 1..4094",
+					    c->name, val);
+			c->vlan = (uint16_t)v;
+		} else if (strcmp(k, "queue") == 0 && val) {
+			if (!dec(val, 0, VMDQ_MAX_QUEUES - 1, &v))
+				return fail(err, elen, "vif %s: queue: '%s' is not a queue number",
+					    c->name, val);
+			c->queue = (int)v;
+		} else if (strcmp(k, "queues") == 0 && val) {
+			if (!dec(val, 1, VMDQ_VIF_MAX_QP, &v))
+				return fail(err, elen, "vif %s: queues: '%s' is not in 1..%d",
+					    c->name, val, VMDQ_VIF_MAX_QP);
+			c->queues = (unsigned)v;
+		} else {
+			c->args[c->nargs++] = w[i];
+			continue;
+		}
+		i++;
+	}
+	if (!c->has_mac)
+		return fail(err, elen, "vif %s: missing 'mac MAC'", c->name);
+	return 0;
+}
+
+/* A switch command's strings move from the tokenizer's buffer to the
+ * command's own. */
+static int own_words(const struct toks *tk, struct vmdq_cmd *c, char *err, size_t elen)
+{
+	const char *end = tk->buf;
+	if (c->name && c->name + strlen(c->name) + 1 > end)
+		end = c->name + strlen(c->name) + 1;
+	if (c->backend && c->backend + strlen(c->backend) + 1 > end)
+		end = c->backend + strlen(c->backend) + 1;
+	for (int i = 0; i < c->nargs; i++)
+		if (c->args[i] + strlen(c->args[i]) + 1 > end)
+			end = c->args[i] + strlen(c->args[i]) + 1;
+	if (end == tk->buf)
+		return 0; /* uplink txrate: no strings */
+	size_t len = (size_t)(end - tk->buf);
+	c->words = malloc(len);
+	if (!c->words)
+		return fail(err, elen, "out of memory");
+	memcpy(c->words, tk->buf, len);
+#define REBASE(p) ((p) ? c->words + ((p) - tk->buf) : NULL)
+	c->name = REBASE(c->name);
+	c->backend = REBASE(c->backend);
+	for (int i = 0; i < c->nargs; i++)
+		c->args[i] = REBASE(c->args[i]);
+#undef REBASE
+	return 0;
+}
+
+bool vmdq_cmd_is_switch(const struct vmdq_cmd *c)
+{
+	switch (c->kind) {
+	case VMDQ_CMD_UPLINK:
+	case VMDQ_CMD_UPLINK_TXRATE:
+	case VMDQ_CMD_VIF_ADD:
+	case VMDQ_CMD_VIF_DEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int parse_toks(struct toks *tk, struct vmdq_cmd *c, char *err, size_t elen,
 		      int depth)
 {
@@ -286,6 +465,18 @@ static int parse_toks(struct toks *tk, struct vmdq_cmd *c, char *err, size_t ele
 		return parse_filter(tk, c, err, elen);
 	if (strcmp(w, "queue") == 0)
 		return parse_queue(tk, c, err, elen);
+	if (strcmp(w, "uplink") == 0 || strcmp(w, "vif") == 0) {
+		if (depth > 0)
+			return fail(err, elen, "at: only device, filter and queue commands "
+				    "can be scheduled");
+		int rc = w[0] == 'u' ? parse_uplink(tk, c, err, elen)
+				     : parse_vif(tk, c, err, elen);
+		if (rc == 0)
+			rc = own_words(tk, c, err, elen);
+		if (rc < 0)
+			memset(c, 0, sizeof(*c));
+		return rc;
+	}
 	if (strcmp(w, "at") == 0) {
 		uint64_t k;
 		int rc;
@@ -313,7 +504,8 @@ static int parse_toks(struct toks *tk, struct vmdq_cmd *c, char *err, size_t ele
 		c->sub = s;
 		return 0;
 	}
-	return fail(err, elen, "unknown command '%s' (expected device, filter, queue or at)", w);
+	return fail(err, elen, "unknown command '%s' (expected device, filter, queue, at, "
+		    "uplink or vif)", w);
 }
 
 int vmdq_cmd_parse(const char *line, struct vmdq_cmd *cmd, char *err, size_t errlen)
@@ -332,11 +524,15 @@ int vmdq_cmd_parse(const char *line, struct vmdq_cmd *cmd, char *err, size_t err
 
 void vmdq_cmd_clear(struct vmdq_cmd *cmd)
 {
-	if (cmd && cmd->sub) {
+	if (!cmd)
+		return;
+	if (cmd->sub) {
 		vmdq_cmd_clear(cmd->sub);
 		free(cmd->sub);
 		cmd->sub = NULL;
 	}
+	free(cmd->words);
+	cmd->words = NULL;
 }
 
 /* ---- apply ------------------------------------------------------------- */
@@ -370,6 +566,14 @@ int vmdq_cmd_apply(struct vmdq_dev *dev, const struct vmdq_cmd *c, char *out,
 		return 0;
 	case VMDQ_CMD_AT:
 		snprintf(err, elen, "at: only a schedule (vmdq sort) can run 'at'");
+		return -EINVAL;
+	case VMDQ_CMD_UPLINK:
+	case VMDQ_CMD_UPLINK_TXRATE:
+	case VMDQ_CMD_VIF_ADD:
+	case VMDQ_CMD_VIF_DEL:
+		snprintf(err, elen, "%s: only vmdq switch has an uplink and vifs",
+			 c->kind == VMDQ_CMD_VIF_ADD || c->kind == VMDQ_CMD_VIF_DEL
+			 ? "vif" : "uplink");
 		return -EINVAL;
 	case VMDQ_CMD_DEV_PROFILE:
 		rc = vmdq_dev_set_profile(dev, c->profile);

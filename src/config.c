@@ -51,7 +51,11 @@ int config_apply_init(const struct config *cfg, struct vmdq_dev *dev)
 	return rc;
 }
 
-int config_load(const char *path, struct config *cfg, bool allow_at)
+/* The one loader: every line through the one parser, FILE:LINE: reason for
+ * the first bad one.  allow_at: `at` lines go to the schedule; allow_switch:
+ * the switch's lines (uplink, vif) are kept with the device's, in order. */
+static int config_parse(const char *path, struct config *cfg, bool allow_at,
+			bool allow_switch)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	FILE *f = fopen(path, "r");
@@ -88,6 +92,14 @@ int config_load(const char *path, struct config *cfg, bool allow_at)
 			rc = -1;
 			break;
 		}
+		if (vmdq_cmd_is_switch(&c) && !allow_switch) {
+			/* the reason the device gives for it */
+			vmdq_cmd_apply(NULL, &c, NULL, 0, err, sizeof(err));
+			fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
+			vmdq_cmd_clear(&c);
+			rc = -1;
+			break;
+		}
 		int arc = c.kind == VMDQ_CMD_AT
 			? add_line(&cfg->sched, &cfg->nsched, &cap_sched, lineno, &c)
 			: add_line(&cfg->init, &cfg->ninit, &cap_init, lineno, &c);
@@ -103,6 +115,19 @@ int config_load(const char *path, struct config *cfg, bool allow_at)
 	}
 	free(line);
 	fclose(f);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+int config_load_switch(const char *path, struct config *cfg)
+{
+	return config_parse(path, cfg, false, true);
+}
+
+int config_load(const char *path, struct config *cfg, bool allow_at)
+{
+	int rc = config_parse(path, cfg, allow_at, false);
 	if (rc == 0) {
 		if (cfg->nsched)
 			qsort(cfg->sched, cfg->nsched, sizeof(cfg->sched[0]), sched_cmp);

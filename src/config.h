@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Config files for the offline tools: every line parsed and every command
- * tried on a scratch device before anything runs, so a bad line is reported
- * as FILE:LINE: reason and nothing is half applied.
+ * Config files, read by one loader through the one parser (vmdq/cmd.h).
+ * For the offline tools every line is parsed and every command tried on a
+ * scratch device before anything runs, so a bad line is reported as
+ * FILE:LINE: reason and nothing is half applied.  For the switch every line
+ * is parsed before any is applied; it applies them in order and stops at
+ * the first refused (FILE:LINE: reason), tearing everything down.
  */
 #ifndef VMDQ_CONFIG_H
 #define VMDQ_CONFIG_H
@@ -28,6 +31,9 @@ struct config {
 /* Loads and validates PATH.  On error prints FILE:LINE: reason to stderr
  * and returns -1 (cfg left empty). */
 int config_load(const char *path, struct config *cfg, bool allow_at);
+/* Loads PATH for vmdq switch: device and switch lines (uplink, vif), all
+ * in cfg->init in file order, none applied; errors as for config_load. */
+int config_load_switch(const char *path, struct config *cfg);
 /* Applies the non-`at` lines to dev as one batch (validated already). */
 int config_apply_init(const struct config *cfg, struct vmdq_dev *dev);
 /* Runs one scheduled line; errors are reported as FILE:LINE: reason. */

@@ -155,4 +155,58 @@ void vmdq_switch_wire_counters(const struct vmdq_switch *sw, struct sw_wire_cnt 
 /* True when every finite source is exhausted and nothing is in flight. */
 bool vmdq_switch_drained(struct vmdq_switch *sw);
 
+/* ---- queries and settings for the program (src/), in switch/query.c -----
+ * src/ reads and writes the switch only through these (its structures are
+ * in switch/internal.h, the switch's own).  Call them from the main worker
+ * with the other workers parked, as every control call. */
+
+/* A port as the program shows it. */
+struct sw_port_info {
+	const char *name;         /* valid while the port is */
+	const char *kind;         /* its backend: pcap, tap, vhost-user ... */
+	uint64_t rx_frames, tx_frames, tx_errors;
+	bool has_kernel_drops;    /* the backend counts what its kernel side dropped */
+	uint64_t kernel_drops;
+	bool finite;              /* a source that ends (a capture) */
+};
+
+/* A vif's place in the switch. */
+struct sw_vif_info {
+	struct sw_port_info port;
+	uint8_t mac[6];
+	uint16_t vlan;            /* access VLAN, 0 = untagged domain */
+	int queue;                /* its first queue pair */
+	unsigned nq;              /* queue pairs (1 or more) */
+	int worker;               /* the worker that owns it */
+	bool targeted;            /* its port shares the VM's buffers */
+};
+
+/* The VM's side of a vif's port (vhost-user): state is NULL for a port
+ * that has none; ring may be NULL; names[i] = vals[i] are its counters. */
+struct sw_port_status {
+	const char *state;
+	const char *ring;
+	const char *const *names;
+	const uint64_t *vals;
+	unsigned n;
+};
+
+struct vmdq_dev *vmdq_switch_dev(const struct vmdq_switch *sw);
+struct vmdq_fdb *vmdq_switch_fdb(const struct vmdq_switch *sw);
+int vmdq_switch_nworkers(const struct vmdq_switch *sw);
+/* Frames per second the uplink takes (0: all it can). */
+uint64_t vmdq_switch_tx_rate(const struct vmdq_switch *sw);
+void vmdq_switch_set_tx_rate(struct vmdq_switch *sw, uint64_t fps);
+/* false when the switch has no uplink (out untouched). */
+bool vmdq_switch_uplink_info(const struct vmdq_switch *sw, struct sw_port_info *out);
+/* The first vif index after `after` that is in use (-1 to start), or -1. */
+int vmdq_switch_vif_next(const struct vmdq_switch *sw, int after);
+/* 0, or -ENOENT when vif vi is not in use. */
+int vmdq_switch_vif_info(const struct vmdq_switch *sw, int vi, struct sw_vif_info *out);
+void vmdq_switch_vif_status(const struct vmdq_switch *sw, int vi, struct sw_port_status *out);
+/* The vif that owns queue q, or -1. */
+int vmdq_switch_queue_vif(const struct vmdq_switch *sw, unsigned q);
+/* The name of FDB port p (0: the uplink, i + 1: vif i); NULL if none. */
+const char *vmdq_switch_port_name(const struct vmdq_switch *sw, unsigned p);
+
 #endif

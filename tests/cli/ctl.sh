@@ -41,6 +41,26 @@ set +e
 ctl vif vm1 pcap vm1.pcap x.pcap mac 02:00:00:00:00:02 2> err; eq "dup vif exit" $? 1
 contains "dup vif" err "vif vm1: exists already"
 ctl vif vm2 pcap vm1.pcap x.pcap 2> err; eq "vif without mac" $? 1
+# one command language: a bad vif line gives the same reason in a config
+# file (FILE:LINE: reason) as on the control socket (error: reason), and
+# leaves nothing behind
+nf=$(ctl -j show filters | jq length)
+for case in "vlan 5000|vif vm9: vlan: '5000' is not in 1..4094" \
+	    "frob|vif vm9: unknown backend 'frob'" \
+	    "queues 2|vif vm9: queues 2: a pcap vif has at most 1 queue pair"; do
+	what=${case%%|*} reason=${case#*|}
+	case $what in
+	frob) line="vif vm9 frob x mac 02:00:00:00:00:09" ;;
+	*) line="vif vm9 pcap vm1.pcap x.pcap mac 02:00:00:00:00:09 $what" ;;
+	esac
+	printf 'device profile 82576\n%s\n' "$line" > badvif.conf
+	"$VMDQ" switch -c badvif.conf --ctl "$T/bad.sock" 2> err; eq "bad vif ($what) in a config: exit" $? 2
+	eq "bad vif ($what) in a config: FILE:LINE: reason" "$(cat err)" "badvif.conf:2: $reason"
+	ctl $line 2> err; eq "bad vif ($what) on the socket: exit" $? 1
+	eq "bad vif ($what) on the socket: the same reason" "$(cat err)" "vmdq ctl: error: $reason"
+	eq "bad vif ($what) on the socket: no vif left" "$(ctl -j show vifs | jq -c '[.[].name]')" '["vm1"]'
+	eq "bad vif ($what) on the socket: no filter left" "$(ctl -j show filters | jq length)" "$nf"
+done
 set -e
 ctl vif del vm1
 eq "vif gone" "$(ctl -j show vifs | jq length)" 0

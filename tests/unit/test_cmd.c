@@ -153,6 +153,191 @@ static void apply_errors_change_nothing(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+/* The switch's lines (uplink, vif) go through the same parser as the
+ * device's: one tokenizer, one set of reasons. */
+static struct vmdq_cmd sw_ok(const char *line, enum vmdq_cmd_kind kind)
+{
+	struct vmdq_cmd c = ok(line);
+	assert_int_equal(c.kind, kind);
+	assert_true(vmdq_cmd_is_switch(&c));
+	return c;
+}
+
+static void args_are(const struct vmdq_cmd *c, int n, const char *const *want)
+{
+	assert_int_equal(c->nargs, n);
+	for (int i = 0; i < n; i++)
+		assert_string_equal(c->args[i], want[i]);
+}
+
+static void parses_switch_lines(void **s)
+{
+	(void)s;
+	struct vmdq_cmd c = sw_ok("uplink up pcap in.pcap out.pcap loop 3 txrate 1000",
+				  VMDQ_CMD_UPLINK);
+	assert_string_equal(c.name, "up");
+	assert_string_equal(c.backend, "pcap");
+	args_are(&c, 4, (const char *const[]){ "in.pcap", "out.pcap", "loop", "3" });
+	assert_int_equal(c.txrate, 1000);
+	vmdq_cmd_clear(&c);
+	c = sw_ok("\tuplink eth afxdp eth0 queue 2 mode native zerocopy no-vlan-meta",
+		  VMDQ_CMD_UPLINK);
+	args_are(&c, 7, (const char *const[]){ "eth0", "queue", "2", "mode", "native",
+					       "zerocopy", "no-vlan-meta" });
+	assert_int_equal(c.txrate, 0);
+	vmdq_cmd_clear(&c);
+	c = sw_ok("uplink txrate 0", VMDQ_CMD_UPLINK_TXRATE);
+	assert_int_equal(c.txrate, 0);
+	vmdq_cmd_clear(&c);
+	c = sw_ok("uplink txrate 100000000", VMDQ_CMD_UPLINK_TXRATE);
+	assert_int_equal(c.txrate, 100000000);
+	assert_null(c.words); /* nothing to keep */
+	vmdq_cmd_clear(&c);
+
+	/* the line is copied: the command outlives the caller's buffer */
+	char line[] = "vif vm1 vhost-user /run/vm1.sock targeted off client mac "
+		      "02:00:00:00:00:0A vlan 100 queue 7 queues 4   # a comment";
+	c = sw_ok(line, VMDQ_CMD_VIF_ADD);
+	memset(line, 'x', sizeof(line) - 1);
+	assert_string_equal(c.name, "vm1");
+	assert_string_equal(c.backend, "vhost-user");
+	args_are(&c, 4, (const char *const[]){ "/run/vm1.sock", "targeted", "off", "client" });
+	assert_true(c.has_mac);
+	assert_memory_equal(c.mac, ((uint8_t[]){ 2, 0, 0, 0, 0, 0x0a }), 6);
+	assert_int_equal(c.vlan, 100);
+	assert_int_equal(c.queue, 7);
+	assert_int_equal(c.queues, 4);
+	vmdq_cmd_clear(&c);
+	assert_null(c.words);
+
+	c = sw_ok("vif vm2 tap tap0 netns ns1 mac 02:00:00:00:00:02", VMDQ_CMD_VIF_ADD);
+	args_are(&c, 3, (const char *const[]){ "tap0", "netns", "ns1" });
+	assert_int_equal(c.vlan, 0);
+	assert_int_equal(c.queue, -1); /* allocated by the switch */
+	assert_int_equal(c.queues, 0);
+	vmdq_cmd_clear(&c);
+	/* a keyword with no value after it is the backend's word */
+	c = sw_ok("vif vm3 pcap a.pcap b.pcap mac 02:00:00:00:00:03 queue", VMDQ_CMD_VIF_ADD);
+	args_are(&c, 3, (const char *const[]){ "a.pcap", "b.pcap", "queue" });
+	assert_int_equal(c.queue, -1);
+	vmdq_cmd_clear(&c);
+	/* bytes past ASCII may be in a path */
+	c = sw_ok("vif vm4 vhost-user /run/v\xc3\xa9.sock mac 02:00:00:00:00:04",
+		  VMDQ_CMD_VIF_ADD);
+	args_are(&c, 1, (const char *const[]){ "/run/v\xc3\xa9.sock" });
+	vmdq_cmd_clear(&c);
+
+	c = sw_ok("vif del vm1", VMDQ_CMD_VIF_DEL);
+	assert_string_equal(c.name, "vm1");
+	vmdq_cmd_clear(&c);
+
+	c = ok("device vmdq on");
+	assert_false(vmdq_cmd_is_switch(&c));
+}
+
+/* The reason, whole: the same text in `FILE:LINE: reason` and on the
+ * control socket (tests/cli/switch.sh and ctl.sh check the two). */
+static void bad_exact(const char *line, const char *reason)
+{
+	struct vmdq_cmd c;
+	memset(&c, 0xa5, sizeof(c));
+	err[0] = '\0';
+	assert_int_equal(vmdq_cmd_parse(line, &c, err, sizeof(err)), -EINVAL);
+	if (strcmp(err, reason) != 0)
+		fail_msg("'%s': got '%s', wanted '%s'", line, err, reason);
+	/* nothing kept: a refused line owns no memory */
+	assert_null(c.words);
+	assert_null(c.sub);
+	vmdq_cmd_clear(&c);
+}
+
+static void switch_line_errors_say_why(void **s)
+{
+	(void)s;
+	bad_exact("vif a pcap empty.pcap x.pcap", "vif a: missing 'mac MAC'");
+	bad_exact("vif a pcap x y mac 01:00:5e:00:00:01",
+		  "vif a: mac: '01:00:5e:00:00:01' is not a unicast MAC");
+	bad_exact("vif a pcap x y mac 00:00:00:00:00:00",
+		  "vif a: mac: '00:00:00:00:00:00' is not a unicast MAC");
+	bad_exact("vif a pcap x y mac 02:00:00:00:00", "vif a: mac: '02:00:00:00:00' is not a "
+		  "unicast MAC");
+	bad_exact("vif a pcap x y mac 02:00:00:00:00:01 vlan 4095",
+		  "vif a: vlan: '4095' is not in 1..4094");
+	bad_exact("vif a pcap x y mac 02:00:00:00:00:01 vlan 0", "vif a: vlan: '0' is not in 1..4094");
+	bad_exact("vif a pcap x y mac 02:00:00:00:00:01 queue 4096",
+		  "vif a: queue: '4096' is not a queue number");
+	bad_exact("vif a pcap x y mac 02:00:00:00:00:01 queue -1",
+		  "vif a: queue: '-1' is not a queue number");
+	bad_exact("vif vm9 vhost-user v.sock mac 02:00:00:00:00:09 queues 9",
+		  "vif vm9: queues: '9' is not in 1..4");
+	bad_exact("vif vm9 vhost-user v.sock mac 02:00:00:00:00:09 queues 0",
+		  "vif vm9: queues: '0' is not in 1..4");
+	bad_exact("vif a", "vif: expected 'vif NAME KIND ARGS... mac MAC [vlan VID] "
+		  "[queue Q] [queues N]'");
+	bad_exact("vif", "vif: expected 'vif NAME KIND ARGS... mac MAC [vlan VID] "
+		  "[queue Q] [queues N]'");
+	bad_exact("vif del", "vif del: expected 'vif del NAME'");
+	bad_exact("vif del a b", "vif del: expected 'vif del NAME'");
+	bad_exact("uplink u", "uplink: expected 'uplink NAME KIND ARGS...'");
+	bad_exact("uplink u pcap up.pcap w.pcap txrate 0",
+		  "uplink u: txrate: expected frames per second, 1..100000000");
+	bad_exact("uplink u pcap up.pcap w.pcap txrate",
+		  "uplink u: txrate: expected frames per second, 1..100000000");
+	bad_exact("uplink txrate 100000001",
+		  "uplink txrate: expected frames per second, 0 (unlimited)..100000000");
+	bad_exact("uplink txrate", "uplink txrate: expected frames per second, "
+		  "0 (unlimited)..100000000");
+	bad_exact("uplink txrate +5", "uplink txrate: expected frames per second, "
+		  "0 (unlimited)..100000000");
+	bad_exact("at 5 vif a pcap x y mac 02:00:00:00:00:01",
+		  "at: only device, filter and queue commands can be scheduled");
+	bad_exact("vif a pcap x\x01y z mac 02:00:00:00:00:01", "unexpected character 0x01");
+	bad_exact("vif a pcap x\x7fy z mac 02:00:00:00:00:01", "unexpected character 0x7f");
+	char many[200] = "vif a pcap";
+	for (int i = 0; i < 30; i++)
+		strcat(many, " w");
+	bad_exact(many, "too many words (more than 32)");
+	bad_exact("vif-add a", "unknown command 'vif-add' (expected device, filter, queue, at, "
+		  "uplink or vif)");
+}
+
+/* Only a switch applies them: the device refuses them and stays as it was. */
+static void switch_lines_need_a_switch(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = vmdq_dev_create();
+	char out[64];
+	struct vmdq_cmd c = sw_ok("vif a pcap x y mac 02:00:00:00:00:01 queue 3",
+				  VMDQ_CMD_VIF_ADD);
+	assert_int_equal(vmdq_cmd_apply(dev, &c, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "vif: only vmdq switch has an uplink and vifs");
+	vmdq_cmd_clear(&c);
+	c = sw_ok("uplink txrate 5", VMDQ_CMD_UPLINK_TXRATE);
+	assert_int_equal(vmdq_cmd_apply(dev, &c, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "uplink: only vmdq switch has an uplink and vifs");
+	assert_int_equal(vmdq_filter_list(dev, NULL, 0), 0);
+	vmdq_cmd_clear(&c);
+	vmdq_dev_destroy(dev);
+}
+
+/* The tokenizer the control socket reads `show` with is the parser's. */
+static void words_are_the_parsers(void **s)
+{
+	(void)s;
+	char buf[64], *w[4];
+	assert_int_equal(vmdq_cmd_words("  show\tvifs # all of them", buf, sizeof(buf), w, 4,
+					err, sizeof(err)), 2);
+	assert_string_equal(w[0], "show");
+	assert_string_equal(w[1], "vifs");
+	assert_int_equal(vmdq_cmd_words("# nothing", buf, sizeof(buf), w, 4, err, sizeof(err)), 0);
+	assert_int_equal(vmdq_cmd_words("a b c d e", buf, sizeof(buf), w, 4, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "too many words (more than 4)");
+	assert_int_equal(vmdq_cmd_words("show \x02", buf, sizeof(buf), w, 4, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "unexpected character 0x02");
+}
+
 static void mac_text(void **s)
 {
 	(void)s;
@@ -173,6 +358,10 @@ int main(void)
 		cmocka_unit_test(parses_every_command),
 		cmocka_unit_test(syntax_errors_say_why),
 		cmocka_unit_test(apply_errors_change_nothing),
+		cmocka_unit_test(parses_switch_lines),
+		cmocka_unit_test(switch_line_errors_say_why),
+		cmocka_unit_test(switch_lines_need_a_switch),
+		cmocka_unit_test(words_are_the_parsers),
 		cmocka_unit_test(mac_text),
 	};
 	vmdq_thread_online();

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control server of vmdq switch: the socket, its clients and their
+ * deadlines, and the hand-over of each request to the main worker.
+ *
+ * The control thread owns the socket.  It parses a request with the one
+ * parser (vmdq/cmd.h) and hands it to the main worker, which carries it
+ * out between two polls with the other workers parked (a command through
+ * the one apply, apply.h; a `show` through its table, show.h); the control
+ * thread waits for the answer.
+ *
+ * The control thread never blocks on a client (SPEC 4): every socket is
+ * non-blocking and one poll() serves them all.  A client holds one slot of
+ * CTL_MAX_CLIENTS; its request line is read into the slot as it arrives
+ * (CTL_MAX_REQUEST bytes at most, complete within CTL_TIMEOUT_MS of the
+ * connection), the request runs once the line is complete, and its reply
+ * (one command's output, made in full by the worker) waits in the slot
+ * until the client has taken it, CTL_TIMEOUT_MS at most; then the slot is
+ * freed.  A newcomer finding every slot taken closes the client idle
+ * longest, so clients that hold connections cannot lock others out.  The
+ * thread wakes for the stop request whatever the clients do.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "ctl_proto.h"
+#include "ctl_server.h"
+#include "show.h"
+#include "util.h"
+#include "vmdq/cmd.h"
+#include "../switch/switch.h"
+
+struct ctl_req {
+	bool json;
+	const struct show_cmd *show; /* a show command, or NULL: apply cmd */
+	struct vmdq_cmd cmd;
+	char *out;         /* show: the reply body, malloc'd by the worker */
+	char cmd_out[64];  /* a command's output (filter add: the new id) */
+	int rc;
+	char err[VMDQ_ERRMSG_MAX];
+	bool done;
+};
+
+struct ctl_client {
+	int fd;               /* -1: the slot is free */
+	bool replying;        /* the request ran; out waits to be sent */
+	size_t inlen;
+	char in[CTL_MAX_REQUEST + 1];
+	char *out;            /* status line and body, malloc'd */
+	size_t outlen, outoff;
+	uint64_t deadline_ns; /* the line complete, then the reply taken, by then */
+	uint64_t active_ns;   /* last byte moved: who goes first when full */
+};
+
+struct ctl {
+	const char *path;
+	int lfd;           /* listening socket */
+	int stop_fd;       /* eventfd: tells the control thread to finish */
+	int wake_fd;       /* eventfd: tells the worker a request waits */
+	pthread_t thread;
+	bool running;
+	struct apply_env *env;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ctl_req *pending;
+	_Atomic bool has_pending;
+	struct ctl_client cl[CTL_MAX_CLIENTS];
+};
+
+/* The worker's side: carry out the waiting request, if any. */
+void ctl_serve(struct ctl *c)
+{
+	if (!c || !atomic_load_explicit(&c->has_pending, memory_order_acquire))
+		return;
+	uint64_t v;
+	if (read(c->wake_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: already read */
+	}
+	pthread_mutex_lock(&c->mu);
+	struct ctl_req *r = c->pending;
+	c->pending = NULL;
+	atomic_store(&c->has_pending, false);
+	pthread_mutex_unlock(&c->mu);
+	if (!r)
+		return;
+	/* the other workers stop between two rounds while the request runs */
+	struct vmdq_switch *sw = c->env->sw;
+	vmdq_switch_park(sw);
+	if (r->show) {
+		r->out = show_run(r->show, sw, r->json);
+		r->rc = 0;
+	} else {
+		r->rc = switch_apply(c->env, &r->cmd, r->cmd_out, sizeof(r->cmd_out), r->err,
+				     sizeof(r->err));
+	}
+	vmdq_switch_unpark(sw);
+	pthread_mutex_lock(&c->mu);
+	r->done = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+int ctl_wake_fd(const struct ctl *c)
+{
+	return c ? c->wake_fd : -1;
+}
+
+static void to_worker(struct ctl *c, struct ctl_req *r)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->pending) /* one at a time */
+		pthread_cond_wait(&c->cv, &c->mu);
+	c->pending = r;
+	atomic_store_explicit(&c->has_pending, true, memory_order_release);
+	uint64_t one = 1;
+	if (write(c->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the worker is due to look anyway */
+	}
+	while (!r->done)
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* The reply: kept in the client's slot until the client has taken it. */
+static void reply(struct ctl_client *k, const char *status, const char *body)
+{
+	size_t sl = strlen(status), bl = body ? strlen(body) : 0;
+	free(k->out);
+	k->out = malloc(sl + 1 + bl);
+	if (!k->out) {
+		static const char oom[] = "error: out of memory\n";
+		k->out = strdup(oom);
+		k->outlen = k->out ? strlen(oom) : 0;
+	} else {
+		memcpy(k->out, status, sl);
+		k->out[sl] = '\n';
+		if (bl)
+			memcpy(k->out + sl + 1, body, bl);
+		k->outlen = sl + 1 + bl;
+	}
+	k->outoff = 0;
+	k->replying = true;
+	k->deadline_ns = mono_now_ns() + CTL_TIMEOUT_MS * 1000000ull;
+}
+
+/* One request line (NUL-terminated in buf, newline gone): run it and put
+ * the reply in the client's slot. */
+static void serve_one(struct ctl *c, struct ctl_client *k, char *buf, size_t len)
+{
+	if (strlen(buf) != len) {
+		reply(k, "error: unexpected NUL character", NULL);
+		return;
+	}
+	struct ctl_req *r = calloc(1, sizeof(*r));
+	char *wbuf = malloc(CTL_MAX_REQUEST + 1);
+	if (!r || !wbuf) {
+		reply(k, "error: out of memory", NULL);
+		free(r);
+		free(wbuf);
+		return;
+	}
+	char *cmd = buf;
+	if (strncmp(cmd, "-j ", 3) == 0) {
+		r->json = true;
+		cmd += 3;
+	}
+	/* the one tokenizer: `show` is the socket's own; the rest is the
+	 * command language */
+	char *w[VMDQ_CMD_MAX_WORDS];
+	int nw = vmdq_cmd_words(cmd, wbuf, CTL_MAX_REQUEST + 1, w, VMDQ_CMD_MAX_WORDS, r->err,
+				sizeof(r->err));
+	char status[VMDQ_ERRMSG_MAX + 16];
+	if (nw < 0) {
+		snprintf(status, sizeof(status), "error: %s", r->err);
+		reply(k, status, NULL);
+	} else if (nw == 0) {
+		reply(k, "error: empty command", NULL);
+	} else if (strcmp(w[0], "show") == 0) {
+		r->show = nw == 2 ? show_find(w[1]) : NULL;
+		if (!r->show) {
+			snprintf(status, sizeof(status), "error: show: expected %s", show_names());
+			reply(k, status, NULL);
+		} else {
+			to_worker(c, r);
+			reply(k, r->out ? "ok" : "error: out of memory", r->out);
+			free(r->out);
+		}
+	} else if (vmdq_cmd_parse(cmd, &r->cmd, r->err, sizeof(r->err)) < 0) {
+		snprintf(status, sizeof(status), "error: %s", r->err);
+		reply(k, status, NULL);
+	} else if (r->cmd.kind == VMDQ_CMD_AT) {
+		reply(k, "error: at: only vmdq sort runs a schedule", NULL);
+	} else {
+		to_worker(c, r);
+		if (r->rc < 0) {
+			snprintf(status, sizeof(status), "error: %s", r->err);
+			reply(k, status, NULL);
+		} else {
+			reply(k, "ok", r->cmd_out);
+		}
+	}
+	vmdq_cmd_clear(&r->cmd);
+	free(wbuf);
+	free(r);
+}
+
+static void client_close(struct ctl_client *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->out);
+	k->fd = -1;
+	k->out = NULL;
+	k->outlen = k->outoff = k->inlen = 0;
+	k->replying = false;
+}
+
+/* Sends as much of the reply as the client's socket takes now; the slot is
+ * freed once all of it is sent, or the client has gone. */
+static void client_send(struct ctl_client *k, uint64_t now)
+{
+	while (k->outoff < k->outlen) {
+		ssize_t n = send(k->fd, k->out + k->outoff, k->outlen - k->outoff,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* the rest when poll says there is room */
+		if (n <= 0)
+			break;  /* the client went away */
+		k->outoff += (size_t)n;
+		k->active_ns = now;
+	}
+	client_close(k);
+}
+
+/* One read of what the client sent (one per round: clients take turns);
+ * the request runs once its line is complete. */
+static void client_recv(struct ctl *c, struct ctl_client *k, uint64_t now)
+{
+	ssize_t n = recv(k->fd, k->in + k->inlen, CTL_MAX_REQUEST - k->inlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n < 0) {
+		client_close(k);
+		return;
+	}
+	if (n > 0) {
+		char *nl = memchr(k->in + k->inlen, '\n', (size_t)n);
+		k->inlen += (size_t)n;
+		k->active_ns = now;
+		if (nl) {
+			*nl = '\0';
+			serve_one(c, k, k->in, (size_t)(nl - k->in));
+		} else if (k->inlen < CTL_MAX_REQUEST) {
+			return; /* more to come */
+		} else {
+			reply(k, "error: request too long", NULL);
+		}
+	} else {
+		/* garbage, or a client that went away mid-line */
+		reply(k, "error: incomplete request", NULL);
+	}
+	client_send(k, now);
+}
+
+/* New connections, CTL_MAX_CLIENTS at most per round.  With every slot
+ * taken, the client idle longest makes room. */
+static void ctl_accept(struct ctl *c, uint64_t now)
+{
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		struct ctl_client *k = NULL, *idle = NULL;
+		for (int j = 0; j < CTL_MAX_CLIENTS && !k; j++) {
+			struct ctl_client *x = &c->cl[j];
+			if (x->fd < 0)
+				k = x;
+			else if (!idle || x->active_ns < idle->active_ns)
+				idle = x;
+		}
+		if (!k) {
+			static const char full[] = "error: too many control connections ("
+						   CTL_STR(CTL_MAX_CLIENTS) " at most): the one "
+						   "idle longest is closed\n";
+			if (!idle->replying &&
+			    send(idle->fd, full, sizeof(full) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				/* it is closed all the same */
+			}
+			client_close(idle);
+			k = idle;
+		}
+		k->fd = fd;
+		k->active_ns = now;
+		k->deadline_ns = now + CTL_TIMEOUT_MS * 1000000ull;
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+		    (cred.uid != 0 && cred.uid != getuid())) {
+			reply(k, "error: permission denied (the control socket is root's)", NULL);
+			client_send(k, now);
+		}
+	}
+}
+
+static void *ctl_main(void *arg)
+{
+	struct ctl *c = arg;
+	struct pollfd p[2 + CTL_MAX_CLIENTS];
+	int who[CTL_MAX_CLIENTS];
+	for (;;) {
+		uint64_t now = mono_now_ns(), next = UINT64_MAX;
+		int n = 2;
+		p[0] = (struct pollfd){ .fd = c->stop_fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+			struct ctl_client *k = &c->cl[i];
+			if (k->fd >= 0 && now >= k->deadline_ns) {
+				if (k->replying) {
+					client_close(k); /* it did not take its reply in time */
+				} else {
+					reply(k, "error: request not finished within "
+						 CTL_STR(CTL_TIMEOUT_S) " s", NULL);
+					client_send(k, now);
+				}
+			}
+			if (k->fd < 0)
+				continue;
+			if (k->deadline_ns < next)
+				next = k->deadline_ns;
+			who[n - 2] = i;
+			p[n++] = (struct pollfd){ .fd = k->fd,
+						  .events = k->replying ? POLLOUT : POLLIN };
+		}
+		int timeout = next == UINT64_MAX ? -1
+			    : (int)((next - now + 999999) / 1000000);
+		if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			break;
+		now = mono_now_ns();
+		for (int i = 2; i < n; i++) {
+			struct ctl_client *k = &c->cl[who[i - 2]];
+			if (!p[i].revents || k->fd != p[i].fd)
+				continue;
+			if (k->replying)
+				client_send(k, now);
+			else
+				client_recv(c, k, now);
+		}
+		if (p[1].revents)
+			ctl_accept(c, now);
+	}
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		client_close(&c->cl[i]);
+	return NULL;
+}
+
+/* Binds the socket (refusing to steal one a live switch listens on). */
+static int ctl_start(struct ctl *c, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(c->path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", c->path);
+		return -1;
+	}
+	strcpy(sa.sun_path, c->path);
+	if (strcmp(c->path, CTL_DEFAULT_SOCKET) == 0)
+		mkdir("/run/vmdq", 0755);
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(probe);
+		snprintf(err, errlen, "%s: another switch is listening there", c->path);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(c->path); /* a stale socket from a switch that died */
+	/* non-blocking: the control thread accepts until there is nobody left */
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	mode_t old = umask(0177); /* the socket is born 0600 */
+	int rc = c->lfd < 0 ? -1 : bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(c->lfd, 16) < 0 || chmod(c->path, 0600) < 0) {
+		snprintf(err, errlen, "%s: %s", c->path, strerror(errno));
+		return -1;
+	}
+	c->stop_fd = eventfd(0, EFD_CLOEXEC);
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->stop_fd < 0 || c->wake_fd < 0 ||
+	    pthread_create(&c->thread, NULL, ctl_main, c) != 0) {
+		snprintf(err, errlen, "control thread: %s", strerror(errno));
+		return -1;
+	}
+	c->running = true;
+	return 0;
+}
+
+struct ctl *ctl_open(const char *path, struct apply_env *env, char *err, size_t errlen)
+{
+	struct ctl *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	c->path = path;
+	c->env = env;
+	c->lfd = c->stop_fd = c->wake_fd = -1;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		c->cl[i].fd = -1;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (ctl_start(c, err, errlen) < 0) {
+		ctl_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ctl_close(struct ctl *c)
+{
+	if (!c)
+		return;
+	if (c->running) {
+		uint64_t one = 1;
+		if (write(c->stop_fd, &one, sizeof(one)) < 0) {
+			/* cannot happen on a fresh eventfd */
+		}
+		/* a request in flight must still get its answer */
+		while (pthread_tryjoin_np(c->thread, NULL) != 0) {
+			ctl_serve(c);
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		c->running = false;
+	}
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->path);
+	}
+	if (c->stop_fd >= 0)
+		close(c->stop_fd);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+}
