@@ -23,9 +23,11 @@ struct apply_env {
 			       * (while the config is read, they are placed once at the end) */
 };
 
-/* Applies c (not `at`, not NONE-only: NONE does nothing) with the other
- * workers parked.  0, with the command's output (if any, newline-ended) in
- * out; or a negative errno with the reason in err and nothing changed. */
+/* Applies c (`at` is refused; NONE does nothing) with the other workers
+ * parked.  0, with the command's output (if any, newline-ended) in out; or
+ * a negative errno with the reason in err and nothing changed (but for a
+ * `queue Q cpu N` whose vif then cannot move to that CPU's worker: the
+ * queue keeps its CPU, as before the one apply). */
 int switch_apply(struct apply_env *env, const struct vmdq_cmd *c, char *out, size_t outlen,
 		 char *err, size_t errlen);
 

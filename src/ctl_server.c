@@ -164,11 +164,8 @@ static void serve_one(struct ctl *c, struct ctl_client *k, char *buf, size_t len
 		return;
 	}
 	struct ctl_req *r = calloc(1, sizeof(*r));
-	char *wbuf = malloc(CTL_MAX_REQUEST + 1);
-	if (!r || !wbuf) {
+	if (!r) {
 		reply(k, "error: out of memory", NULL);
-		free(r);
-		free(wbuf);
 		return;
 	}
 	char *cmd = buf;
@@ -178,8 +175,8 @@ static void serve_one(struct ctl *c, struct ctl_client *k, char *buf, size_t len
 	}
 	/* the one tokenizer: `show` is the socket's own; the rest is the
 	 * command language */
-	char *w[VMDQ_CMD_MAX_WORDS];
-	int nw = vmdq_cmd_words(cmd, wbuf, CTL_MAX_REQUEST + 1, w, VMDQ_CMD_MAX_WORDS, r->err,
+	char wbuf[VMDQ_CMD_MAX_LINE + 1], *w[VMDQ_CMD_MAX_WORDS];
+	int nw = vmdq_cmd_words(cmd, wbuf, sizeof(wbuf), w, VMDQ_CMD_MAX_WORDS, r->err,
 				sizeof(r->err));
 	char status[VMDQ_ERRMSG_MAX + 16];
 	if (nw < 0) {
@@ -212,7 +209,6 @@ static void serve_one(struct ctl *c, struct ctl_client *k, char *buf, size_t len
 		}
 	}
 	vmdq_cmd_clear(&r->cmd);
-	free(wbuf);
 	free(r);
 }
 
