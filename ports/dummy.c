@@ -167,7 +167,7 @@ unsigned vmdq_dummy_waiting(const struct vmdq_dummy *d)
 
 void vmdq_dummy_discard(struct vmdq_dummy *d)
 {
-	d->head = d->tail;
+	d->head = d->last = d->tail; /* every slot free for inject again */
 	d->cursor = 0;
 }
 

@@ -232,8 +232,11 @@ static uint64_t wire_drops(const struct sw_wire_cnt *c)
 /* One slice: frames/s taken from the wire, and frames/s the vifs got. */
 static int slice(struct rig *r, enum kind k, double secs, double *fps, double *cps)
 {
-	if (rig_load(r, k) < 0)
+	if (rig_load(r, k) < 0) {
+		fprintf(stderr, "vmdq bench switch: %u vifs, %s: cannot load the uplink's frames\n",
+			r->n, kind_name[k]);
 		return -1;
+	}
 	for (int i = 0; i < 64; i++) /* warm: the queues fill up */
 		vmdq_switch_poll(r->sw, 0);
 	struct vmdq_dummy_stats w0, w1;
@@ -265,7 +268,7 @@ static int slice(struct rig *r, enum kind k, double secs, double *fps, double *c
 static double warm(struct rig *r, double limit)
 {
 	if (rig_load(r, K_GROUP) < 0)
-		return -1;
+		return -2;
 	uint64_t want = (uint64_t)r->n * SW_RING + vifs_got(r);
 	double t0 = now_s(), t = t0;
 	while (vifs_got(r) < want && (t = now_s()) - t0 < limit)
@@ -365,7 +368,9 @@ int bench_switch(int argc, char **argv)
 		} else {
 			built++;
 			double w = warm(&rig[i], 300);
-			if (w < 0)
+			if (w == -2)
+				printf("%u vifs: cannot load the uplink's frames\n", rig[i].n);
+			else if (w < 0)
 				printf("%u vifs: warm-up: not every receive buffer written in 300 s\n",
 				       rig[i].n);
 			else

@@ -771,6 +771,55 @@ static void flood_among_4095_vifs(void **s)
 	}
 }
 
+/* The dummy port itself: capacity, replay, discard, room. */
+static void dummy_port_on_its_own(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_new(&r, 16);
+	int a = rig_vif(&r, "a", VM1, 0, -1, "capacity 8");
+	struct vmdq_dummy *d = r.d[a];
+	struct tframe f;
+	mk(&f, VM2, VM1, -1, 64, 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(vmdq_dummy_inject(d, f.b, f.len), 0);
+	assert_int_equal(vmdq_dummy_inject(d, f.b, f.len), -ENOSPC);
+	assert_int_equal(vmdq_dummy_waiting(d), 8);
+	/* replayed: every rx call gets a whole burst of them, over and over */
+	vmdq_dummy_replay(d, true);
+	for (int i = 0; i < 5; i++)
+		vmdq_switch_poll(r.sw, 0);
+	struct vmdq_dummy_stats st;
+	vmdq_dummy_stats(d, &st);
+	assert_int_equal(st.rx_frames, st.rx_calls * 32);
+	assert_true(st.rx_calls >= 5);
+	assert_int_equal(vmdq_dummy_waiting(d), 8);
+	/* discarded: room for a whole new set */
+	vmdq_dummy_replay(d, false);
+	vmdq_dummy_discard(d);
+	assert_int_equal(vmdq_dummy_waiting(d), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(vmdq_dummy_inject(d, f.b, f.len), 0);
+	assert_int_equal(vmdq_dummy_inject(d, f.b, f.len), -ENOSPC);
+	uint8_t big[VMDQ_DUMMY_SLOT + 1] = { 0 };
+	assert_int_equal(vmdq_dummy_inject(d, big, sizeof(big)), -EMSGSIZE);
+	/* a capacity-0 port keeps nothing and takes everything */
+	int z = rig_vif(&r, "z", VM2, 0, -1, "capacity 0");
+	settle(&r, -1, 0);
+	vmdq_dummy_stats(r.d[z], &st);
+	assert_int_equal(st.tx_frames, 8);
+	assert_int_equal(vmdq_dummy_sent(r.d[z]), 0);
+	/* a bad argument is refused with a reason */
+	char *bad[] = { (char[]){ "capacity" }, (char[]){ "x" } };
+	struct sw_vif_spec sp = { .name = "bad", .kind = "dummy", .queue = -1, .args = bad,
+				  .nargs = 2 };
+	mac_from_u64(VM3, sp.mac);
+	char err[256] = "";
+	assert_int_equal(vmdq_switch_vif_add(r.sw, &sp, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "dummy: capacity x: 0..65536 frames");
+	rig_free(&r);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
@@ -783,6 +832,7 @@ int main(void)
 		cmocka_unit_test(targeted_verdicts),
 		cmocka_unit_test(txrate_budget),
 		cmocka_unit_test(flood_among_4095_vifs),
+		cmocka_unit_test(dummy_port_on_its_own),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
