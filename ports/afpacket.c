@@ -112,6 +112,10 @@ static int afp_open(struct port *p, char **args, int nargs, char *err, size_t er
 	struct packet_mreq mr = { .mr_ifindex = a->ifindex, .mr_type = PACKET_MR_PROMISC };
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		goto fail;
+	/* a frame is cut at the ring's frame size less the headers; the link's
+	 * MTU bounds what it sends */
+	p->caps = (struct port_caps){ .max_frame_in = COPY_SIZE - 8,
+				      .max_frame_out = port_link_frame_max(args[0]) };
 	return 0;
 fail:
 	snprintf(err, errlen, "afpacket %s: %s%s", args[0], strerror(errno),
@@ -129,8 +133,9 @@ static void release_held(struct afp *a)
 	}
 }
 
-static unsigned afp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+static unsigned afp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
 {
+	(void)pair; /* one pair */
 	struct afp *a = p->priv;
 	unsigned got = 0;
 	if (n > AFP_BURST)

@@ -487,6 +487,10 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 		snprintf(err, errlen, "afxdp %s: promiscuous mode: %s", x->ifname, strerror(errno));
 		return -errno;
 	}
+	/* one UMEM frame per received frame (no multi-buffer); a larger frame
+	 * goes out through the packet socket, up to the link's MTU */
+	p->caps = (struct port_caps){ .max_frame_in = XF_SIZE - XDP_PACKET_HEADROOM,
+				      .max_frame_out = port_link_frame_max(x->ifname) };
 	return 0;
 }
 
@@ -498,8 +502,9 @@ static void xp_describe(struct port *p, char *buf, size_t len)
 		 x->vlan_how);
 }
 
-static unsigned xp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+static unsigned xp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
 {
+	(void)pair; /* one pair */
 	struct xdp_port *x = p->priv;
 	/* the frames of the previous burst are free again */
 	for (unsigned i = 0; i < x->nheld; i++)

@@ -147,6 +147,9 @@ static int pp_open(struct port *p, char **args, int nargs, char *err, size_t err
 		return -ENOMEM;
 	p->priv = pp;
 	pp->loops_left = 1;
+	/* a capture's frames are cut at its snap length; written, likewise */
+	p->caps = (struct port_caps){ .max_frame_in = VMDQ_PCAP_SNAPLEN,
+				      .max_frame_out = VMDQ_PCAP_SNAPLEN };
 	if (nargs == 4) {
 		char *end;
 		errno = 0;
@@ -178,8 +181,9 @@ static int pp_open(struct port *p, char **args, int nargs, char *err, size_t err
 	return nargs == 4 ? load(pp, err, errlen) : 0;
 }
 
-static unsigned pp_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+static unsigned pp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
 {
+	(void)pair; /* one pair */
 	struct pcap_port *pp = p->priv;
 	unsigned got = 0;
 	char err[256];

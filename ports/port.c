@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "port.h"
 
@@ -18,4 +22,21 @@ const struct port_ops *port_ops_find(const char *kind)
 		if (strcmp(all[i]->kind, kind) == 0)
 			return all[i];
 	return NULL;
+}
+
+uint32_t port_link_frame_max(const char *ifname)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(ifname) >= sizeof(ifr.ifr_name))
+		return 0;
+	strcpy(ifr.ifr_name, ifname);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	if (rc < 0 || ifr.ifr_mtu <= 0)
+		return 0;
+	return (uint32_t)ifr.ifr_mtu + 18; /* Ethernet header and one 802.1Q tag */
 }

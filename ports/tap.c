@@ -174,6 +174,8 @@ static int tap_open(struct port *p, char **args, int nargs, char *err, size_t er
 	}
 	for (unsigned i = 0; i < TAP_BURST; i++)
 		t->held[t->nheld++] = (uint8_t)i;
+	/* one read or write per frame: the TAP takes what the kernel's skb takes */
+	p->caps = (struct port_caps){ .max_frame_in = TAP_BUF, .max_frame_out = TAP_BUF - 1 };
 	return 0;
 }
 
@@ -196,8 +198,9 @@ static void post_reads(struct tap_port *t)
 	}
 }
 
-static unsigned tap_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+static unsigned tap_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
 {
+	(void)pair; /* one pair */
 	struct tap_port *t = p->priv;
 	post_reads(t); /* the previous burst's slots are free again */
 	if (n > TAP_BURST)

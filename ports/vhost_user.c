@@ -88,13 +88,22 @@ struct vhu {
 	uint64_t next_connect_ns;
 	uint64_t last_svc_ns;
 	bool check_now;         /* look at the socket in the next service */
-	bool quiescing;
+	bool quiescing;         /* no buffer goes on the device queues */
+	/* Quiescing without calling back into the switch: a message that
+	 * changes the rings, or a hang-up, waits (msg_waits, hangup) while
+	 * service asks the worker to hand over the completions still in the
+	 * queues (PORT_SERVICE_DRAIN), drains times so far. */
+	bool msg_waits;         /* a whole message waits in in[] */
+	const char *hangup;     /* why, while the hang-up waits */
+	unsigned drains;
+	bool retracted;         /* every shared buffer was taken back since the last post */
+	uint32_t gen;           /* shared buffers' generation (cookies), bumped when
+				 * completions are given up on */
 	bool notify_on;         /* the guest's kicks are enabled */
 	int reg[VU_MAX_VRINGS]; /* kick fds in the epoll set */
 	struct vu_dev d;
 	unsigned nqp;           /* queue pairs offered */
 	unsigned spread;        /* pairs the device spreads over (the guest's live ones) */
-	unsigned next_tx;       /* the pair rx looks at first */
 	/* targeted receive, per queue pair */
 	struct vhu_rxr {
 		unsigned posted;        /* shared buffers on the device queue */
@@ -116,7 +125,6 @@ struct vhu {
 	 * shrank under one of our mappings: the vif breaks at the next service */
 	atomic_uint mem_fault;
 	uint64_t c[C__COUNT];
-	char statebuf[64];
 };
 
 static const char *const cnames[] = {
@@ -213,22 +221,23 @@ static bool rx_live(struct vhu *h, unsigned i)
 	return vu_ring_live(&h->d, RXQ(i)) && h->d.vq[RXQ(i)].inflight;
 }
 
-/* A shared buffer's cookie: its queue pair and its head. */
-static inline uint64_t cookie(unsigned pair, uint16_t head)
+/* A shared buffer's cookie: the generation it was posted in, its queue
+ * pair and its head.  A completion of an older generation is of rings that
+ * are gone: it is never written. */
+static inline uint64_t cookie(const struct vhu *h, unsigned pair, uint16_t head)
 {
-	return (uint64_t)pair << 16 | head;
+	return (uint64_t)h->gen << 32 | (uint64_t)pair << 16 | head;
 }
 
-/* Takes every shared buffer back from the device.  Buffers it never
- * filled go back to the guest empty (if the ring is still there); filled
- * ones are handed over through the switch (drain_rx -> complete). */
+/* Takes every shared buffer the device has not filled back from the
+ * vif's queues; they go back to the guest empty (if the ring is still
+ * there).  The filled ones stay counted in posted until they come through
+ * complete (the worker drains the queues after service). */
 static void take_back(struct port *p, bool to_guest)
 {
 	struct vhu *h = p->priv;
-	if (!h->targeted || !p->dev)
+	if (!h->targeted || !p->dev || h->retracted)
 		return;
-	bool was = h->quiescing, drain = false;
-	h->quiescing = true; /* no refill meanwhile */
 	for (unsigned i = 0; i < h->nqp; i++) {
 		struct vhu_rxr *r = &h->r[i];
 		struct vmdq_rxd d[VHU_POST_MAX];
@@ -240,41 +249,73 @@ static void take_back(struct port *p, bool to_guest)
 				for (unsigned k = 0; k < n; k++)
 					vu_used_put(&h->d.vq[RXQ(i)], (uint16_t)d[k].cookie, 0);
 		}
-		drain |= r->posted > 0;
-	}
-	if (drain && p->drain_rx)
-		p->drain_rx(p); /* completions waiting in the queues */
-	for (unsigned i = 0; i < h->nqp; i++) {
-		h->r[i].posted = 0;
 		if (rx_live(h, i)) {
 			vu_used_publish(&h->d.vq[RXQ(i)]);
 			vu_call(&h->d, &h->d.vq[RXQ(i)]);
 		}
 	}
-	h->quiescing = was;
+	h->retracted = true;
 }
 
+/* Before the guest's rings or memory change: no shared buffer left on the
+ * device queues, and the device no longer knows the guest's memory.  True
+ * when so; false while completions wait in the queues (the worker hands
+ * them over when service returns PORT_SERVICE_DRAIN, and calls again).
+ * No refill until the change is done (h->quiescing, set by the caller). */
+static bool quiesce_ready(struct port *p)
+{
+	struct vhu *h = p->priv;
+	if (!h->targeted || !p->dev)
+		return true; /* (vif del: the queues were stopped and emptied) */
+	take_back(p, !h->d.broken);
+	for (unsigned i = 0; i < h->nqp; i++)
+		if (h->r[i].posted)
+			return false;
+	if (!h->mem_shared)
+		return true;
+	for (unsigned i = 0; i < h->nqp; i++) {
+		/* the device must forget the memory before it is unmapped */
+		unsigned q = (unsigned)p->queue + i;
+		int rc = vmdq_rxq_share_mem(p->dev, q, p->owner, NULL, 0);
+		if (rc == -EBUSY)
+			return false;
+		if (rc < 0)
+			fprintf(stderr, "vmdq: vif %s: queue %u keeps guest memory: %s\n",
+				p->name, q, strerror(-rc));
+	}
+	h->mem_shared = false;
+	return true;
+}
+
+/* vu.c's quiesce (a message that changes the rings or memory, a reset):
+ * service has waited for it (PORT_SERVICE_DRAIN) up to PORT_SERVICE_DRAINS
+ * times.  What still has not come back is given up on: its completions,
+ * of an older generation, will not be written. */
 static void vhu_quiesce(void *arg)
 {
 	struct port *p = arg;
 	struct vhu *h = p->priv;
-	take_back(p, !h->d.broken);
-	if (h->mem_shared && p->dev) {
+	if (quiesce_ready(p))
+		return;
+	unsigned left = 0;
+	for (unsigned i = 0; i < h->nqp; i++) {
+		left += h->r[i].posted;
+		h->r[i].posted = 0;
+	}
+	h->gen++;
+	if (h->mem_shared) {
 		for (unsigned i = 0; i < h->nqp; i++) {
-			/* the device must forget the memory before it is unmapped:
-			 * completions still in the queue are handed over first */
 			unsigned q = (unsigned)p->queue + i;
 			int rc = vmdq_rxq_share_mem(p->dev, q, p->owner, NULL, 0);
-			for (int k = 0; rc == -EBUSY && k < 3 && p->drain_rx; k++) {
-				p->drain_rx(p);
-				rc = vmdq_rxq_share_mem(p->dev, q, p->owner, NULL, 0);
-			}
 			if (rc < 0)
 				fprintf(stderr, "vmdq: vif %s: queue %u keeps guest memory: %s\n",
 					p->name, q, strerror(-rc));
 		}
 		h->mem_shared = false;
 	}
+	if (left)
+		fprintf(stderr, "vmdq: vif %s: %u frames not handed over before the guest's "
+			"rings changed: dropped\n", p->name, left);
 }
 
 /* How many queue pairs the guest uses: the device spreads the vif's
@@ -369,6 +410,9 @@ static void disconnect(struct port *p, const char *why)
 	for (unsigned i = 0; i < h->in_nfds; i++)
 		close(h->in_fds[i]); /* a message that never came whole */
 	h->in_nfds = h->in_len = 0;
+	h->msg_waits = false;
+	h->hangup = NULL;
+	h->drains = 0;
 	vu_dev_reset(&h->d);
 	resync(p);
 	h->c[C_DISCONNECTS]++;
@@ -431,9 +475,12 @@ static int send_msg(int fd, const struct vu_msg *r)
 	return n == (ssize_t)(VU_HDR_SIZE + r->size) ? 0 : -1;
 }
 
+#define VHU_WAIT (-2)
 /* Reads what there is of the message being read, never waiting: > 0 one
  * message handled (what it cost of the round's budget), 0 not whole yet
- * (the rest stays in h->in until the socket has more), -1 hang up.
+ * (the rest stays in h->in until the socket has more), -1 hang up,
+ * VHU_WAIT: whole, but it changes the rings and completions are still in
+ * the vif's queues (it stays in h->in; service asks for a drain).
  * Exactly the bytes of this message are asked for, so the fds that come
  * with the next message's first byte are never taken with this one. */
 static int read_msg(struct port *p)
@@ -479,6 +526,17 @@ static int read_msg(struct port *p)
 			}
 		}
 	}
+	/* whole */
+	uint32_t req;
+	memcpy(&req, h->in, 4);
+	h->quiescing = true;
+	if (vu_request_quiesces(req) && !quiesce_ready(p) && h->drains < PORT_SERVICE_DRAINS) {
+		h->drains++;
+		h->msg_waits = true;
+		return VHU_WAIT;
+	}
+	h->msg_waits = false;
+	h->drains = 0;
 	struct vu_msg m;
 	memset(&m, 0, sizeof(m));
 	memcpy(&m.request, h->in, 4);
@@ -490,7 +548,6 @@ static int read_msg(struct port *p)
 	h->in_len = h->in_nfds = 0; /* the fds are the handler's now */
 	struct vu_msg r;
 	int cost = m.request == VU_SET_MEM_TABLE ? VHU_MSG_BUDGET : 1;
-	h->quiescing = true;
 	int rc = vu_handle(&h->d, &m, &r);
 	h->quiescing = false;
 	resync(p);
@@ -581,7 +638,7 @@ static void refill_pair(struct port *p, unsigned pair)
 		}
 		r->vhdr[c.head] = vh;
 		d[k++] = (struct vmdq_rxd){ .buf = buf, .buf_size = size,
-					    .cookie = cookie(pair, c.head),
+					    .cookie = cookie(h, pair, c.head),
 					    .hdr = r->hdrbuf + (size_t)c.head * VHU_HDR,
 					    .hdr_len = VHU_HDR, .lead = lead };
 	}
@@ -589,6 +646,8 @@ static void refill_pair(struct port *p, unsigned pair)
 	unsigned posted = k ? vmdq_rxq_post_shared(p->dev, (unsigned)p->queue + pair, p->owner,
 						  d, k, &err) : 0;
 	r->posted += posted;
+	if (posted)
+		h->retracted = false;
 	if (posted < k) {
 		/* the device refused what we had checked: never write it */
 		vu_break(&h->d, VU_E_ADDR);
@@ -615,9 +674,11 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 	struct vhu *h = p->priv;
 	if (!n)
 		return 0;
-	unsigned pair = (unsigned)(d[0].cookie >> 16);
+	unsigned pair = (unsigned)(d[0].cookie >> 16 & 0xffff);
 	if (pair >= h->nqp)
 		return 0; /* not ours: cannot happen */
+	if ((uint32_t)(d[0].cookie >> 32) != h->gen)
+		return 0; /* posted before the rings changed, given up on (vhu_quiesce) */
 	struct vhu_rxr *r = &h->r[pair];
 	unsigned done = 0, back = 0, nused = 0;
 	struct vmdq_rxd again[VHU_POST_MAX];
@@ -637,7 +698,7 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 			if (back < VHU_POST_MAX && !h->quiescing && p->dev)
 				again[back++] = (struct vmdq_rxd){
 					.buf = d[i].buf, .buf_size = d[i].buf_size,
-					.cookie = cookie(pair, head),
+					.cookie = cookie(h, pair, head),
 					.hdr = r->hdrbuf + (size_t)head * VHU_HDR,
 					.hdr_len = VHU_HDR, .lead = d[i].lead };
 			else
@@ -665,6 +726,8 @@ static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 		unsigned k = vmdq_rxq_post_shared(p->dev, (unsigned)p->queue + pair, p->owner,
 						  again, back, &err);
 		r->posted += k;
+		if (k)
+			h->retracted = false;
 		for (unsigned i = k; i < back; i++)
 			vu_used_put(v, (uint16_t)again[i].cookie, 0);
 	}
@@ -743,6 +806,10 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 	vu_dev_init(&h->d, &ops);
 	h->nqp = p->nqueues ? p->nqueues : 1;
 	h->d.max_qp = h->nqp;
+	/* from the guest: a frame (jumbo at most) in the port's buffer; to it:
+	 * what its buffers hold (VHU_MRG_MAX of them when mergeable): the
+	 * guest decides, the port cannot tell (0) */
+	p->caps = (struct port_caps){ .max_frame_in = VHU_FRAME, .max_frame_out = 0 };
 	h->spread = 1;
 	h->txbuf = mmap(NULL, (size_t)VHU_BURST * VHU_FRAME, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -783,9 +850,57 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 	return 0;
 }
 
+/* The guest hangs up (or is hung up on): its rings go once the device has
+ * given back every shared buffer.  PORT_SERVICE_DRAIN while it has not. */
+static int hang_up(struct port *p, const char *why)
+{
+	struct vhu *h = p->priv;
+	h->quiescing = true;
+	if (!quiesce_ready(p) && h->drains < PORT_SERVICE_DRAINS) {
+		h->drains++;
+		h->hangup = why;
+		return PORT_SERVICE_DRAIN;
+	}
+	h->hangup = NULL;
+	h->drains = 0;
+	h->msg_waits = false;
+	disconnect(p, why);
+	h->quiescing = false;
+	return PORT_SERVICE_OK;
+}
+
+/* Messages from the guest, VHU_MSG_BUDGET's worth at most. */
+static int messages(struct port *p)
+{
+	struct vhu *h = p->priv;
+	int rc = 0;
+	unsigned spent = 0;
+	while (spent < VHU_MSG_BUDGET && (rc = read_msg(p)) > 0)
+		spent += (unsigned)rc;
+	if (rc == VHU_WAIT)
+		return PORT_SERVICE_DRAIN; /* the worker drains, then calls again */
+	if (rc < 0)
+		return hang_up(p, "socket closed");
+	if (spent >= VHU_MSG_BUDGET) {
+		/* more may wait: the next round looks again (the socket stays
+		 * readable, so a sleep ends at once) */
+		h->c[C_MSG_DEFER]++;
+		h->check_now = true;
+	}
+	return PORT_SERVICE_OK;
+}
+
 static int vhu_service(struct port *p, uint64_t now)
 {
 	struct vhu *h = p->priv;
+	/* a change that waited for the worker's drain goes first */
+	if (h->hangup)
+		return hang_up(p, h->hangup);
+	if (h->msg_waits) {
+		int rc = messages(p);
+		if (rc != PORT_SERVICE_OK || h->cfd < 0)
+			return rc;
+	}
 	if (!now)
 		now = now_ns();
 	if (h->client && h->cfd < 0 && now >= h->next_connect_ns) {
@@ -809,11 +924,10 @@ static int vhu_service(struct port *p, uint64_t now)
 				p->name);
 		}
 	}
-	bool posted = false;
-	for (unsigned i = 0; i < h->nqp; i++)
-		posted |= h->r[i].posted > 0;
-	if (h->d.broken && posted)
-		take_back(p, false); /* the device stops writing to it */
+	/* broken: the device stops writing to the guest's buffers (what it
+	 * filled comes through complete, which writes nothing) */
+	if (h->d.broken)
+		take_back(p, false);
 	if (h->check_now || now - h->last_svc_ns >= 1000000ull) {
 		h->check_now = false;
 		h->last_svc_ns = now;
@@ -830,18 +944,9 @@ static int vhu_service(struct port *p, uint64_t now)
 					connected(p, fd);
 				}
 			} else if (what == 2 && h->cfd >= 0) {
-				int rc = 0;
-				unsigned spent = 0;
-				while (spent < VHU_MSG_BUDGET && (rc = read_msg(p)) > 0)
-					spent += (unsigned)rc;
-				if (rc < 0) {
-					disconnect(p, "socket closed");
-				} else if (spent >= VHU_MSG_BUDGET) {
-					/* more may wait: the next round looks again (the
-					 * socket stays readable, so a sleep ends at once) */
-					h->c[C_MSG_DEFER]++;
-					h->check_now = true;
-				}
+				int rc = messages(p);
+				if (rc != PORT_SERVICE_OK)
+					return rc;
 			} else if (what >= 16 && what < 16 + VU_MAX_VRINGS) {
 				uint64_t x;
 				int fd = h->d.vq[what - 16].kick_fd;
@@ -852,27 +957,19 @@ static int vhu_service(struct port *p, uint64_t now)
 		}
 	}
 	refill(p);
-	return 0;
+	return PORT_SERVICE_OK;
 }
 
-/* VM -> switch: the guest's transmit queues, a burst from one at a time
- * (round robin over the pairs; p->rx_pair says which). */
-static unsigned vhu_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+/* VM -> switch: a burst from the transmit queue of queue pair `pair`. */
+static unsigned vhu_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
 {
 	struct vhu *h = p->priv;
-	struct vu_vring *v = NULL;
-	unsigned have = 0;
-	for (unsigned k = 0; k < h->nqp && !have; k++) {
-		unsigned i = (h->next_tx + k) % h->nqp;
-		struct vu_vring *t = &h->d.vq[TXQ(i)];
-		if (!vu_ring_live(&h->d, TXQ(i)) || !t->inflight)
-			continue;
-		if ((have = vu_avail_count(&h->d, t)) > 0) {
-			v = t;
-			p->rx_pair = i;
-			h->next_tx = i + 1;
-		}
-	}
+	if (pair >= h->nqp)
+		return 0;
+	struct vu_vring *v = &h->d.vq[TXQ(pair)];
+	if (!vu_ring_live(&h->d, TXQ(pair)) || !v->inflight)
+		return 0;
+	unsigned have = vu_avail_count(&h->d, v);
 	if (!have)
 		return 0;
 	quiet(h);
@@ -1080,43 +1177,35 @@ static bool vhu_targeted(struct port *p)
 	return h->targeted;
 }
 
-static const char *vhu_state(struct port *p, const char *const **names,
-			     const uint64_t **vals, unsigned *n)
-{
-	struct vhu *h = p->priv;
-	static const char *all_names[C__COUNT + VU_E__COUNT + 1];
-	static uint64_t v[C__COUNT + VU_E__COUNT];
-	for (unsigned i = 0; i < C__COUNT; i++) {
-		all_names[i] = cnames[i];
-		v[i] = h->c[i];
-	}
-	v[C_CALLS_LOST] = h->d.calls_lost; /* vu.c counts it */
-	for (unsigned i = 0; i < VU_E__COUNT; i++) {
-		all_names[C__COUNT + i] = vu_err_name((enum vu_err)i);
-		v[C__COUNT + i] = h->d.errors[i];
-	}
-	*names = all_names;
-	*vals = v;
-	*n = C__COUNT + VU_E__COUNT;
-	if (h->cfd < 0)
-		return h->client ? "connecting" : "waiting";
-	if (h->d.broken) {
-		snprintf(h->statebuf, sizeof(h->statebuf), "broken: %s",
-			 vu_err_name(h->d.broken_why));
-		return h->statebuf;
-	}
-	for (unsigned i = 0; i < 2 * h->nqp; i++)
-		if (vu_ring_live(&h->d, i))
-			return "running";
-	return "connected";
-}
+_Static_assert(C__COUNT + VU_E__COUNT <= PORT_STATUS_MAX, "status counters");
 
-static const char *vhu_ring(struct port *p)
+static void vhu_status(struct port *p, struct port_status *st)
 {
 	struct vhu *h = p->priv;
-	if (h->cfd < 0 || !h->d.features_set)
-		return NULL;
-	return h->d.features & (1ull << VU_F_RING_PACKED) ? "packed" : "split";
+	for (unsigned i = 0; i < C__COUNT; i++) {
+		st->names[i] = cnames[i];
+		st->vals[i] = h->c[i];
+	}
+	st->vals[C_CALLS_LOST] = h->d.calls_lost; /* vu.c counts it */
+	for (unsigned i = 0; i < VU_E__COUNT; i++) {
+		st->names[C__COUNT + i] = vu_err_name((enum vu_err)i);
+		st->vals[C__COUNT + i] = h->d.errors[i];
+	}
+	st->n = C__COUNT + VU_E__COUNT;
+	st->ring = NULL;
+	if (h->cfd >= 0 && h->d.features_set)
+		st->ring = h->d.features & (1ull << VU_F_RING_PACKED) ? "packed" : "split";
+	if (h->cfd < 0) {
+		st->state = h->client ? "connecting" : "waiting";
+	} else if (h->d.broken) {
+		snprintf(st->buf, sizeof(st->buf), "broken: %s", vu_err_name(h->d.broken_why));
+		st->state = st->buf;
+	} else {
+		st->state = "connected";
+		for (unsigned i = 0; i < 2 * h->nqp; i++)
+			if (vu_ring_live(&h->d, i))
+				st->state = "running";
+	}
 }
 
 static void vhu_describe(struct port *p, char *buf, size_t len)
@@ -1132,5 +1221,5 @@ const struct port_ops port_vhost_user_ops = {
 	.open = vhu_open, .close = vhu_close, .rx = vhu_rx, .tx = vhu_tx, .fd = vhu_fd,
 	.describe = vhu_describe, .service = vhu_service, .idle = vhu_idle,
 	.flush = vhu_flush, .targeted = vhu_targeted, .complete = vhu_complete,
-	.state = vhu_state, .ring = vhu_ring,
+	.status = vhu_status,
 };

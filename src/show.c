@@ -91,7 +91,7 @@ static json_t *vif_json(struct vmdq_switch *sw, int vi)
 	json_object_set_new(e, "kernel_drops", v.port.has_kernel_drops
 				? json_integer((json_int_t)v.port.kernel_drops) : json_null());
 	json_object_set_new(e, "targeted", json_boolean(v.targeted));
-	struct sw_port_status st;
+	struct port_status st;
 	vmdq_switch_vif_status(sw, vi, &st);
 	if (st.state) {
 		/* the VM's side of a vhost-user vif: connection and guest errors */

@@ -305,14 +305,11 @@ unsigned vmdq_sw_drain_queue(struct vmdq_switch *sw, int w, unsigned q)
 	return n;
 }
 
-/* A port asks for the completions waiting in its queue (before its VM's
- * rings change): the owning worker, from the port's service call. */
-void vmdq_sw_drain_rx(struct port *p)
+/* The port asked for the completions waiting in its queues (its service
+ * returned PORT_SERVICE_DRAIN: its VM's rings are about to change); the
+ * owning worker. */
+void vmdq_sw_drain_rx(struct vmdq_switch *sw, struct sw_vif *v)
 {
-	struct vmdq_switch *sw = p->sw;
-	struct sw_vif *v = (struct sw_vif *)(void *)((char *)p - offsetof(struct sw_vif, port));
-	if (!v->used)
-		return;
 	/* what is in the ring, at most: the port took its buffers back first */
 	for (unsigned i = 0; i < v->nq; i++)
 		for (unsigned b = 0; b <= SW_RING / BURST; b++)

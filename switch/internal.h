@@ -187,15 +187,15 @@ void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uin
 void vmdq_sw_switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
 			  unsigned n);
 unsigned vmdq_sw_drain_queue(struct vmdq_switch *sw, int w, unsigned q);
-void vmdq_sw_drain_rx(struct port *p);
+void vmdq_sw_drain_rx(struct vmdq_switch *sw, struct sw_vif *v);
 unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v);
 void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, unsigned n,
 			     uint64_t now);
 /* transmit.c */
-unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi);
+unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi, unsigned pair);
 unsigned vmdq_sw_wire_out(struct vmdq_switch *sw, int w, uint64_t now);
 bool vmdq_sw_inboxes_have_room(struct vmdq_switch *sw, int w);
-bool vmdq_sw_tx_has_room(struct sw_vif *v);
+bool vmdq_sw_tx_has_room(struct sw_vif *v, unsigned pair);
 /* worker.c */
 void vmdq_sw_workers_stop(struct vmdq_switch *sw);
 int vmdq_sw_worker_of_queue(struct vmdq_switch *sw, unsigned q, char *err, size_t errlen);

@@ -91,15 +91,15 @@ int vmdq_switch_vif_info(const struct vmdq_switch *sw, int vi, struct sw_vif_inf
 	return 0;
 }
 
-void vmdq_switch_vif_status(const struct vmdq_switch *sw, int vi, struct sw_port_status *out)
+void vmdq_switch_vif_status(const struct vmdq_switch *sw, int vi, struct port_status *out)
 {
 	memset(out, 0, sizeof(*out));
 	const struct sw_vif *v = vif_at(sw, vi);
-	if (!v || !v->port.ops->state)
+	if (!v || !v->port.ops->status)
 		return;
-	struct port *p = (struct port *)&v->port;
-	out->state = p->ops->state(p, &out->names, &out->vals, &out->n);
-	out->ring = p->ops->ring ? p->ops->ring(p) : NULL;
+	v->port.ops->status((struct port *)&v->port, out);
+	if (out->n > PORT_STATUS_MAX)
+		out->n = PORT_STATUS_MAX;
 }
 
 int vmdq_switch_queue_vif(const struct vmdq_switch *sw, unsigned q)

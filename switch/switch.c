@@ -138,8 +138,6 @@ int vmdq_sw_open_port(struct vmdq_switch *sw, struct port *p, const char *name,
 		p->queue = vq;
 		p->nqueues = nq;
 		p->owner = owner;
-		p->drain_rx = vmdq_sw_drain_rx;
-		p->sw = sw;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	int rc = ops->open(p, args, nargs, err, errlen);

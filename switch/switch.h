@@ -181,15 +181,6 @@ struct sw_vif_info {
 	bool targeted;            /* its port shares the VM's buffers */
 };
 
-/* The VM's side of a vif's port (vhost-user): state is NULL for a port
- * that has none; ring may be NULL; names[i] = vals[i] are its counters. */
-struct sw_port_status {
-	const char *state;
-	const char *ring;
-	const char *const *names;
-	const uint64_t *vals;
-	unsigned n;
-};
 
 struct vmdq_dev *vmdq_switch_dev(const struct vmdq_switch *sw);
 struct vmdq_fdb *vmdq_switch_fdb(const struct vmdq_switch *sw);
@@ -203,7 +194,9 @@ bool vmdq_switch_uplink_info(const struct vmdq_switch *sw, struct sw_port_info *
 int vmdq_switch_vif_next(const struct vmdq_switch *sw, int after);
 /* 0, or -ENOENT when vif vi is not in use. */
 int vmdq_switch_vif_info(const struct vmdq_switch *sw, int vi, struct sw_vif_info *out);
-void vmdq_switch_vif_status(const struct vmdq_switch *sw, int vi, struct sw_port_status *out);
+/* The VM's side of a vif's port (vhost-user): its status callback's report
+ * (ports/port.h); out->state is NULL for a port that has none. */
+void vmdq_switch_vif_status(const struct vmdq_switch *sw, int vi, struct port_status *out);
 /* The vif that owns queue q, or -1. */
 int vmdq_switch_queue_vif(const struct vmdq_switch *sw, unsigned q);
 /* The name of FDB port p (0: the uplink, i + 1: vif i); NULL if none. */

@@ -74,16 +74,13 @@ static void to_wire_flush(struct vmdq_switch *sw, int w, struct sw_vif *v, unsig
 	want_ring(sw, w, 0); /* the arbiter runs on the main worker */
 }
 
-unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi)
+/* A burst from queue pair `pair` of vif vi: a VM's frames leave through
+ * the TX queue of the pair they came on. */
+unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi, unsigned pair)
 {
 	struct sw_vif *v = sw->vif[vi];
-	if (!v->port.ops->rx)
-		return 0;
 	struct vmdq_frame f[BURST];
-	v->port.rx_pair = 0;
-	unsigned n = v->port.ops->rx(&v->port, f, BURST);
-	/* a VM's frames leave through the TX queue of the pair they came on */
-	unsigned pair = v->port.rx_pair < v->nq ? v->port.rx_pair : 0;
+	unsigned n = v->port.ops->rx(&v->port, pair, f, BURST);
 	struct sw_cnt *c = &v->c[w];
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *d = f[i].data;
@@ -196,14 +193,11 @@ bool vmdq_sw_inboxes_have_room(struct vmdq_switch *sw, int w)
 	return true;
 }
 
-/* ... and when its TX queues have room for a burst (the port says which
- * pair a burst came from only once it has read it). */
-bool vmdq_sw_tx_has_room(struct sw_vif *v)
+/* ... and when the pair's TX queue has room for a burst. */
+bool vmdq_sw_tx_has_room(struct sw_vif *v, unsigned pair)
 {
-	for (unsigned i = 0; i < v->nq; i++)
-		if (v->tx[i].posted - atomic_load_explicit(&v->tx[i].done, memory_order_acquire) >
-		    SW_TX_SLOTS - BURST)
-			return false;
-	return true;
+	return v->tx[pair].posted -
+		       atomic_load_explicit(&v->tx[pair].done, memory_order_acquire) <=
+	       SW_TX_SLOTS - BURST;
 }
 

@@ -25,7 +25,7 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 	if (w == 0) {
 		if (sw->has_uplink && sw->uplink.ops->rx) {
 			struct vmdq_frame f[BURST];
-			unsigned n = sw->uplink.ops->rx(&sw->uplink, f, BURST);
+			unsigned n = sw->uplink.ops->rx(&sw->uplink, 0, f, BURST);
 			if (n) {
 				vmdq_sw_learn_from_wire(sw, f, n, now);
 				vmdq_rx_burst(sw->dev, f, n, NULL);
@@ -44,8 +44,12 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 	struct sw_worker *wk = &sw->wk[w];
 	for (unsigned j = 0; j < wk->nvifs; j++) {
 		struct sw_vif *v = wk->vifs[j];
-		if (v->port.ops->service)
-			v->port.ops->service(&v->port, now);
+		/* the port may need the completions in its queues before it goes
+		 * on (its VM's rings change): handed over, then it is asked again */
+		for (int k = 0; v->port.ops->service &&
+				v->port.ops->service(&v->port, now) == PORT_SERVICE_DRAIN &&
+				k < PORT_SERVICE_DRAINS; k++)
+			vmdq_sw_drain_rx(sw, v);
 		/* a ring's worth at most: the sorter on another worker may
 		 * refill the queue as fast as it drains, and the round must end
 		 * (the stop and park requests are seen between rounds) */
@@ -57,8 +61,14 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			} while (k == BURST && ++bursts < SW_RING / BURST);
 		}
 		work += vmdq_sw_drain_inboxes(sw, w, v);
-		if (room && (vmdq_sw_tx_has_room(v) || !sw->has_uplink))
-			work += vmdq_sw_from_vif(sw, w, v->idx);
+		/* a burst from each queue pair while every inbox it may feed has
+		 * room for it */
+		for (unsigned qi = 0; v->port.ops->rx && room && qi < v->nq; qi++) {
+			if (qi)
+				room = vmdq_sw_inboxes_have_room(sw, w);
+			if (room && (vmdq_sw_tx_has_room(v, qi) || !sw->has_uplink))
+				work += vmdq_sw_from_vif(sw, w, v->idx, qi);
+		}
 	}
 	for (unsigned j = 0; j < wk->nvifs; j++) {
 		struct sw_vif *v = wk->vifs[j];
