@@ -328,6 +328,27 @@ static unsigned live_pairs(struct vhu *h)
 	return n;
 }
 
+/* The device learns the guest's memory (targeted receive).  It refuses
+ * while completions of the old memory are in the queue (a quiesce that
+ * gave up on them): refill tries again each round, quietly. */
+static void share_guest_mem(struct port *p, bool loud)
+{
+	struct vhu *h = p->priv;
+	if (h->mem_shared || !h->d.mem.n)
+		return;
+	struct vmdq_mem_region r[VU_MAX_REGIONS];
+	for (unsigned i = 0; i < h->d.mem.n; i++)
+		r[i] = (struct vmdq_mem_region){ h->d.mem.r[i].host, h->d.mem.r[i].size };
+	int rc = 0;
+	for (unsigned i = 0; i < h->nqp && rc == 0; i++)
+		rc = vmdq_rxq_share_mem(p->dev, (unsigned)p->queue + i, p->owner, r, h->d.mem.n);
+	if (rc < 0 && loud)
+		fprintf(stderr, "vmdq: vif %s: sharing guest memory: %s\n", p->name,
+			strerror(-rc));
+	else if (rc == 0)
+		h->mem_shared = true;
+}
+
 /* After a message: the device learns the guest's memory; the epoll set
  * follows the kick fds; head-indexed arrays follow the ring sizes; the
  * device's spread follows the pairs the guest enabled. */
@@ -379,20 +400,7 @@ static void resync(struct port *p)
 					  h->d.hdr_len == 12 ? vnh : z, h->d.hdr_len);
 		h->lead_len = h->d.hdr_len;
 	}
-	if (!h->mem_shared && h->d.mem.n) {
-		struct vmdq_mem_region r[VU_MAX_REGIONS];
-		for (unsigned i = 0; i < h->d.mem.n; i++)
-			r[i] = (struct vmdq_mem_region){ h->d.mem.r[i].host, h->d.mem.r[i].size };
-		int rc = 0;
-		for (unsigned i = 0; i < h->nqp && rc == 0; i++)
-			rc = vmdq_rxq_share_mem(p->dev, (unsigned)p->queue + i, p->owner, r,
-						h->d.mem.n);
-		if (rc < 0)
-			fprintf(stderr, "vmdq: vif %s: sharing guest memory: %s\n", p->name,
-				strerror(-rc));
-		else
-			h->mem_shared = true;
-	}
+	share_guest_mem(p, true);
 }
 
 /* ---- connection ------------------------------------------------------- */
@@ -661,7 +669,10 @@ static void refill_pair(struct port *p, unsigned pair)
 static void refill(struct port *p)
 {
 	struct vhu *h = p->priv;
-	if (!h->targeted || !p->dev || h->quiescing || !h->mem_shared)
+	if (!h->targeted || !p->dev || h->quiescing)
+		return;
+	share_guest_mem(p, false);
+	if (!h->mem_shared)
 		return;
 	for (unsigned i = 0; i < h->nqp; i++)
 		refill_pair(p, i);
