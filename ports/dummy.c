@@ -252,11 +252,11 @@ unsigned vmdq_dummy_refill(struct vmdq_dummy *d)
 
 /* ---- the switch's side ------------------------------------------------- */
 
-static unsigned dm_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+static unsigned dm_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
 {
 	struct vmdq_dummy *d = p->priv;
+	(void)pair; /* one pair */
 	d->st.rx_calls++;
-	p->rx_pair = 0;
 	unsigned k = 0;
 	if (d->replay) {
 		uint64_t w = d->tail - d->head;
@@ -332,7 +332,7 @@ static int dm_service(struct port *p, uint64_t now)
 {
 	(void)now;
 	vmdq_dummy_refill(p->priv);
-	return 0;
+	return PORT_SERVICE_OK;
 }
 
 static bool dm_idle(struct port *p)
@@ -430,6 +430,9 @@ static int dm_open(struct port *p, char **args, int nargs, char *err, size_t err
 			return -ENOMEM; /* the switch closes the port */
 		}
 	}
+	/* a stored frame has VMDQ_DUMMY_SLOT bytes at most; no offloads */
+	p->caps = (struct port_caps){ .max_frame_in = VMDQ_DUMMY_SLOT,
+				      .max_frame_out = VMDQ_DUMMY_SLOT };
 	if (targeted) {
 		d->guest = slots(VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_GUEST_BUF);
 		d->hdr = calloc(VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_HDR);
