@@ -33,6 +33,11 @@
  * Anything hostile breaks the vif (vu_break): its buffers are taken back
  * from the device, no frame moves until the guest resets the device, and
  * the reason is counted (`vmdq ctl show vifs`).
+ *
+ * This file: the socket and its messages, guest memory, quiescing, the
+ * connection and the port's control callbacks.  Frames move in
+ * vhost_user_input.c (guest -> switch) and vhost_user_output.c (switch ->
+ * guest); the three share vhost_user_int.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,83 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "port.h"
 #include "../vhost/guard.h"
-#include "../vhost/vu.h"
-
-#define VHU_BURST 64
-#define VHU_FRAME 9216          /* largest frame from a guest (jumbo) */
-#define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
-#define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
-#define VHU_REFILL_MIN 16       /* refill once this many buffers fit (large rings) */
-/* Messages handled per service round, at most: setting up a queue pair
- * takes about ten and a QEMU boot a few dozen, so an honest guest is up in
- * a few rounds; a flood costs its worker 16 messages' handling per round
- * (the rest waits in the socket: the next round comes back to it).  A
- * memory table costs the whole round's budget: up to eight fstat, mmap and
- * guard entries, and the old table's unmapping. */
-#define VHU_MSG_BUDGET 16
-/* Chains one tx_pair call takes from the ring, given back unused ones
- * included: 32 frames (the switch's burst) of up to 16 mergeable buffers. */
-#define VHU_TX_POPS 512
-/* Descriptors one tx_pair call reads, at most: a burst of 32 frames in
- * Linux's big-packet chains (MAX_SKB_FRAGS + 2 each) is 608; a guest whose
- * buffers are many tiny pieces gets fewer frames a round, not more work. */
-#define VHU_TX_DESCS 2048
-/* virtio queue pair i: ring 2i receives (switch -> VM), 2i + 1 transmits;
- * its device queue is p->queue + i */
-#define RXQ(i) (2 * (i))
-#define TXQ(i) (2 * (i) + 1)
-
-enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C_MEM_FAULT, C_MSG_DEFER,
-       C_CALLS_LOST,
-       C__COUNT };
-
-struct vhu {
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool client, targeted;
-	int lfd, cfd, epfd;
-	uint64_t next_connect_ns;
-	uint64_t last_svc_ns;
-	bool check_now;         /* look at the socket in the next service */
-	bool quiescing;         /* no buffer goes on the device queues */
-	/* Quiescing without calling back into the switch: a message that
-	 * changes the rings, or a hang-up, waits (msg_waits, hangup) while
-	 * service asks the worker to hand over the completions still in the
-	 * queues (PORT_SERVICE_DRAIN), drains times so far. */
-	bool msg_waits;         /* a whole message waits in in[] */
-	const char *hangup;     /* why, while the hang-up waits */
-	unsigned drains;
-	bool retracted;         /* every shared buffer was taken back since the last post */
-	uint32_t gen;           /* shared buffers' generation (cookies), bumped when
-				 * completions are given up on */
-	bool notify_on;         /* the guest's kicks are enabled */
-	int reg[VU_MAX_VRINGS]; /* kick fds in the epoll set */
-	struct vu_dev d;
-	unsigned nqp;           /* queue pairs offered */
-	unsigned spread;        /* pairs the device spreads over (the guest's live ones) */
-	/* targeted receive, per queue pair */
-	struct vhu_rxr {
-		unsigned posted;        /* shared buffers on the device queue */
-		uint8_t *hdrbuf;        /* per head: VHU_HDR bytes of replica */
-		uint8_t **vhdr;         /* per head: where its virtio-net header goes */
-		unsigned ring_num;      /* size hdrbuf/vhdr were made for */
-	} r[VU_MAX_QP];
-	bool mem_shared;        /* the memory table is registered with the device */
-	unsigned lead_len;      /* virtio-net header size the device queues write */
-	/* guest -> switch */
-	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME */
-	/* the message being read: the socket is never waited on, a message
-	 * that came in part waits here for the rest */
-	uint8_t in[VU_HDR_SIZE + VU_MAX_PAYLOAD];
-	unsigned in_len;
-	int in_fds[VU_MAX_FDS];
-	unsigned in_nfds;
-	/* set by the SIGBUS guard (any thread) when the guest's memory file
-	 * shrank under one of our mappings: the vif breaks at the next service */
-	atomic_uint mem_fault;
-	uint64_t c[C__COUNT];
-};
+#include "vhost_user_int.h"
 
 static const char *const cnames[] = {
 	"connects", "disconnects", "refused", "short_buffers", "memory_faults",
@@ -216,47 +146,6 @@ static void vhu_unmap(void *arg, void *addr, size_t len)
 	atomic_fetch_sub(&mapped_total, len);
 }
 
-static bool rx_live(struct vhu *h, unsigned i)
-{
-	return vu_ring_live(&h->d, RXQ(i)) && h->d.vq[RXQ(i)].inflight;
-}
-
-/* A shared buffer's cookie: the generation it was posted in, its queue
- * pair and its head.  A completion of an older generation is of rings that
- * are gone: it is never written. */
-static inline uint64_t cookie(const struct vhu *h, unsigned pair, uint16_t head)
-{
-	return (uint64_t)h->gen << 32 | (uint64_t)pair << 16 | head;
-}
-
-/* Takes every shared buffer the device has not filled back from the
- * vif's queues; they go back to the guest empty (if the ring is still
- * there).  The filled ones stay counted in posted until they come through
- * complete (the worker drains the queues after service). */
-static void take_back(struct port *p, bool to_guest)
-{
-	struct vhu *h = p->priv;
-	if (!h->targeted || !p->dev || h->retracted)
-		return;
-	for (unsigned i = 0; i < h->nqp; i++) {
-		struct vhu_rxr *r = &h->r[i];
-		struct vmdq_rxd d[VHU_POST_MAX];
-		unsigned n;
-		while (r->posted && (n = vmdq_rxq_retract(p->dev, (unsigned)p->queue + i, d,
-							 VHU_POST_MAX)) > 0) {
-			r->posted -= n < r->posted ? n : r->posted;
-			if (to_guest && rx_live(h, i))
-				for (unsigned k = 0; k < n; k++)
-					vu_used_put(&h->d.vq[RXQ(i)], (uint16_t)d[k].cookie, 0);
-		}
-		if (rx_live(h, i)) {
-			vu_used_publish(&h->d.vq[RXQ(i)]);
-			vu_call(&h->d, &h->d.vq[RXQ(i)]);
-		}
-	}
-	h->retracted = true;
-}
-
 /* Before the guest's rings or memory change: no shared buffer left on the
  * device queues, and the device no longer knows the guest's memory.  True
  * when so; false while completions wait in the queues (the worker hands
@@ -267,7 +156,7 @@ static bool quiesce_ready(struct port *p)
 	struct vhu *h = p->priv;
 	if (!h->targeted || !p->dev)
 		return true; /* (vif del: the queues were stopped and emptied) */
-	take_back(p, !h->d.broken);
+	vhu_take_back(p, !h->d.broken);
 	for (unsigned i = 0; i < h->nqp; i++)
 		if (h->r[i].posted)
 			return false;
@@ -331,7 +220,7 @@ static unsigned live_pairs(struct vhu *h)
 /* The device learns the guest's memory (targeted receive).  It refuses
  * while completions of the old memory are in the queue (a quiesce that
  * gave up on them): refill tries again each round, quietly. */
-static void share_guest_mem(struct port *p, bool loud)
+void vhu_share_mem(struct port *p, bool loud)
 {
 	struct vhu *h = p->priv;
 	if (h->mem_shared || !h->d.mem.n)
@@ -400,7 +289,7 @@ static void resync(struct port *p)
 					  h->d.hdr_len == 12 ? vnh : z, h->d.hdr_len);
 		h->lead_len = h->d.hdr_len;
 	}
-	share_guest_mem(p, true);
+	vhu_share_mem(p, true);
 }
 
 /* ---- connection ------------------------------------------------------- */
@@ -564,190 +453,6 @@ static int read_msg(struct port *p)
 	if (rc == 1 && send_msg(h->cfd, &r) < 0)
 		return -1;
 	return cost;
-}
-
-/* Frames are moving: the guest need not kick us on either ring while the
- * worker polls (vhu_idle enables the kicks again before it sleeps). */
-static void quiet(struct vhu *h)
-{
-	if (!h->notify_on)
-		return;
-	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
-		if (vu_ring_live(&h->d, i))
-			vu_notify_enable(&h->d, &h->d.vq[i], false);
-	h->notify_on = false;
-}
-
-/* ---- targeted receive: the guest's buffers on the device queue ---------- */
-
-/* How many of a receive ring's buffers go on the device queue at most, and
- * in batches of how many: every refill reads the avail index, a line the
- * guest writes, and pays the device's post once. */
-static unsigned post_limit(const struct vu_vring *v, unsigned *batch)
-{
-	unsigned limit = v->num - v->num / 4;
-	if (limit > VHU_POST_MAX)
-		limit = VHU_POST_MAX;
-	*batch = limit / 4 < VHU_REFILL_MIN ? (limit / 4 ? limit / 4 : 1) : VHU_REFILL_MIN;
-	return limit;
-}
-
-static void refill_pair(struct port *p, unsigned pair)
-{
-	struct vhu *h = p->priv;
-	struct vhu_rxr *r = &h->r[pair];
-	if (!rx_live(h, pair) || r->ring_num != h->d.vq[RXQ(pair)].num)
-		return;
-	struct vu_vring *v = &h->d.vq[RXQ(pair)];
-	unsigned batch, limit = post_limit(v, &batch);
-	if (r->posted + batch > limit)
-		return;
-	unsigned want = limit - r->posted, have = vu_avail_count(&h->d, v);
-	if (want > have)
-		want = have;
-	if (!want)
-		return;
-	/* the descriptors of the heads to come, on their way before we walk
-	 * (a packed ring's are in ring order: the count just read them) */
-	for (unsigned i = 0; i < want && !v->packed; i++) {
-		uint16_t hd = ((volatile struct vring_avail *)v->avail)->ring[(uint16_t)(v->last_avail + i) &
-										(v->num - 1)];
-		if (hd < v->num)
-			__builtin_prefetch(&v->desc[hd]);
-	}
-	struct vmdq_rxd d[VHU_POST_MAX];
-	unsigned k = 0;
-	bool put = false;
-	for (unsigned i = 0; i < want; i++) {
-		struct vu_chain c;
-		if (vu_pop(&h->d, v, true, &c) < 0)
-			break;
-		uint8_t *vh, *buf;
-		uint32_t size;
-		uint16_t lead = 0;
-		if (c.nseg && c.seg[0].len > h->d.hdr_len && h->lead_len == h->d.hdr_len) {
-			vh = NULL; /* the device writes the header with the frame */
-			buf = c.seg[0].p;
-			size = c.seg[0].len;
-			lead = (uint16_t)h->d.hdr_len;
-		} else if (c.nseg && c.seg[0].len > h->d.hdr_len) {
-			vh = c.seg[0].p;
-			buf = vh + h->d.hdr_len;
-			size = c.seg[0].len - h->d.hdr_len;
-		} else if (c.nseg > 1 && c.seg[0].len == h->d.hdr_len) {
-			vh = c.seg[0].p; /* header and frame in separate pieces */
-			buf = c.seg[1].p;
-			size = c.seg[1].len;
-		} else {
-			h->c[C_SHORT_BUF]++; /* cannot hold a frame: back, empty */
-			vu_used_put(v, c.head, 0);
-			put = true;
-			continue;
-		}
-		r->vhdr[c.head] = vh;
-		d[k++] = (struct vmdq_rxd){ .buf = buf, .buf_size = size,
-					    .cookie = cookie(h, pair, c.head),
-					    .hdr = r->hdrbuf + (size_t)c.head * VHU_HDR,
-					    .hdr_len = VHU_HDR, .lead = lead };
-	}
-	int err = 0;
-	unsigned posted = k ? vmdq_rxq_post_shared(p->dev, (unsigned)p->queue + pair, p->owner,
-						  d, k, &err) : 0;
-	r->posted += posted;
-	if (posted)
-		h->retracted = false;
-	if (posted < k) {
-		/* the device refused what we had checked: never write it */
-		vu_break(&h->d, VU_E_ADDR);
-		for (unsigned i = posted; i < k; i++)
-			v->inflight[(uint16_t)d[i].cookie] = 0;
-	}
-	if (put)
-		vu_used_publish(v);
-}
-
-static void refill(struct port *p)
-{
-	struct vhu *h = p->priv;
-	if (!h->targeted || !p->dev || h->quiescing)
-		return;
-	share_guest_mem(p, false);
-	if (!h->mem_shared)
-		return;
-	for (unsigned i = 0; i < h->nqp; i++)
-		refill_pair(p, i);
-}
-
-/* The switch's verdict on completions of one of the vif's queues. */
-static unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
-			     const bool *deliver)
-{
-	struct vhu *h = p->priv;
-	if (!n)
-		return 0;
-	unsigned pair = (unsigned)(d[0].cookie >> 16 & 0xffff);
-	if (pair >= h->nqp)
-		return 0; /* not ours: cannot happen */
-	if ((uint32_t)(d[0].cookie >> 32) != h->gen)
-		return 0; /* posted before the rings changed, given up on (vhu_quiesce) */
-	struct vhu_rxr *r = &h->r[pair];
-	unsigned done = 0, back = 0, nused = 0;
-	struct vmdq_rxd again[VHU_POST_MAX];
-	struct vring_used_elem used[VHU_POST_MAX];
-	r->posted -= n < r->posted ? n : r->posted;
-	bool live = rx_live(h, pair) && r->ring_num == h->d.vq[RXQ(pair)].num;
-	if (live)
-		quiet(h);
-	struct vu_vring *v = &h->d.vq[RXQ(pair)];
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t head = (uint16_t)d[i].cookie;
-		if (!live || head >= r->ring_num) {
-			continue; /* the guest went or broke: not delivered */
-		}
-		if (!deliver[i]) {
-			/* the switch dropped it: the buffer goes back to the device */
-			if (back < VHU_POST_MAX && !h->quiescing && p->dev)
-				again[back++] = (struct vmdq_rxd){
-					.buf = d[i].buf, .buf_size = d[i].buf_size,
-					.cookie = cookie(h, pair, head),
-					.hdr = r->hdrbuf + (size_t)head * VHU_HDR,
-					.hdr_len = VHU_HDR, .lead = d[i].lead };
-			else
-				vu_used_put(v, head, 0);
-			continue;
-		}
-		uint8_t *vh = r->vhdr[head];
-		if (!vh) {
-			/* written by the device in front of the frame */
-		} else if (h->d.hdr_len == 12) {
-			static const uint8_t one[12] = { [10] = 1 }; /* num_buffers 1 */
-			memcpy(vh, one, 12);
-		} else {
-			memset(vh, 0, 10);
-		}
-		uint32_t len = d[i].len;
-		used[nused++] = (struct vring_used_elem){ head, h->d.hdr_len + len };
-		p->tx_frames++;
-		p->tx_bytes += len;
-		done++;
-	}
-	vu_used_put_many(v, used, nused);
-	if (back) {
-		int err;
-		unsigned k = vmdq_rxq_post_shared(p->dev, (unsigned)p->queue + pair, p->owner,
-						  again, back, &err);
-		r->posted += k;
-		if (k)
-			h->retracted = false;
-		for (unsigned i = k; i < back; i++)
-			vu_used_put(v, (uint16_t)again[i].cookie, 0);
-	}
-	if (live) {
-		vu_used_publish(v);
-		if (h->targeted && p->dev && !h->quiescing && h->mem_shared)
-			refill_pair(p, pair);
-	}
-	return done;
 }
 
 /* ---- the port --------------------------------------------------------- */
@@ -938,7 +643,7 @@ static int vhu_service(struct port *p, uint64_t now)
 	/* broken: the device stops writing to the guest's buffers (what it
 	 * filled comes through complete, which writes nothing) */
 	if (h->d.broken)
-		take_back(p, false);
+		vhu_take_back(p, false);
 	if (h->check_now || now - h->last_svc_ns >= 1000000ull) {
 		h->check_now = false;
 		h->last_svc_ns = now;
@@ -967,183 +672,8 @@ static int vhu_service(struct port *p, uint64_t now)
 			}
 		}
 	}
-	refill(p);
+	vhu_refill(p);
 	return PORT_SERVICE_OK;
-}
-
-/* VM -> switch: a burst from the transmit queue of queue pair `pair`. */
-static unsigned vhu_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
-{
-	struct vhu *h = p->priv;
-	if (pair >= h->nqp)
-		return 0;
-	struct vu_vring *v = &h->d.vq[TXQ(pair)];
-	if (!vu_ring_live(&h->d, TXQ(pair)) || !v->inflight)
-		return 0;
-	unsigned have = vu_avail_count(&h->d, v);
-	if (!have)
-		return 0;
-	quiet(h);
-	if (n > VHU_BURST)
-		n = VHU_BURST;
-	if (have > n)
-		have = n;
-	unsigned got = 0, nused = 0;
-	struct vring_used_elem used[VHU_BURST];
-	uint32_t hl = h->d.hdr_len;
-	for (unsigned i = 0; i < have; i++) {
-		struct vu_chain c;
-		if (vu_pop(&h->d, v, false, &c) < 0)
-			break;
-		if (c.total < hl + 14 || c.total > hl + VHU_FRAME) {
-			used[nused++] = (struct vring_used_elem){ c.head, 0 };
-			vu_break(&h->d, VU_E_LEN);
-			break;
-		}
-		/* copy the frame out (skipping the virtio-net header) */
-		uint8_t *dst = h->txbuf + (size_t)got * VHU_FRAME;
-		uint32_t skip = hl, len = 0;
-		for (unsigned s = 0; s < c.nseg; s++) {
-			uint32_t l = c.seg[s].len;
-			const uint8_t *src = c.seg[s].p;
-			if (skip >= l) {
-				skip -= l;
-				continue;
-			}
-			src += skip;
-			l -= skip;
-			skip = 0;
-			memcpy(dst + len, src, l);
-			len += l;
-		}
-		used[nused++] = (struct vring_used_elem){ c.head, 0 };
-		f[got++] = (struct vmdq_frame){ .data = dst, .caplen = len, .len = len };
-		p->rx_frames++;
-		p->rx_bytes += len;
-	}
-	vu_used_put_many(v, used, nused);
-	vu_used_publish(v);
-	return got;
-}
-
-/* switch -> VM by copy (Level 1, and frames that did not come through the
- * vif's queue).  Mergeable buffers when negotiated, else one buffer per
- * frame; a frame that does not fit is dropped, its buffers untouched. */
-#define VHU_MRG_MAX 64
-static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *f,
-			unsigned n)
-{
-	struct vhu *h = p->priv;
-	if (!rx_live(h, pair) || h->r[pair].ring_num != h->d.vq[RXQ(pair)].num)
-		return 0;
-	struct vu_vring *v = &h->d.vq[RXQ(pair)];
-	quiet(h);
-	uint32_t hl = h->d.hdr_len;
-	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
-	unsigned sent = 0, have = vu_avail_count(&h->d, v), nused = 0;
-	unsigned pops = 0, descs = 0; /* chains and descriptors walked: VHU_TX_POPS,
-				       * VHU_TX_DESCS at most */
-	struct vring_used_elem used[VHU_POST_MAX];
-	for (unsigned i = 0; i < n && have && !h->d.broken && pops < VHU_TX_POPS &&
-			     descs < VHU_TX_DESCS; i++) {
-		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
-		uint32_t need = hl + len, off = 0; /* bytes of header + frame placed */
-		uint16_t heads[VHU_MRG_MAX];
-		uint32_t lens[VHU_MRG_MAX];
-		unsigned nb = 0;
-		uint8_t *vh = NULL;
-		while (off < need && have && nb < VHU_MRG_MAX && pops < VHU_TX_POPS &&
-		       descs < VHU_TX_DESCS) {
-			struct vu_chain c;
-			if (vu_pop(&h->d, v, true, &c) < 0)
-				break;
-			have--;
-			pops++;
-			descs += c.ndesc;
-			heads[nb] = c.head;
-			lens[nb] = 0;
-			if (!c.nseg || (nb == 0 && c.seg[0].len < hl)) {
-				nb++;
-				h->c[C_SHORT_BUF]++;
-				break; /* the header must be in one piece */
-			}
-			if (nb == 0) {
-				vh = c.seg[0].p;
-				memset(vh, 0, hl);
-			}
-			for (unsigned s = 0; s < c.nseg && off < need; s++) {
-				uint8_t *dst = c.seg[s].p;
-				uint32_t room = c.seg[s].len;
-				if (off < hl) { /* first piece: the header is there */
-					dst += hl;
-					room -= hl;
-					off = hl;
-					lens[nb] = hl;
-				}
-				uint32_t k = need - off < room ? need - off : room;
-				memcpy(dst, f[i].data + (off - hl), k);
-				off += k;
-				lens[nb] += k;
-			}
-			nb++;
-			if (!mrg)
-				break;
-		}
-		if (off < need || !vh) {
-			/* not placed: the buffers were never used, the guest keeps
-			 * them (they are taken again for the next frame) */
-			bool ran_out = !have;
-			vu_unpop(v, heads, nb);
-			have += nb;
-			/* every buffer it posted was not enough: the rest of the
-			 * burst is not walked through them again (dropped) */
-			if (h->d.broken || ran_out)
-				break;
-			continue; /* too big for the buffers: dropped */
-		}
-		if (nused + nb > VHU_POST_MAX) {
-			vu_used_put_many(v, used, nused);
-			nused = 0;
-		}
-		for (unsigned k = 0; k < nb; k++)
-			used[nused++] = (struct vring_used_elem){ heads[k], lens[k] };
-		if (hl == 12) {
-			vh[10] = (uint8_t)nb; /* num_buffers, little-endian */
-			vh[11] = (uint8_t)(nb >> 8);
-		}
-		p->tx_frames++;
-		p->tx_bytes += len;
-		sent++;
-	}
-	vu_used_put_many(v, used, nused);
-	vu_used_publish(v);
-	return sent;
-}
-
-/* Several pairs: each frame goes to the pair its flow hashes to, as the
- * device's spread does for frames that come through the vif's queues. */
-static unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
-{
-	struct vhu *h = p->priv;
-	unsigned spread = h->spread;
-	if (spread <= 1)
-		return tx_pair(p, 0, f, n);
-	unsigned sent = 0;
-	for (unsigned off = 0; off < n; off += VHU_BURST) {
-		unsigned m = n - off < VHU_BURST ? n - off : VHU_BURST;
-		struct vmdq_frame by[VU_MAX_QP][VHU_BURST];
-		unsigned cnt[VU_MAX_QP] = { 0 };
-		for (unsigned i = 0; i < m; i++) {
-			const struct vmdq_frame *x = &f[off + i];
-			uint32_t len = x->caplen < x->len ? x->caplen : x->len;
-			unsigned k = vmdq_flow_hash(x->data, len) % spread;
-			by[k][cnt[k]++] = *x;
-		}
-		for (unsigned k = 0; k < spread; k++)
-			if (cnt[k])
-				sent += tx_pair(p, k, by[k], cnt[k]);
-	}
-	return sent;
 }
 
 static int vhu_fd(struct port *p)

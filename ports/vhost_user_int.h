@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ports/vhost_user_int.h - what the three files of the vhost-user port
+ * share (private: nothing outside ports/vhost_user*.c includes it).
+ *
+ *   vhost_user.c         the socket and its messages, guest memory, quiescing,
+ *                        connection, service, status: the port's control
+ *   vhost_user_input.c   guest -> switch: the guest's transmit rings (rx)
+ *   vhost_user_output.c  switch -> guest: copies into the guest's receive
+ *                        buffers (tx, mergeable buffers), and targeted
+ *                        receive (its buffers on the device queues, the
+ *                        switch's completions)
+ *
+ * Every function here runs on the vif's worker (port.h); struct vhu is that
+ * worker's alone, but mem_fault (the SIGBUS guard, any thread).
+ */
+#ifndef VMDQ_VHOST_USER_INT_H
+#define VMDQ_VHOST_USER_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "port.h"
+#include "../vhost/vu.h"
+
+#define VHU_BURST 64
+#define VHU_FRAME 9216          /* largest frame from a guest (jumbo) */
+#define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
+#define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
+#define VHU_REFILL_MIN 16       /* refill once this many buffers fit (large rings) */
+/* Messages handled per service round, at most: setting up a queue pair
+ * takes about ten and a QEMU boot a few dozen, so an honest guest is up in
+ * a few rounds; a flood costs its worker 16 messages' handling per round
+ * (the rest waits in the socket: the next round comes back to it).  A
+ * memory table costs the whole round's budget: up to eight fstat, mmap and
+ * guard entries, and the old table's unmapping. */
+#define VHU_MSG_BUDGET 16
+/* Chains one tx_pair call takes from the ring, given back unused ones
+ * included: 32 frames (the switch's burst) of up to 16 mergeable buffers. */
+#define VHU_TX_POPS 512
+/* Descriptors one tx_pair call reads, at most: a burst of 32 frames in
+ * Linux's big-packet chains (MAX_SKB_FRAGS + 2 each) is 608; a guest whose
+ * buffers are many tiny pieces gets fewer frames a round, not more work. */
+#define VHU_TX_DESCS 2048
+/* virtio queue pair i: ring 2i receives (switch -> VM), 2i + 1 transmits;
+ * its device queue is p->queue + i */
+#define RXQ(i) (2 * (i))
+#define TXQ(i) (2 * (i) + 1)
+
+enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C_MEM_FAULT, C_MSG_DEFER,
+       C_CALLS_LOST,
+       C__COUNT };
+
+struct vhu {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool client, targeted;
+	int lfd, cfd, epfd;
+	uint64_t next_connect_ns;
+	uint64_t last_svc_ns;
+	bool check_now;         /* look at the socket in the next service */
+	bool quiescing;         /* no buffer goes on the device queues */
+	/* Quiescing without calling back into the switch: a message that
+	 * changes the rings, or a hang-up, waits (msg_waits, hangup) while
+	 * service asks the worker to hand over the completions still in the
+	 * queues (PORT_SERVICE_DRAIN), drains times so far. */
+	bool msg_waits;         /* a whole message waits in in[] */
+	const char *hangup;     /* why, while the hang-up waits */
+	unsigned drains;
+	bool retracted;         /* every shared buffer was taken back since the last post */
+	uint32_t gen;           /* shared buffers' generation (cookies), bumped when
+				 * completions are given up on */
+	bool notify_on;         /* the guest's kicks are enabled */
+	int reg[VU_MAX_VRINGS]; /* kick fds in the epoll set */
+	struct vu_dev d;
+	unsigned nqp;           /* queue pairs offered */
+	unsigned spread;        /* pairs the device spreads over (the guest's live ones) */
+	/* targeted receive, per queue pair */
+	struct vhu_rxr {
+		unsigned posted;        /* shared buffers on the device queue */
+		uint8_t *hdrbuf;        /* per head: VHU_HDR bytes of replica */
+		uint8_t **vhdr;         /* per head: where its virtio-net header goes */
+		unsigned ring_num;      /* size hdrbuf/vhdr were made for */
+	} r[VU_MAX_QP];
+	bool mem_shared;        /* the memory table is registered with the device */
+	unsigned lead_len;      /* virtio-net header size the device queues write */
+	/* guest -> switch */
+	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME */
+	/* the message being read: the socket is never waited on, a message
+	 * that came in part waits here for the rest */
+	uint8_t in[VU_HDR_SIZE + VU_MAX_PAYLOAD];
+	unsigned in_len;
+	int in_fds[VU_MAX_FDS];
+	unsigned in_nfds;
+	/* set by the SIGBUS guard (any thread) when the guest's memory file
+	 * shrank under one of our mappings: the vif breaks at the next service */
+	atomic_uint mem_fault;
+	uint64_t c[C__COUNT];
+};
+
+static inline bool rx_live(struct vhu *h, unsigned i)
+{
+	return vu_ring_live(&h->d, RXQ(i)) && h->d.vq[RXQ(i)].inflight;
+}
+
+/* A shared buffer's cookie: the generation it was posted in, its queue
+ * pair and its head.  A completion of an older generation is of rings that
+ * are gone: it is never written. */
+static inline uint64_t cookie(const struct vhu *h, unsigned pair, uint16_t head)
+{
+	return (uint64_t)h->gen << 32 | (uint64_t)pair << 16 | head;
+}
+
+/* Frames are moving: the guest need not kick us on either ring while the
+ * worker polls (vhu_idle enables the kicks again before it sleeps). */
+static inline void quiet(struct vhu *h)
+{
+	if (!h->notify_on)
+		return;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		if (vu_ring_live(&h->d, i))
+			vu_notify_enable(&h->d, &h->d.vq[i], false);
+	h->notify_on = false;
+}
+
+/* How many of a receive ring's buffers go on the device queue at most, and
+ * in batches of how many: every refill reads the avail index, a line the
+ * guest writes, and pays the device's post once. */
+static inline unsigned post_limit(const struct vu_vring *v, unsigned *batch)
+{
+	unsigned limit = v->num - v->num / 4;
+	if (limit > VHU_POST_MAX)
+		limit = VHU_POST_MAX;
+	*batch = limit / 4 < VHU_REFILL_MIN ? (limit / 4 ? limit / 4 : 1) : VHU_REFILL_MIN;
+	return limit;
+}
+
+/* vhost_user.c: the device learns the guest's memory (loud: say why not) */
+void vhu_share_mem(struct port *p, bool loud);
+/* vhost_user_input.c */
+unsigned vhu_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n);
+/* vhost_user_output.c */
+unsigned vhu_tx(struct port *p, const struct vmdq_frame *f, unsigned n);
+unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n, const bool *deliver);
+void vhu_refill(struct port *p);
+void vhu_take_back(struct port *p, bool to_guest);
+
+#endif
