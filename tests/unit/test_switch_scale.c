@@ -30,9 +30,10 @@ static void m_close(struct port *p)
 	p->priv = NULL;
 }
 
-static unsigned m_rx(struct port *p, struct vmdq_frame *f, unsigned n)
+static unsigned m_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
 {
 	struct mem *m = p->priv;
+	(void)pair;
 	unsigned k = m->nin < n ? m->nin : n;
 	memcpy(f, m->in, k * sizeof(*f));
 	memmove(m->in, m->in + k, (m->nin - k) * sizeof(*f));
