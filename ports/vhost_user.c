@@ -312,6 +312,9 @@ static void disconnect(struct port *p, const char *why)
 	h->drains = 0;
 	vu_dev_reset(&h->d);
 	resync(p);
+	/* an idle vif holds no frame buffer: the guest's frames went through
+	 * it (touched pages stay resident), its next guest touches it afresh */
+	madvise(h->txbuf, (size_t)VHU_BURST * VHU_FRAME, MADV_DONTNEED);
 	h->c[C_DISCONNECTS]++;
 	fprintf(stderr, "vmdq: vif %s: guest disconnected (%s; %.1f ms)\n", p->name, why,
 		(double)(now_ns() - t0) / 1e6);

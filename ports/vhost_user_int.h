@@ -86,7 +86,9 @@ struct vhu {
 	bool mem_shared;        /* the memory table is registered with the device */
 	unsigned lead_len;      /* virtio-net header size the device queues write */
 	/* guest -> switch */
-	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME */
+	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME: reserved at open,
+				 * resident only once a guest sends, given back
+				 * (MADV_DONTNEED) when it disconnects */
 	/* the message being read: the socket is never waited on, a message
 	 * that came in part waits here for the rest */
 	uint8_t in[VU_HDR_SIZE + VU_MAX_PAYLOAD];

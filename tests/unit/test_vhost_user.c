@@ -237,8 +237,15 @@ static void status_and_rx_per_pair(void **s)
 	assert_int_equal(p.ops->rx(&p, 2, out, 8), 0);
 	assert_int_equal(p.rx_frames, 2);
 
+	unsigned char res = 0;
+	uint8_t *page = (uint8_t *)((uintptr_t)out[0].data & ~(uintptr_t)4095);
+	assert_int_equal(mincore(page, 4096, &res), 0);
+	assert_int_equal(res & 1, 1); /* the frame's buffer is resident */
 	close(g);
 	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	/* ... and no longer once the guest is gone (an idle vif holds none) */
+	assert_int_equal(mincore(page, 4096, &res), 0);
+	assert_int_equal(res & 1, 0);
 	memset(&st, 0, sizeof(st));
 	p.ops->status(&p, &st);
 	assert_string_equal(st.state, "waiting");
