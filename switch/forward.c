@@ -68,6 +68,7 @@ void vmdq_sw_batch_flush(struct vmdq_switch *sw, int w, const uint8_t *kind, uns
 		struct sw_batch *b = &v->batch;
 		unsigned sent = v->port.ops->tx(&v->port, b->f, b->n);
 		v->c[w].to_vm += sent;
+		v->flush_due = true;
 		for (unsigned i = 0; i < b->n; i++) {
 			bool uni = kind && kind[b->src[i]] == SW_K_UNI;
 			if (i < sent) {
@@ -123,6 +124,7 @@ static void send_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, struct 
 		return;
 	unsigned sent = v->port.ops->tx(&v->port, f, n);
 	v->c[w].to_vm += sent;
+	v->flush_due = true;
 	sw->wk[w].wc.delivered += sent;
 	for (unsigned i = sent; i < n; i++)
 		drop_wire(sw, w, v, SWD_PORT_TX);

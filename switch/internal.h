@@ -41,6 +41,8 @@
 #define SW_FDB_VIF_LEARN 64  /* entries one vif may have learned */
 #define SW_AGE_SLOTS 4096    /* FDB slots one round's ageing examines */
 #define SW_VLANS 4096
+#define SW_COLD_ROUNDS 64
+#define SW_COLD_EVERY 32
 #define BURST 32
 
 /* Frames for a vif from one other worker: a single-producer
@@ -76,6 +78,15 @@ struct sw_vif {
 	uint32_t filter_id; /* (c) */
 	uint32_t key_hash;  /* (c) keyed hash of (MAC, VLAN) */
 	uint32_t name_hash; /* (c) */
+	/* a vif idle for SW_COLD_ROUNDS rounds whose port said so (idle) and
+	 * has a descriptor goes cold: its port is called only every
+	 * SW_COLD_EVERY rounds, or when its queue or inboxes hold frames or its
+	 * descriptor woke the worker; frames handed to it are flushed */
+	bool cold;          /* (o) its port's descriptor is in its worker's epoll */
+	int cold_fd;        /* (o) that descriptor */
+	bool wake;          /* (o) its descriptor was readable in vmdq_switch_wait */
+	bool flush_due;     /* (o) its port got frames or was served this round */
+	uint32_t idle_rounds; /* (o) */
 	uint8_t *rxmem;     /* (c) nq * SW_RING buffers of SW_BUF; NULL when targeted */
 	uint8_t *txmem;     /* (c) nq * SW_TX_SLOTS buffers of SW_TX_BUF */
 	struct sw_inbox *inbox[SW_MAX_WORKERS]; /* (p) by producing worker; NULL: none */
@@ -110,6 +121,11 @@ struct sw_worker {
 	struct sw_vif **touched; /* (w) vifs with a batch in this burst */
 	unsigned ntouched;       /* (w) */
 	struct pollfd *pfd;      /* (w) */
+	struct sw_vif **pfd_vif; /* (w) the vif of each pfd entry (NULL: none) */
+	uint32_t round;          /* (w) rounds done */
+	int epfd;                /* (w) its cold vifs' descriptors (made at the first) */
+	bool has_epfd;           /* (w) */
+	unsigned ncold;          /* (w) */
 	int *irq_q, *irq_fd;     /* (w) */
 };
 
@@ -198,6 +214,8 @@ bool vmdq_sw_inboxes_have_room(struct vmdq_switch *sw, int w);
 bool vmdq_sw_tx_has_room(struct sw_vif *v, unsigned pair);
 /* worker.c */
 void vmdq_sw_workers_stop(struct vmdq_switch *sw);
+/* v is no longer cold (vif del, remap: before its worker changes). */
+void vmdq_sw_warm(struct vmdq_switch *sw, struct sw_vif *v);
 int vmdq_sw_worker_of_queue(struct vmdq_switch *sw, unsigned q, char *err, size_t errlen);
 
 #endif

@@ -109,6 +109,9 @@ void vmdq_switch_destroy(struct vmdq_switch *sw)
 	for (int w = 0; w < sw->nworkers; w++)
 		if (sw->wk[w].efd > 0)
 			close(sw->wk[w].efd);
+	for (int w = 0; w < sw->nworkers; w++)
+		if (sw->wk[w].has_epfd)
+			close(sw->wk[w].epfd);
 	pthread_mutex_destroy(&sw->park_mu);
 	pthread_cond_destroy(&sw->park_cv);
 	if (sw->has_uplink)

@@ -128,6 +128,7 @@ int vmdq_sw_worker_arrays(struct vmdq_switch *sw, int w, unsigned cap)
 	bool ok = grow(&k->vifs, cap, sizeof(*k->vifs)) && grow(&k->full, cap, sizeof(*k->full)) &&
 		  grow(&k->touched, cap, sizeof(*k->touched)) &&
 		  grow(&k->pfd, (1 + SW_MAX_QP) * (size_t)cap + 3, sizeof(*k->pfd)) &&
+		  grow(&k->pfd_vif, (1 + SW_MAX_QP) * (size_t)cap + 3, sizeof(*k->pfd_vif)) &&
 		  grow(&k->irq_q, SW_MAX_QP * (size_t)cap, sizeof(*k->irq_q)) &&
 		  grow(&k->irq_fd, SW_MAX_QP * (size_t)cap, sizeof(*k->irq_fd));
 	return ok ? 0 : -ENOMEM;
@@ -175,8 +176,8 @@ void vmdq_sw_table_free(struct vmdq_switch *sw)
 	free(sw->vif), free(sw->live), free(sw->vlan_vifs), free(sw->name_ix), free(sw->key_ix);
 	for (int w = 0; w < SW_MAX_WORKERS; w++) {
 		struct sw_worker *k = &sw->wk[w];
-		free(k->vifs), free(k->full), free(k->touched), free(k->pfd), free(k->irq_q),
-			free(k->irq_fd);
+		free(k->vifs), free(k->full), free(k->touched), free(k->pfd), free(k->pfd_vif),
+			free(k->irq_q), free(k->irq_fd);
 	}
 }
 
@@ -421,6 +422,7 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 	}
 	struct sw_vif *v = sw->vif[idx];
 	unsigned q0 = (unsigned)v->queue, nq = v->nq;
+	vmdq_sw_warm(sw, v); /* out of its worker's epoll */
 	/* 1. no new frames: FDB entry and filter go (stop removes filters);
 	 *    the other workers are parked: the main worker finishes the vif */
 	vmdq_fdb_del(sw->fdb, v->mac, v->vlan); /* its own entry: no walk of the table */

@@ -16,8 +16,71 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/epoll.h>
+
 #include "internal.h"
 #include "handoff.h"
+
+/* Is there something for cold vif v now: frames in its queues or inboxes,
+ * its descriptor woke the worker, or it is its turn (every SW_COLD_EVERY
+ * rounds: what its port's descriptor would not announce)? */
+static bool cold_vif_wanted(const struct vmdq_switch *sw, const struct sw_vif *v,
+			    uint32_t round)
+{
+	if (v->wake || (round + (uint32_t)v->idx) % SW_COLD_EVERY == 0)
+		return true;
+	for (unsigned q = 0; q < v->nq; q++)
+		if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q))
+			return true;
+	for (int p = 0; p < SW_MAX_WORKERS; p++)
+		if (!inbox_empty(v->inbox[p]))
+			return true;
+	return false;
+}
+
+/* v did nothing for SW_COLD_ROUNDS rounds: cold if its port has a
+ * descriptor to wake the worker with (put in the worker's epoll) and
+ * nothing pending (idle). */
+static void cool(struct vmdq_switch *sw, struct sw_vif *v)
+{
+	struct sw_worker *k = &sw->wk[v->worker];
+	v->idle_rounds = 0;
+	int fd = v->port.ops->fd(&v->port);
+	if (fd < 0 || (v->port.ops->idle && !v->port.ops->idle(&v->port)))
+		return;
+	if (!k->has_epfd) {
+		k->epfd = epoll_create1(EPOLL_CLOEXEC);
+		k->has_epfd = k->epfd >= 0;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)v->idx };
+	if (k->has_epfd && epoll_ctl(k->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+		v->cold = true;
+		v->cold_fd = fd;
+		k->ncold++;
+	}
+}
+
+void vmdq_sw_warm(struct vmdq_switch *sw, struct sw_vif *v)
+{
+	if (!v->cold)
+		return;
+	struct sw_worker *k = &sw->wk[v->worker];
+	epoll_ctl(k->epfd, EPOLL_CTL_DEL, v->cold_fd, NULL);
+	v->cold = false;
+	k->ncold--;
+}
+
+/* The cold vifs whose descriptors are readable: looked at in this round. */
+static void wake_cold(struct vmdq_switch *sw, struct sw_worker *k)
+{
+	struct epoll_event ev[64];
+	int n = k->ncold ? epoll_wait(k->epfd, ev, 64, 0) : 0;
+	for (int i = 0; i < n; i++) {
+		uint32_t idx = ev[i].data.u32;
+		if (idx < sw->vif_cap && sw->vif[idx] && sw->vif[idx]->cold)
+			sw->vif[idx]->wake = true;
+	}
+}
 
 unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 {
@@ -42,8 +105,14 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 	}
 	bool room = vmdq_sw_inboxes_have_room(sw, w);
 	struct sw_worker *wk = &sw->wk[w];
+	if (++wk->round % 4 == 0)
+		wake_cold(sw, wk);
 	for (unsigned j = 0; j < wk->nvifs; j++) {
 		struct sw_vif *v = wk->vifs[j];
+		if (v->cold && !cold_vif_wanted(sw, v, wk->round))
+			continue;
+		unsigned before = work;
+		v->flush_due = true;
 		/* the port may need the completions in its queues before it goes
 		 * on (its VM's rings change): handed over, then it is asked again */
 		for (int k = 0; v->port.ops->service &&
@@ -69,9 +138,19 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			if (room && (vmdq_sw_tx_has_room(v, qi) || !sw->has_uplink))
 				work += vmdq_sw_from_vif(sw, w, v->idx, qi);
 		}
+		v->wake = false;
+		if (work != before) {
+			v->idle_rounds = 0;
+			vmdq_sw_warm(sw, v);
+		} else if (!v->cold && ++v->idle_rounds >= SW_COLD_ROUNDS) {
+			cool(sw, v);
+		}
 	}
 	for (unsigned j = 0; j < wk->nvifs; j++) {
 		struct sw_vif *v = wk->vifs[j];
+		if (!v->flush_due)
+			continue;
+		v->flush_due = false;
 		if (v->port.ops->flush)
 			v->port.ops->flush(&v->port); /* one notification per round */
 	}
@@ -136,8 +215,8 @@ static bool has_work(struct vmdq_switch *sw, int w)
 		for (unsigned q = 0; q < v->nq; q++)
 			if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q))
 				return true;
-		if (v->port.ops->idle && !v->port.ops->idle(&v->port))
-			return true;
+		if (!v->cold && v->port.ops->idle && !v->port.ops->idle(&v->port))
+			return true; /* (a cold vif's port said it was idle) */
 		for (int p = 0; p < SW_MAX_WORKERS; p++)
 			if (!inbox_empty(v->inbox[p]))
 				return true;
@@ -152,18 +231,33 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 	int *irq_q = k->irq_q, *irq_ix = k->irq_fd; /* SW_MAX_QP * vif_cap */
 	nfds_t n = 0;
 	int nirq = 0;
+	struct sw_vif **pv = k->pfd_vif;
+	int cold_ix = -1;
+	pv[n] = NULL;
 	pfd[n++] = (struct pollfd){ .fd = k->efd, .events = POLLIN };
-	if (extra_fd >= 0)
+	if (extra_fd >= 0) {
+		pv[n] = NULL;
 		pfd[n++] = (struct pollfd){ .fd = extra_fd, .events = POLLIN };
-	if (w == 0 && sw->has_uplink && sw->uplink.ops->fd(&sw->uplink) >= 0)
+	}
+	if (w == 0 && sw->has_uplink && sw->uplink.ops->fd(&sw->uplink) >= 0) {
+		pv[n] = NULL;
 		pfd[n++] = (struct pollfd){ .fd = sw->uplink.ops->fd(&sw->uplink),
 					    .events = POLLIN };
+	}
+	if (k->ncold) {
+		/* the cold vifs' descriptors: one epoll for all of them */
+		cold_ix = (int)n;
+		pv[n] = NULL;
+		pfd[n++] = (struct pollfd){ .fd = k->epfd, .events = POLLIN };
+	}
 	atomic_store_explicit(&k->sleeping, true, memory_order_relaxed);
 	for (unsigned j = 0; j < k->nvifs; j++) {
 		struct sw_vif *v = k->vifs[j];
-		int fd = v->port.ops->fd(&v->port);
-		if (fd >= 0)
+		int fd = v->cold ? -1 : v->port.ops->fd(&v->port);
+		if (fd >= 0) {
+			pv[n] = v;
 			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		}
 		for (unsigned qi = 0; w != 0 && qi < v->nq; qi++) {
 			/* another worker sorts into this queue: its interrupt wakes us */
 			unsigned q = (unsigned)v->queue + qi;
@@ -172,6 +266,7 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 				vmdq_rxq_irq_enable(sw->dev, q);
 				irq_ix[nirq] = (int)n;
 				irq_q[nirq++] = (int)q;
+				pv[n] = NULL;
 				pfd[n++] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 			}
 		}
@@ -185,8 +280,13 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 		if (sw->tx_rate && tx_pending(sw))
 			timeout_ms = 1; /* the wire takes more in a moment */
 	}
-	if (!has_work(sw, w) && !atomic_load(&sw->park_req) && !atomic_load(&sw->stopping))
-		poll(pfd, n, timeout_ms);
+	if (!has_work(sw, w) && !atomic_load(&sw->park_req) && !atomic_load(&sw->stopping) &&
+	    poll(pfd, n, timeout_ms) > 0)
+		for (nfds_t i = 0; i < n; i++)
+			if (pv[i] && (pfd[i].revents & POLLIN))
+				pv[i]->wake = true; /* looked at in the next round */
+	if (cold_ix >= 0 && (pfd[cold_ix].revents & POLLIN))
+		wake_cold(sw, k);
 	atomic_store_explicit(&k->sleeping, false, memory_order_relaxed);
 	for (int i = 0; i < nirq; i++)
 		vmdq_rxq_irq_disable(sw->dev, (unsigned)irq_q[i]);
@@ -340,6 +440,7 @@ int vmdq_switch_remap(struct vmdq_switch *sw, char *err, size_t errlen)
 			}
 			fprintf(stderr, "vmdq: vif %s (queue %d) moves to worker %d\n",
 				v->port.name, v->queue, w);
+			vmdq_sw_warm(sw, v);
 			v->worker = w;
 		}
 	}
