@@ -3,6 +3,8 @@
  * are counted as, the vif table at scale (lookups, per-VLAN flood lists)
  * and delivery batched per destination (port tx calls counted exactly). */
 #include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "../../switch/internal.h"
@@ -15,17 +17,26 @@ struct mem {
 	struct vmdq_frame in[MEM_IN];
 	unsigned nin;
 	unsigned tx_calls, tx_frames;
+	unsigned rx_calls;
+	int fd;             /* "fd": an eventfd the test makes readable; else -1 */
 };
 
 static int m_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
 {
-	(void)args, (void)nargs, (void)err, (void)errlen;
-	p->priv = calloc(1, sizeof(struct mem));
-	return p->priv ? 0 : -ENOMEM;
+	(void)err, (void)errlen;
+	struct mem *m = calloc(1, sizeof(struct mem));
+	if (!m)
+		return -ENOMEM;
+	p->priv = m;
+	m->fd = nargs == 1 && strcmp(args[0], "fd") == 0 ? eventfd(0, EFD_NONBLOCK) : -1;
+	return 0;
 }
 
 static void m_close(struct port *p)
 {
+	struct mem *m = p->priv;
+	if (m && m->fd >= 0)
+		close(m->fd);
 	free(p->priv);
 	p->priv = NULL;
 }
@@ -34,6 +45,7 @@ static unsigned m_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsign
 {
 	struct mem *m = p->priv;
 	(void)pair;
+	m->rx_calls++;
 	unsigned k = m->nin < n ? m->nin : n;
 	memcpy(f, m->in, k * sizeof(*f));
 	memmove(m->in, m->in + k, (m->nin - k) * sizeof(*f));
@@ -52,8 +64,7 @@ static unsigned m_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 
 static int m_fd(struct port *p)
 {
-	(void)p;
-	return -1;
+	return ((struct mem *)p->priv)->fd;
 }
 
 static bool m_done(struct port *p)
@@ -386,6 +397,58 @@ static void remap_gives_an_inbox_from_the_old_worker(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+/* An idle vif with a descriptor goes cold after SW_COLD_ROUNDS rounds:
+ * its port is read every SW_COLD_EVERY rounds only, at once when frames
+ * wait in its queue or its descriptor wakes the sleeping worker. */
+static void idle_vif_goes_cold(void **s)
+{
+	(void)s;
+	struct vmdq_dev *dev = vmdq_dev_create();
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	char fd[] = "fd", *args[] = { fd }, err[256];
+	struct sw_vif_spec sp = { .name = "a", .kind = "mem", .queue = -1, .args = args, .nargs = 1 };
+	mac_from_u64(VM1, sp.mac);
+	int a = vmdq_switch_vif_add(sw, &sp, err, sizeof(err));
+	assert_true(a >= 0);
+	int b = add_vif(sw, "b", VM2, 0); /* no descriptor: never cold */
+	struct mem *ma = mem_of(sw, a), *mb = mem_of(sw, b);
+	for (int i = 0; i < SW_COLD_ROUNDS; i++)
+		vmdq_switch_poll(sw, 0);
+	assert_true(sw->vif[a]->cold);
+	assert_false(sw->vif[b]->cold);
+	assert_int_equal(ma->rx_calls, SW_COLD_ROUNDS);
+	for (int i = 0; i < SW_COLD_EVERY; i++)
+		vmdq_switch_poll(sw, 0);
+	assert_int_equal(ma->rx_calls, SW_COLD_ROUNDS + 1);
+	assert_int_equal(mb->rx_calls, SW_COLD_ROUNDS + SW_COLD_EVERY);
+	/* a frame for it in its queue: looked at in the next round */
+	struct tframe f;
+	untagged(&f, VM1, 100);
+	sort_in(sw, &f, 1);
+	vmdq_switch_poll(sw, 0);
+	assert_tx(sw, a, 1, 1);
+	assert_false(sw->vif[a]->cold); /* it worked: warm again */
+	for (int i = 0; i < SW_COLD_ROUNDS; i++)
+		vmdq_switch_poll(sw, 0);
+	assert_true(sw->vif[a]->cold);
+	/* its VM sends and its descriptor says so: the sleeping worker wakes,
+	 * and the next round reads it */
+	unsigned rx0 = ma->rx_calls;
+	vm_sends(sw, a, VM2, VM1, 60);
+	uint64_t one = 1;
+	assert_int_equal(write(ma->fd, &one, sizeof(one)), sizeof(one));
+	vmdq_switch_wait(sw, 0, -1, 1000);
+	assert_true(sw->vif[a]->wake);
+	vmdq_switch_poll(sw, 0);
+	assert_int_equal(ma->rx_calls, rx0 + 1);
+	assert_tx(sw, b, 1, 1);
+	assert_false(sw->vif[a]->cold);
+	assert_int_equal(sw->wk[0].ncold, 0);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
@@ -396,6 +459,7 @@ int main(void)
 		cmocka_unit_test(vif_table_grows_and_indexes_follow),
 		cmocka_unit_test(flood_in_a_switch_of_4095_vifs),
 		cmocka_unit_test(remap_gives_an_inbox_from_the_old_worker),
+		cmocka_unit_test(idle_vif_goes_cold),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
