@@ -113,8 +113,11 @@ struct sw_vif_spec {
  * entry.  Returns the vif index or -errno (err says why; nothing left). */
 int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *spec,
 			char *err, size_t errlen);
-/* Removes a vif: filter and FDB entries first, then drains and frees its
- * queue (frames still in it are counted as vif-gone), then closes its port. */
+/* Removes a vif: FDB entries and filters first, then its queue is drained
+ * (frames already sorted to it are still delivered to its port, frames
+ * waiting for the wire are sent), its buffers reclaimed and the queue freed,
+ * then its port is closed.  vif-gone counts only frames that reach a queue
+ * with no vif (test_switch vif_del_with_frames_in_flight). */
 int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, size_t errlen);
 int vmdq_switch_vif_find(const struct vmdq_switch *sw, const char *name);
 
