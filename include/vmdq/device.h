@@ -44,6 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "offload.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -129,12 +131,15 @@ const char *vmdq_drop_name(enum vmdq_drop d);
 
 /* A frame offered to the device.  data points at caplen readable bytes;
  * len is the frame's length as its source reports it (FCS included when the
- * device is in `fcs on` mode); caplen < len means the source cut it short. */
+ * device is in `fcs on` mode); caplen < len means the source cut it short.
+ * off is its offload state (vmdq/offload.h; all zero for an ordinary
+ * frame). */
 struct vmdq_frame {
 	const uint8_t *data;
 	uint32_t caplen;
 	uint32_t len;
 	uint64_t ts_ns;
+	struct vmdq_offload off;
 };
 
 /* An RX descriptor.  The consumer fills buf, buf_size and cookie when it

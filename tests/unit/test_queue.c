@@ -266,7 +266,7 @@ static void held_back_interrupt_of_a_freed_queue_listed_once(void **s)
 	static uint8_t buf[2048];
 	struct tframe f;
 	untagged(&f, VM1, 64);
-	struct vmdq_frame in = { f.b, 64, 64, 0 };
+	struct vmdq_frame in = { .data = f.b, .caplen = 64, .len = 64, .ts_ns = 0 };
 	int fd = vmdq_rxq_irq_fd(dev, 1);
 	assert_true(fd >= 0);
 	for (unsigned i = 0; i < VMDQ_MAX_QUEUES + 16; i++) {

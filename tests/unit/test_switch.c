@@ -32,7 +32,7 @@ static void send(struct vmdq_switch *sw, const struct tframe *f, unsigned n)
 {
 	struct vmdq_frame in[32];
 	for (unsigned i = 0; i < 32; i++)
-		in[i] = (struct vmdq_frame){ f->b, f->len, f->len, 0 };
+		in[i] = (struct vmdq_frame){ .data = f->b, .caplen = f->len, .len = f->len, .ts_ns = 0 };
 	while (n) {
 		unsigned m = n < 32 ? n : 32;
 		vmdq_rx_burst(sw->dev, in, m, NULL);

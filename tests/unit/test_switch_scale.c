@@ -153,7 +153,7 @@ static void sort_in(struct vmdq_switch *sw, const struct tframe *f, unsigned n)
 {
 	struct vmdq_frame in[32];
 	for (unsigned i = 0; i < n && i < 32; i++)
-		in[i] = (struct vmdq_frame){ f->b, f->len, f->len, 0 };
+		in[i] = (struct vmdq_frame){ .data = f->b, .caplen = f->len, .len = f->len, .ts_ns = 0 };
 	assert_true(n <= 32);
 	vmdq_rx_burst(sw->dev, in, n, NULL);
 }
@@ -185,7 +185,7 @@ static void default_queue_one_call_per_destination(void **s)
 	struct vmdq_frame in[14];
 	for (unsigned i = 0; i < 14; i++) {
 		const struct tframe *g = i < 8 ? &f[0] : i < 12 ? &f[1] : &f[2];
-		in[i] = (struct vmdq_frame){ g->b, g->len, g->len, 0 };
+		in[i] = (struct vmdq_frame){ .data = g->b, .caplen = g->len, .len = g->len, .ts_ns = 0 };
 	}
 	vmdq_rx_burst(dev, in, 14, NULL);
 	run(sw);

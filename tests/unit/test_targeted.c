@@ -41,7 +41,7 @@ static void one_copy_and_header_replica(void **s)
 	struct tframe f, g;
 	untagged(&f, VM1, 300);
 	untagged(&g, VM1, 20); /* shorter than the header buffer */
-	struct vmdq_frame in[2] = { { f.b, 300, 300, 1 }, { g.b, 20, 20, 2 } };
+	struct vmdq_frame in[2] = { { .data = f.b, .caplen = 300, .len = 300, .ts_ns = 1 }, { .data = g.b, .caplen = 20, .len = 20, .ts_ns = 2 } };
 	assert_int_equal(vmdq_rx_burst(dev, in, 2, NULL), 2);
 	struct vmdq_rxd d[2];
 	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 2), 2);
@@ -80,7 +80,7 @@ static void buffer_outside_memory_refused(void **s)
 	/* a frame goes to the good buffer; nothing is written outside */
 	struct tframe f;
 	untagged(&f, VM1, 600);
-	struct vmdq_frame in[2] = { { f.b, 600, 600, 0 }, { f.b, 600, 600, 0 } };
+	struct vmdq_frame in[2] = { { .data = f.b, .caplen = 600, .len = 600 }, { .data = f.b, .caplen = 600, .len = 600 } };
 	assert_int_equal(vmdq_rx_burst(dev, in, 2, NULL), 1);
 	for (size_t i = 0; i < sizeof(outside); i++)
 		assert_int_equal(outside[i], 0xee);
@@ -112,7 +112,7 @@ static void vlan_strip_into_shared_buffer(void **s)
 	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &b, 1, &err), 1);
 	struct tframe f;
 	tagged(&f, VM2, 100, 128);
-	struct vmdq_frame in = { f.b, 128, 128, 0 };
+	struct vmdq_frame in = { .data = f.b, .caplen = 128, .len = 128, .ts_ns = 0 };
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
 	struct vmdq_rxd d;
 	assert_int_equal(vmdq_rxq_poll(dev, 1, &d, 1), 1);
@@ -141,7 +141,7 @@ static void retract_while_running(void **s)
 	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, b, 4, &err), 4);
 	struct tframe f;
 	untagged(&f, VM1, 64);
-	struct vmdq_frame in = { f.b, 64, 64, 0 };
+	struct vmdq_frame in = { .data = f.b, .caplen = 64, .len = 64, .ts_ns = 0 };
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
 	/* three never filled come back cancelled, in order; the filled one
 	 * stays for poll */
@@ -193,7 +193,7 @@ static void lead_in_written_with_the_frame(void **s)
 	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, b, 3, &err), 3);
 	struct tframe f;
 	untagged(&f, VM1, 60);
-	struct vmdq_frame in = { f.b, 60, 60, 1 };
+	struct vmdq_frame in = { .data = f.b, .caplen = 60, .len = 60, .ts_ns = 1 };
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1); /* b[1]: no lead-in */
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 0); /* b[2]: too small, missed */
@@ -239,7 +239,7 @@ static void assert_canary(void)
 /* Sorts f to queue 1; returns its completion. */
 static struct vmdq_rxd sort_one(struct vmdq_dev *dev, const struct tframe *f)
 {
-	struct vmdq_frame in = { f->b, f->len, f->len, 0 };
+	struct vmdq_frame in = { .data = f->b, .caplen = f->len, .len = f->len, .ts_ns = 0 };
 	struct vmdq_rx_result r;
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, &r), 1);
 	assert_int_equal(r.queue, 1);
@@ -370,7 +370,7 @@ static void bad_frames_and_short_replicas_refused(void **s)
 			 VMDQ_RXD_REFUSED | VMDQ_ERR_OVERSIZE);
 	/* truncated (caplen < len) likewise */
 	untagged(&f, VM1, 300);
-	struct vmdq_frame in = { f.b, 200, 300, 0 };
+	struct vmdq_frame in = { .data = f.b, .caplen = 200, .len = 300, .ts_ns = 0 };
 	post_canary(dev, 1);
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
 	assert_int_equal(vmdq_rxq_poll(dev, 1, &d, 1), 1);
@@ -402,7 +402,7 @@ static void frame_too_long_for_buffer_not_written(void **s)
 	assert_int_equal(vmdq_rxq_post_shared(dev, 1, 7, &b, 1, &err), 1);
 	struct tframe f;
 	untagged(&f, VM1, 300);
-	struct vmdq_frame in = { f.b, 300, 300, 0 };
+	struct vmdq_frame in = { .data = f.b, .caplen = 300, .len = 300, .ts_ns = 0 };
 	struct vmdq_rx_result r;
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, &r), 0);
 	assert_int_equal(r.drop, VMDQ_DROP_MISSED); /* no partial copy */

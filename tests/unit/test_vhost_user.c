@@ -281,7 +281,7 @@ static struct vmdq_dev *targeted_port(struct port *p)
 static void one_frame_in_flight(struct vmdq_dev *dev, struct tframe *f)
 {
 	untagged(f, VM, 80);
-	struct vmdq_frame in = { f->b, 80, 80, 1 };
+	struct vmdq_frame in = { .data = f->b, .caplen = 80, .len = 80, .ts_ns = 1 };
 	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
 }
 
