@@ -58,7 +58,15 @@ void frame_parse_slow(const struct vmdq_frame *f, bool fcs, uint32_t max_frame,
 		err |= VMDQ_ERR_RUNT;
 	if (unlikely(f->caplen < f->len))
 		err |= VMDQ_ERR_TRUNCATED;
-	if (unlikely(wl > max_frame + VLAN_HLEN * (uint32_t)p->ntags))
+	/* a super-frame is measured by the segments it stands for (SPEC 5) */
+	uint32_t seg = wl;
+	if (f->off.gso_type != VMDQ_GSO_NONE && f->off.gso_size &&
+	    (uint32_t)f->off.hdr_len + f->off.gso_size < wl) {
+		seg = (uint32_t)f->off.hdr_len + f->off.gso_size;
+		if (wl > VMDQ_MAX_SUPER)
+			seg = wl; /* no segment size excuses this length */
+	}
+	if (unlikely(seg > max_frame + VLAN_HLEN * (uint32_t)p->ntags))
 		err |= VMDQ_ERR_OVERSIZE;
 	if (fcs && !(err & VMDQ_ERR_TRUNCATED) && len >= 4) {
 		const uint8_t *t = d + wl;

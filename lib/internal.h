@@ -99,6 +99,16 @@ static inline uint64_t load_dst(const uint8_t *d)
 void frame_parse_slow(const struct vmdq_frame *f, bool fcs, uint32_t max_frame,
 		      struct parsed *p);
 
+/* The offsets of o after the tag at bytes 12..15 of its frame was removed:
+ * what lay behind the tag moved 4 bytes forward. */
+static inline void off_untag(struct vmdq_offload *o)
+{
+	if (o->csum_start >= ETH_HLEN + VLAN_HLEN)
+		o->csum_start = (uint16_t)(o->csum_start - VLAN_HLEN);
+	if (o->hdr_len >= ETH_HLEN + VLAN_HLEN)
+		o->hdr_len = (uint16_t)(o->hdr_len - VLAN_HLEN);
+}
+
 static inline void frame_parse(const struct vmdq_frame *f, bool fcs,
 			       uint32_t max_frame, struct parsed *p)
 {

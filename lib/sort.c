@@ -315,6 +315,9 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 			}
 		}
 	}
+	d->off = f->off;
+	if (unlikely(xflags & VMDQ_RXD_STRIPPED))
+		off_untag(&d->off);
 	d->len = blen;
 	d->wire_len = p->wlen;
 	d->filter_id = fid;

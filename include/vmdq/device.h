@@ -133,7 +133,12 @@ const char *vmdq_drop_name(enum vmdq_drop d);
  * len is the frame's length as its source reports it (FCS included when the
  * device is in `fcs on` mode); caplen < len means the source cut it short.
  * off is its offload state (vmdq/offload.h; all zero for an ordinary
- * frame). */
+ * frame), which whoever built the frame has had vmdq_off_check() accept.
+ * A super-frame (off.gso_type set) may be up to VMDQ_MAX_SUPER bytes long:
+ * the oversize check applies to the segments it stands for (hdr_len +
+ * gso_size, SPEC 5), and it is sorted, placed and counted as one frame into
+ * one buffer, which must be large enough to take it whole (else it is
+ * missed, as any frame larger than the buffer posted). */
 struct vmdq_frame {
 	const uint8_t *data;
 	uint32_t caplen;
@@ -162,6 +167,9 @@ struct vmdq_rxd {
 	uint16_t lead;      /* posted: bytes of the queue's lead-in written at buf,
 			     * the frame after them (vmdq_rxq_set_lead); 0 = none.
 			     * len does not count them; buf_size does. */
+	struct vmdq_offload off; /* completed: the frame's offload state, its
+				  * offsets as in buf (a stripped tag moved
+				  * csum_start and hdr_len back by 4) */
 };
 
 /* Per-frame outcome, for traces and tests (optional in vmdq_rx_burst). */
@@ -380,6 +388,7 @@ struct vmdq_txd {
 	uint64_t cookie;
 	uint64_t seq;     /* set by the device: global posting order */
 	uint16_t queue;   /* set by vmdq_tx_pick */
+	struct vmdq_offload off; /* carried through as posted */
 };
 
 int vmdq_txq_setup(struct vmdq_dev *dev, unsigned q, unsigned size);
