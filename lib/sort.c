@@ -315,9 +315,12 @@ static inline unsigned place(struct vmdq_dev *dev, const struct sortcfg *c,
 			}
 		}
 	}
-	d->off = f->off;
-	if (unlikely(xflags & VMDQ_RXD_STRIPPED))
-		off_untag(&d->off);
+	if (unlikely(f->off.flags | f->off.gso_type)) {
+		d->off = f->off;
+		if (xflags & VMDQ_RXD_STRIPPED)
+			off_untag(&d->off);
+		xflags |= VMDQ_RXD_OFFLOAD;
+	}
 	d->len = blen;
 	d->wire_len = p->wlen;
 	d->filter_id = fid;

@@ -126,6 +126,9 @@ const char *vmdq_drop_name(enum vmdq_drop d);
 				   * to (vmdq_queue_set_access_vlan): not a byte
 				   * written into buf, len 0; flags, vlan and
 				   * filter_id as sorted */
+#define VMDQ_RXD_OFFLOAD  0x4000u /* the frame came with offload state: off is
+				   * valid (else off is stale, the frame is
+				   * ordinary) */
 
 #define VMDQ_MAX_HDR 128 /* header replica of a targeted frame, at most */
 
@@ -167,9 +170,10 @@ struct vmdq_rxd {
 	uint16_t lead;      /* posted: bytes of the queue's lead-in written at buf,
 			     * the frame after them (vmdq_rxq_set_lead); 0 = none.
 			     * len does not count them; buf_size does. */
-	struct vmdq_offload off; /* completed: the frame's offload state, its
-				  * offsets as in buf (a stripped tag moved
-				  * csum_start and hdr_len back by 4) */
+	struct vmdq_offload off; /* completed, with VMDQ_RXD_OFFLOAD: the frame's
+				  * offload state, its offsets as in buf (a
+				  * stripped tag moved csum_start and hdr_len
+				  * back by 4); without it, not written */
 };
 
 /* Per-frame outcome, for traces and tests (optional in vmdq_rx_burst). */

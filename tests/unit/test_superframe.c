@@ -86,6 +86,7 @@ static void superframe_placed_whole(void **s)
 	assert_int_equal(vmdq_rxq_poll(r.dev, 1, d, 4), 1);
 	assert_int_equal(d[0].len, 65000);
 	assert_memory_equal(d[0].buf, b, 65000);
+	assert_int_equal(d[0].flags & VMDQ_RXD_OFFLOAD, VMDQ_RXD_OFFLOAD);
 	assert_int_equal(d[0].off.gso_type, VMDQ_GSO_TCPV4);
 	assert_int_equal(d[0].off.gso_size, 1448);
 	assert_int_equal(d[0].off.hdr_len, 66);
@@ -147,9 +148,15 @@ static void small_buffer_misses_superframe(void **s)
 	uint8_t *b = frame_of(VM1, 9000, false, 0);
 	assert_int_equal(offer(&r, b, 9000, TSO4).drop, VMDQ_DROP_MISSED);
 	assert_int_equal(offer(&r, b, 1500, TSO4).drop, VMDQ_DROP_NONE);
+	struct vmdq_offload none = { 0 };
+	assert_int_equal(offer(&r, b, 1000, none).drop, VMDQ_DROP_NONE);
+	struct vmdq_rxd d[4];
+	assert_int_equal(vmdq_rxq_poll(r.dev, 1, d, 4), 2);
+	assert_int_equal(d[0].flags & VMDQ_RXD_OFFLOAD, VMDQ_RXD_OFFLOAD);
+	assert_int_equal(d[1].flags & VMDQ_RXD_OFFLOAD, 0); /* an ordinary frame */
 	struct vmdq_queue_stats qs;
 	vmdq_queue_stats(r.dev, 1, &qs);
-	assert_int_equal(qs.frames, 1);
+	assert_int_equal(qs.frames, 2);
 	assert_int_equal(qs.missed, 1);
 	free(b);
 	rig_down(&r);
@@ -170,6 +177,7 @@ static void stripped_tag_moves_offsets(void **s)
 	struct vmdq_rxd d[1];
 	assert_int_equal(vmdq_rxq_poll(r.dev, 1, d, 1), 1);
 	assert_true(d[0].flags & VMDQ_RXD_STRIPPED);
+	assert_true(d[0].flags & VMDQ_RXD_OFFLOAD);
 	assert_int_equal(d[0].len, 19996);
 	assert_int_equal(d[0].off.hdr_len, 66);
 	assert_int_equal(d[0].off.csum_start, 34);
