@@ -54,11 +54,32 @@ struct port;
  * used yet: every port gives and takes whole, tagged, checksummed frames,
  * and declares 0 (issue 14 adds them without touching the switch's core). */
 enum port_offload {
-	PORT_OFF_CSUM = 1u << 0,     /* L4 checksum: rx verified it, tx may leave it */
-	PORT_OFF_TSO = 1u << 1,      /* TCP segmentation: rx gives, tx takes, large segments */
-	PORT_OFF_GSO = 1u << 2,      /* other segmentation (UDP) */
-	PORT_OFF_VLAN = 1u << 3,     /* the 802.1Q tag as metadata instead of in the frame */
+	PORT_OFF_CSUM = 1u << 0,     /* rx: frames may come with a partial L4
+				      * checksum (VMDQ_OFF_CSUM_PARTIAL) or one
+				      * marked verified (CSUM_VALID); tx: takes
+				      * frames whose checksum is still partial */
+	PORT_OFF_TSO4 = 1u << 1,     /* TCP over IPv4 super-frames (VMDQ_GSO_TCPV4) */
+	PORT_OFF_TSO6 = 1u << 2,     /* TCP over IPv6 super-frames (VMDQ_GSO_TCPV6) */
+	PORT_OFF_ECN = 1u << 3,      /* TCP super-frames with CWR (VMDQ_OFF_ECN) */
+	PORT_OFF_USO = 1u << 4,      /* UDP segmentation (VMDQ_GSO_UDP_L4) */
+	PORT_OFF_VLAN = 1u << 5,     /* the 802.1Q tag as metadata instead of in the frame */
 };
+
+/* The offload bits frame f needs of a port's tx to go out as it is (0: an
+ * ordinary frame any port takes). */
+static inline uint32_t port_off_needs(const struct vmdq_offload *o)
+{
+	uint32_t need = (o->flags & VMDQ_OFF_CSUM_PARTIAL) ? PORT_OFF_CSUM : 0;
+	switch (o->gso_type) {
+	case VMDQ_GSO_TCPV4: need |= PORT_OFF_TSO4 | PORT_OFF_CSUM; break;
+	case VMDQ_GSO_TCPV6: need |= PORT_OFF_TSO6 | PORT_OFF_CSUM; break;
+	case VMDQ_GSO_UDP_L4: need |= PORT_OFF_USO | PORT_OFF_CSUM; break;
+	default: break;
+	}
+	if (o->gso_type && (o->flags & VMDQ_OFF_ECN))
+		need |= PORT_OFF_ECN;
+	return need;
+}
 
 /* What a port can do; filled by open (the switch zeroes it before); a
  * frame size of 0 means the port cannot tell. */
@@ -68,6 +89,15 @@ struct port_caps {
 				  * refused (counted by the port) */
 	uint32_t rx_offloads;    /* enum port_offload bits rx may give */
 	uint32_t tx_offloads;    /* enum port_offload bits tx may take */
+	/* Offloads (SPEC 5).  rx sets each frame's f->off (all zero for an
+	 * ordinary frame) only as rx_offloads allows, and only after
+	 * vmdq_off_check() accepted it for that frame (a refused one is
+	 * dropped and counted by the port under its reason).  tx is only
+	 * given frames whose port_off_needs() are within tx_offloads: the
+	 * switch segments super-frames and completes checksums for a port
+	 * that cannot take them.  A port whose peer negotiates (vhost-user)
+	 * may change both masks in service (owning worker); the switch reads
+	 * them on the owning worker before each tx. */
 };
 
 /* A port's report on its peer (`vmdq ctl show vifs`), filled by status
