@@ -60,8 +60,8 @@ enum port_offload {
 				      * frames whose checksum is still partial */
 	PORT_OFF_TSO4 = 1u << 1,     /* TCP over IPv4 super-frames (VMDQ_GSO_TCPV4) */
 	PORT_OFF_TSO6 = 1u << 2,     /* TCP over IPv6 super-frames (VMDQ_GSO_TCPV6) */
-	PORT_OFF_ECN = 1u << 3,      /* TCP super-frames with CWR (VMDQ_OFF_ECN) */
-	PORT_OFF_USO = 1u << 4,      /* UDP segmentation (VMDQ_GSO_UDP_L4) */
+	PORT_OFF_USO = 1u << 3,      /* UDP segmentation (VMDQ_GSO_UDP_L4) */
+	PORT_OFF_ECN = 1u << 4,      /* TCP super-frames with CWR (VMDQ_OFF_ECN) */
 	PORT_OFF_VLAN = 1u << 5,     /* the 802.1Q tag as metadata instead of in the frame */
 };
 
