@@ -59,9 +59,11 @@
 
 static const char *const cnames[] = {
 	"connects", "disconnects", "refused", "short_buffers", "memory_faults",
-	"messages_deferred", "calls_lost",
-	/* then vu_err names, filled at run time */
+	"messages_deferred", "calls_lost", "too_big_for_guest", "offload_refused",
+	/* then vu_err names and the offload refusals' (but "none"), filled at
+	 * run time */
 };
+_Static_assert(sizeof(cnames) / sizeof(cnames[0]) == C__COUNT, "a name per counter");
 
 static uint64_t now_ns(void)
 {
@@ -244,6 +246,14 @@ void vhu_share_mem(struct port *p, bool loud)
 static void resync(struct port *p)
 {
 	struct vhu *h = p->priv;
+	/* the offloads follow the features (0 until SET_FEATURES, and after a
+	 * reset) */
+	uint32_t rx = 0, tx = 0;
+	if (h->d.features_set)
+		vhu_caps_of(h->d.features, &rx, &tx);
+	p->caps.rx_offloads = rx;
+	p->caps.tx_offloads = tx;
+	p->caps.max_frame_in = (rx & VHU_OFF_SUPER) ? VMDQ_MAX_SUPER : VHU_FRAME;
 	/* a ring may have (re)started with the guest's kicks on (its used
 	 * flags as the guest left them): quiet() turns them off again */
 	h->notify_on = true;
@@ -314,7 +324,7 @@ static void disconnect(struct port *p, const char *why)
 	resync(p);
 	/* an idle vif holds no frame buffer: the guest's frames went through
 	 * it (touched pages stay resident), its next guest touches it afresh */
-	madvise(h->txbuf, (size_t)VHU_BURST * VHU_FRAME, MADV_DONTNEED);
+	madvise(h->txbuf, VHU_TXBUF, MADV_DONTNEED);
 	h->c[C_DISCONNECTS]++;
 	fprintf(stderr, "vmdq: vif %s: guest disconnected (%s; %.1f ms)\n", p->name, why,
 		(double)(now_ns() - t0) / 1e6);
@@ -478,7 +488,7 @@ static void vhu_close(struct port *p)
 		free(h->r[i].vhdr);
 	}
 	if (h->txbuf)
-		munmap(h->txbuf, (size_t)VHU_BURST * VHU_FRAME);
+		munmap(h->txbuf, VHU_TXBUF);
 	free(h);
 	p->priv = NULL;
 }
@@ -487,7 +497,7 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 {
 	if (nargs < 1) {
 		snprintf(err, errlen, "vhost-user: expected 'vhost-user SOCKPATH "
-			 "[targeted on|off] [client]'");
+			 "[targeted on|off] [offloads on|off] [client]'");
 		return -EINVAL;
 	}
 	struct vhu *h = calloc(1, sizeof(*h));
@@ -498,15 +508,19 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
 		h->reg[i] = -1;
 	h->targeted = true;
+	h->offloads = VHU_OFFLOADS_DEFAULT;
 	for (int i = 1; i < nargs; i++) {
-		if (strcmp(args[i], "targeted") == 0 && i + 1 < nargs &&
-		    (strcmp(args[i + 1], "on") == 0 || strcmp(args[i + 1], "off") == 0)) {
+		bool onoff = i + 1 < nargs &&
+			     (strcmp(args[i + 1], "on") == 0 || strcmp(args[i + 1], "off") == 0);
+		if (strcmp(args[i], "targeted") == 0 && onoff) {
 			h->targeted = strcmp(args[++i], "on") == 0;
+		} else if (strcmp(args[i], "offloads") == 0 && onoff) {
+			h->offloads = strcmp(args[++i], "on") == 0;
 		} else if (strcmp(args[i], "client") == 0) {
 			h->client = true;
 		} else {
 			snprintf(err, errlen, "vhost-user: unknown option '%s' (expected "
-				 "'targeted on|off' or 'client')", args[i]);
+				 "'targeted on|off', 'offloads on|off' or 'client')", args[i]);
 			return -EINVAL;
 		}
 	}
@@ -523,14 +537,18 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 	struct vu_host_ops ops = { .map = vhu_map, .unmap = vhu_unmap,
 				   .quiesce = vhu_quiesce, .arg = p };
 	vu_dev_init(&h->d, &ops);
+	if (h->offloads)
+		h->d.offer |= vu_offload_features();
 	h->nqp = p->nqueues ? p->nqueues : 1;
 	h->d.max_qp = h->nqp;
-	/* from the guest: a frame (jumbo at most) in the port's buffer; to it:
-	 * what its buffers hold (VHU_MRG_MAX of them when mergeable): the
-	 * guest decides, the port cannot tell (0) */
+	/* from the guest: a frame (jumbo at most; a super-frame once it
+	 * negotiates segmentation: resync) in the port's buffer; to it: what
+	 * its buffers hold (VHU_MRG_MAX of them when mergeable): the guest
+	 * decides, the port cannot tell (0).  No offloads before the guest
+	 * negotiates them. */
 	p->caps = (struct port_caps){ .max_frame_in = VHU_FRAME, .max_frame_out = 0 };
 	h->spread = 1;
-	h->txbuf = mmap(NULL, (size_t)VHU_BURST * VHU_FRAME, PROT_READ | PROT_WRITE,
+	h->txbuf = mmap(NULL, VHU_TXBUF, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h->txbuf == MAP_FAILED) {
 		h->txbuf = NULL;
@@ -721,7 +739,8 @@ static bool vhu_targeted(struct port *p)
 	return h->targeted;
 }
 
-_Static_assert(C__COUNT + VU_E__COUNT <= PORT_STATUS_MAX, "status counters");
+_Static_assert(C__COUNT + VU_E__COUNT + VMDQ_OFF_ERR__COUNT - 1 <= PORT_STATUS_MAX,
+	       "status counters");
 
 static void vhu_status(struct port *p, struct port_status *st)
 {
@@ -736,6 +755,11 @@ static void vhu_status(struct port *p, struct port_status *st)
 		st->vals[C__COUNT + i] = h->d.errors[i];
 	}
 	st->n = C__COUNT + VU_E__COUNT;
+	/* the guest's frames refused for their virtio-net header */
+	for (unsigned e = VMDQ_OFF_ERR_NONE + 1; e < VMDQ_OFF_ERR__COUNT; e++) {
+		st->names[st->n] = vmdq_off_err_name((enum vmdq_off_err)e);
+		st->vals[st->n++] = h->off_err[e];
+	}
 	st->ring = NULL;
 	if (h->cfd >= 0 && h->d.features_set)
 		st->ring = h->d.features & (1ull << VU_F_RING_PACKED) ? "packed" : "split";
@@ -755,9 +779,9 @@ static void vhu_status(struct port *p, struct port_status *st)
 static void vhu_describe(struct port *p, char *buf, size_t len)
 {
 	struct vhu *h = p->priv;
-	snprintf(buf, len, "vhost-user %s on %s, targeted receive %s, %u queue pair%s",
-		 h->client ? "client" : "server", h->path, h->targeted ? "on" : "off", h->nqp,
-		 h->nqp == 1 ? "" : "s");
+	snprintf(buf, len, "vhost-user %s on %s, targeted receive %s, offloads %s, %u queue pair%s",
+		 h->client ? "client" : "server", h->path, h->targeted ? "on" : "off",
+		 h->offloads ? "offered" : "off", h->nqp, h->nqp == 1 ? "" : "s");
 }
 
 const struct port_ops port_vhost_user_ops = {

@@ -23,10 +23,25 @@
 #include <sys/un.h>
 
 #include "port.h"
+#include "vmdq/offload.h"
 #include "../vhost/vu.h"
 
+_Static_assert(PORT_OFF_CSUM == VMDQ_OFF_CAP_CSUM && PORT_OFF_TSO4 == VMDQ_OFF_CAP_TSO4 &&
+	       PORT_OFF_TSO6 == VMDQ_OFF_CAP_TSO6 && PORT_OFF_USO == VMDQ_OFF_CAP_USO &&
+	       PORT_OFF_ECN == VMDQ_OFF_CAP_ECN, "port offload bits are the library's");
+
 #define VHU_BURST 64
-#define VHU_FRAME 9216          /* largest frame from a guest (jumbo) */
+#define VHU_FRAME 9216          /* largest frame from a guest (jumbo) without
+				 * TSO/USO negotiated; with it, a super-frame
+				 * of up to VMDQ_MAX_SUPER */
+/* The port's buffer for frames from the guest (one rx call's): frames one
+ * after another, each at a 64-byte boundary; a burst ends when the room
+ * left could not take the largest frame the guest may send.  VHU_BURST
+ * jumbo frames fit, or eight super-frames: the same memory either way. */
+#define VHU_TXBUF ((size_t)VHU_BURST * VHU_FRAME)
+/* Whether a vif offers the virtio-net offloads unless its line says
+ * `offloads on|off`. */
+#define VHU_OFFLOADS_DEFAULT false
 #define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
 #define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
 #define VHU_REFILL_MIN 16       /* refill once this many buffers fit (large rings) */
@@ -38,8 +53,10 @@
  * guard entries, and the old table's unmapping. */
 #define VHU_MSG_BUDGET 16
 /* Chains one tx_pair call takes from the ring, given back unused ones
- * included: 32 frames (the switch's burst) of up to 16 mergeable buffers. */
-#define VHU_TX_POPS 512
+ * included: 32 frames (the switch's burst) of up to 48 mergeable buffers (a
+ * 64 KiB super-frame in Linux's smallest mergeable buffers, 1518 bytes,
+ * takes 44). */
+#define VHU_TX_POPS 1536
 /* Descriptors one tx_pair call reads, at most: a burst of 32 frames in
  * Linux's big-packet chains (MAX_SKB_FRAGS + 2 each) is 608; a guest whose
  * buffers are many tiny pieces gets fewer frames a round, not more work. */
@@ -51,11 +68,15 @@
 
 enum { C_CONNECTS, C_DISCONNECTS, C_REFUSED, C_SHORT_BUF, C_MEM_FAULT, C_MSG_DEFER,
        C_CALLS_LOST,
+       C_TOO_BIG,       /* frames to the guest its buffers could not hold */
+       C_OFF_REFUSED,   /* frames to the guest needing an offload it did not
+			 * negotiate (a super-frame in a shared buffer) */
        C__COUNT };
 
 struct vhu {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool client, targeted;
+	bool offloads;          /* the virtio-net offloads are offered (`offloads on|off`) */
 	int lfd, cfd, epfd;
 	uint64_t next_connect_ns;
 	uint64_t last_svc_ns;
@@ -86,9 +107,11 @@ struct vhu {
 	bool mem_shared;        /* the memory table is registered with the device */
 	unsigned lead_len;      /* virtio-net header size the device queues write */
 	/* guest -> switch */
-	uint8_t *txbuf;         /* VHU_BURST frames of VHU_FRAME: reserved at open,
-				 * resident only once a guest sends, given back
+	uint8_t *txbuf;         /* VHU_TXBUF bytes: reserved at open, resident
+				 * only once a guest sends, given back
 				 * (MADV_DONTNEED) when it disconnects */
+	uint64_t off_err[VMDQ_OFF_ERR__COUNT]; /* the guest's frames refused for
+						* their virtio-net header, by reason */
 	/* the message being read: the socket is never waited on, a message
 	 * that came in part waits here for the rest */
 	uint8_t in[VU_HDR_SIZE + VU_MAX_PAYLOAD];
@@ -137,6 +160,47 @@ static inline unsigned post_limit(const struct vu_vring *v, unsigned *batch)
 	*batch = limit / 4 < VHU_REFILL_MIN ? (limit / 4 ? limit / 4 : 1) : VHU_REFILL_MIN;
 	return limit;
 }
+
+/* The offloads a guest's negotiated features allow (enum port_offload):
+ * rx, what it may send us (CSUM, HOST_*); tx, what it takes (GUEST_CSUM,
+ * GUEST_*).  Segmentation only with the checksum offload of its direction
+ * (the spec's dependencies; a guest that breaks them gets less), ECN only
+ * with TCP segmentation, USO to the guest only for both IP versions. */
+static inline void vhu_caps_of(uint64_t f, uint32_t *rx, uint32_t *tx)
+{
+#define F_(b) ((f >> (b)) & 1u)
+	*rx = *tx = 0;
+	if (F_(VU_NET_F_CSUM)) {
+		*rx = PORT_OFF_CSUM | (F_(VU_NET_F_HOST_TSO4) ? PORT_OFF_TSO4 : 0) |
+		      (F_(VU_NET_F_HOST_TSO6) ? PORT_OFF_TSO6 : 0) |
+		      (F_(VU_NET_F_HOST_USO) ? PORT_OFF_USO : 0);
+		if (F_(VU_NET_F_HOST_ECN) && (*rx & (PORT_OFF_TSO4 | PORT_OFF_TSO6)))
+			*rx |= PORT_OFF_ECN;
+	}
+	if (F_(VU_NET_F_GUEST_CSUM)) {
+		*tx = PORT_OFF_CSUM | (F_(VU_NET_F_GUEST_TSO4) ? PORT_OFF_TSO4 : 0) |
+		      (F_(VU_NET_F_GUEST_TSO6) ? PORT_OFF_TSO6 : 0) |
+		      (F_(VU_NET_F_GUEST_USO4) && F_(VU_NET_F_GUEST_USO6) ? PORT_OFF_USO : 0);
+		if (F_(VU_NET_F_GUEST_ECN) && (*tx & (PORT_OFF_TSO4 | PORT_OFF_TSO6)))
+			*tx |= PORT_OFF_ECN;
+	}
+#undef F_
+}
+
+/* Segmentation the guest may send us: its frames may be super-frames. */
+#define VHU_OFF_SUPER (PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_USO)
+
+/* One chain c of the guest's transmit ring as a frame: its hl-byte
+ * virtio-net header (the chain's first bytes, in any pieces) parsed and
+ * checked against what the guest negotiated (rx_caps, enum port_offload)
+ * and against the frame, the frame (the rest) copied to dst (room for
+ * VMDQ_MAX_SUPER bytes, or c->total - hl).  The header is never used for a
+ * memory access but by vmdq_off_check on the copy.  Returns
+ * VMDQ_OFF_ERR_NONE with *f set (data = dst; off checked, zero for an
+ * ordinary frame), or why the frame is refused (SUPER_LONG: nothing
+ * copied).  The caller checked c->total >= hl. */
+enum vmdq_off_err vhu_chain_frame(const struct vu_chain *c, uint32_t hl, uint32_t rx_caps,
+				  uint8_t *dst, struct vmdq_frame *f);
 
 /* vhost_user.c: the device learns the guest's memory (loud: say why not) */
 void vhu_share_mem(struct port *p, bool loud);

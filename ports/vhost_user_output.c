@@ -13,11 +13,40 @@
  *    queues: floods, other VMs): vhu_tx picks the pair by flow hash, and
  *    tx_pair copies into the guest's buffers, several per frame when
  *    mergeable buffers are negotiated.
+ * The virtio-net header says what the frame's offload state says, as far
+ * as the guest negotiated it (vnet_hdr): a partial checksum (NEEDS_CSUM)
+ * or a verified one (DATA_VALID) with GUEST_CSUM, segmentation with
+ * GUEST_TSO4/6 (ECN) or GUEST_USO4/6.  tx is given only what tx_offloads
+ * allow (the switch segments and completes for the rest); a targeted
+ * frame, placed by the device before the switch looked at it, may need
+ * what the guest cannot take: a partial checksum is completed in the
+ * guest's buffer (not yet the guest's again), a super-frame is not
+ * delivered (offload_refused).
  * The port's control: vhost_user.c.
  */
 #include <string.h>
 
 #include "vhost_user_int.h"
+
+/* Writes the hl-byte virtio-net header of a frame with offload state o to
+ * the guest at vh (num_buffers, if hl is 12, says 1).  -1 (nothing
+ * written) if the guest did not negotiate what the frame needs. */
+static int vnet_hdr(const struct port *p, const struct vmdq_offload *o, uint8_t *vh,
+		    uint32_t hl)
+{
+	if (!(o->flags | o->gso_type)) {
+		static const uint8_t one[12] = { [10] = 1 };
+		memcpy(vh, one, hl);
+		return 0;
+	}
+	uint32_t can = p->caps.tx_offloads;
+	if (vmdq_off_needs(o) & ~can)
+		return -1;
+	struct vmdq_offload x = *o;
+	if (!(can & PORT_OFF_CSUM)) /* without GUEST_CSUM the flags stay 0 */
+		x.flags &= (uint16_t)~VMDQ_OFF_CSUM_VALID;
+	return vmdq_vnet_hdr_build(&x, vh, hl) == 0 ? 0 : -1;
+}
 
 /* Takes every shared buffer the device has not filled back from the
  * vif's queues; they go back to the guest empty (if the ring is still
@@ -174,7 +203,21 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 			continue;
 		}
 		uint8_t *vh = r->vhdr[head];
-		if (!vh) {
+		uint32_t len = d[i].len;
+		if (d[i].flags & VMDQ_RXD_OFFLOAD) {
+			/* the frame's own header, over the device's constant
+			 * lead-in if it wrote one (the buffer is still ours) */
+			struct vmdq_offload o = d[i].off;
+			uint8_t *frame = vh ? d[i].buf : d[i].buf + d[i].lead;
+			if ((o.flags & VMDQ_OFF_CSUM_PARTIAL) && !o.gso_type &&
+			    !(p->caps.tx_offloads & PORT_OFF_CSUM))
+				vmdq_csum_complete(frame, len, &o); /* bounds checked */
+			if (vnet_hdr(p, &o, vh ? vh : d[i].buf, h->d.hdr_len) < 0) {
+				h->c[C_OFF_REFUSED]++; /* back to the guest, empty */
+				vu_used_put(v, head, 0);
+				continue;
+			}
+		} else if (!vh) {
 			/* written by the device in front of the frame */
 		} else if (h->d.hdr_len == 12) {
 			static const uint8_t one[12] = { [10] = 1 }; /* num_buffers 1 */
@@ -182,7 +225,6 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 		} else {
 			memset(vh, 0, 10);
 		}
-		uint32_t len = d[i].len;
 		used[nused++] = (struct vring_used_elem){ head, h->d.hdr_len + len };
 		p->tx_frames++;
 		p->tx_bytes += len;
@@ -229,10 +271,16 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 			     descs < VHU_TX_DESCS; i++) {
 		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
 		uint32_t need = hl + len, off = 0; /* bytes of header + frame placed */
+		uint8_t hdr[VU_HDR_MAX];
+		if (vnet_hdr(p, &f[i].off, hdr, hl) < 0) {
+			h->c[C_OFF_REFUSED]++; /* not the switch's promise: dropped */
+			continue;
+		}
 		uint16_t heads[VHU_MRG_MAX];
 		uint32_t lens[VHU_MRG_MAX];
 		unsigned nb = 0;
 		uint8_t *vh = NULL;
+		bool short_hdr = false;
 		while (off < need && have && nb < VHU_MRG_MAX && pops < VHU_TX_POPS &&
 		       descs < VHU_TX_DESCS) {
 			struct vu_chain c;
@@ -246,11 +294,12 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 			if (!c.nseg || (nb == 0 && c.seg[0].len < hl)) {
 				nb++;
 				h->c[C_SHORT_BUF]++;
+				short_hdr = true;
 				break; /* the header must be in one piece */
 			}
 			if (nb == 0) {
 				vh = c.seg[0].p;
-				memset(vh, 0, hl);
+				memcpy(vh, hdr, hl);
 			}
 			for (unsigned s = 0; s < c.nseg && off < need; s++) {
 				uint8_t *dst = c.seg[s].p;
@@ -280,6 +329,8 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 			 * burst is not walked through them again (dropped) */
 			if (h->d.broken || ran_out)
 				break;
+			if (!short_hdr)
+				h->c[C_TOO_BIG]++;
 			continue; /* too big for the buffers: dropped */
 		}
 		if (nused + nb > VHU_POST_MAX) {

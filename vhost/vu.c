@@ -46,6 +46,16 @@ uint64_t vu_offered_features(void)
 	       1ull << VU_F_RING_PACKED | 1ull << VU_F_PROTOCOL_FEATURES;
 }
 
+uint64_t vu_offload_features(void)
+{
+	return 1ull << VU_NET_F_CSUM | 1ull << VU_NET_F_GUEST_CSUM |
+	       1ull << VU_NET_F_GUEST_TSO4 | 1ull << VU_NET_F_GUEST_TSO6 |
+	       1ull << VU_NET_F_GUEST_ECN | 1ull << VU_NET_F_HOST_TSO4 |
+	       1ull << VU_NET_F_HOST_TSO6 | 1ull << VU_NET_F_HOST_ECN |
+	       1ull << VU_NET_F_HOST_USO | 1ull << VU_NET_F_GUEST_USO4 |
+	       1ull << VU_NET_F_GUEST_USO6;
+}
+
 uint64_t vu_offered_protocol_features(void)
 {
 	return 1ull << VU_PF_MQ | 1ull << VU_PF_REPLY_ACK | 1ull << VU_PF_RESET_DEVICE |
@@ -125,6 +135,7 @@ void vu_dev_init(struct vu_dev *d, const struct vu_host_ops *ops)
 		d->ops = *ops;
 	d->hdr_len = 10;
 	d->max_qp = 1;
+	d->offer = vu_offered_features();
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
 		d->vq[i].kick_fd = d->vq[i].call_fd = d->vq[i].err_fd = -1;
 }
@@ -246,15 +257,14 @@ static bool ring_index_ok(const struct vu_dev *d, uint32_t i)
 
 static bool get_features(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 {
-	(void)d;
-	reply_u64(m, r, vu_offered_features());
+	reply_u64(m, r, d->offer);
 	return true;
 }
 
 static bool set_features(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 {
 	(void)r;
-	if (m->u.u64 & ~vu_offered_features())
+	if (m->u.u64 & ~d->offer)
 		return false;
 	/* QEMU sends SET_FEATURES again on running rings (logging for
 	 * migration): fine while the layout stays.  A switch between split

@@ -60,6 +60,20 @@ enum {
 /* virtio feature bits we use (linux/virtio_*.h have the rest) */
 #define VU_F_PROTOCOL_FEATURES 30
 #define VU_F_RING_PACKED 34   /* VIRTIO_F_RING_PACKED */
+/* virtio-net offloads (virtio 1.x, 5.1.3; UDP segmentation is newer than
+ * some linux/virtio_net.h) */
+#define VU_NET_F_CSUM 0       /* the guest may send partial checksums */
+#define VU_NET_F_GUEST_CSUM 1 /* the guest takes partial checksums, DATA_VALID */
+#define VU_NET_F_GUEST_TSO4 7
+#define VU_NET_F_GUEST_TSO6 8
+#define VU_NET_F_GUEST_ECN 9
+#define VU_NET_F_HOST_TSO4 11
+#define VU_NET_F_HOST_TSO6 12
+#define VU_NET_F_HOST_ECN 13
+#define VU_NET_F_MRG_RXBUF 15
+#define VU_NET_F_GUEST_USO4 54
+#define VU_NET_F_GUEST_USO6 55
+#define VU_NET_F_HOST_USO 56
 
 #define VU_MAX_REGIONS 8
 #define VU_MAX_QP 4           /* virtio queue pairs at most (vu_dev.max_qp) */
@@ -160,6 +174,10 @@ struct vu_host_ops {
 };
 
 struct vu_dev {
+	uint64_t offer;          /* features offered (GET_FEATURES; SET_FEATURES
+				  * may take no other): vu_offered_features()
+				  * after vu_dev_init, the host may add
+				  * vu_offload_features() */
 	uint64_t features, protocol_features;
 	bool features_set, owner;
 	uint8_t status;
@@ -193,8 +211,11 @@ struct vu_msg {
 };
 #define VU_HDR_SIZE 12 /* request, flags, size on the wire; then size bytes */
 
-/* Features and protocol features we offer. */
+/* Features and protocol features we offer (the base: no offloads). */
 uint64_t vu_offered_features(void);
+/* The virtio-net offload features a host may add to d->offer: CSUM,
+ * GUEST_CSUM, HOST/GUEST_TSO4/6, HOST/GUEST_ECN, HOST_USO, GUEST_USO4/6. */
+uint64_t vu_offload_features(void);
 uint64_t vu_offered_protocol_features(void);
 
 void vu_dev_init(struct vu_dev *d, const struct vu_host_ops *ops);

@@ -11,6 +11,11 @@
  * maps a ring only when all of it lies in guest memory).
  * Every chain the walker accepts is written and read in full: ASan proves
  * no piece lies outside guest memory (allocated to its exact size).
+ * Every transmit chain then goes through the port's frame path
+ * (vhu_chain_frame): its virtio-net header (the chain's first 12 bytes,
+ * from the input) parsed and checked against what the guest negotiated
+ * (bit 6: every offload, else none) and the copied frame; an accepted
+ * frame's offsets must lie inside it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 
 #include <linux/virtio_config.h>
 
+#include "../../ports/vhost_user_int.h"
 #include "../../vhost/vu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,6 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t heads[256];
 	uint32_t sums[256];
 	bool again = data[0] & 16;
+	uint32_t caps = (data[0] & 64) ? PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 |
+					 PORT_OFF_USO | PORT_OFF_ECN : 0;
+	static uint8_t *frame;
+	if (!frame)
+		frame = malloc(VMDQ_MAX_SUPER);
 	for (unsigned i = 0; i < n && !d.broken && got < 256; i++) {
 		struct vu_chain c;
 		if (vu_pop(&d, v, write, &c) < 0)
@@ -81,6 +92,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		heads[got] = c.head;
 		sums[got++] = sum & 0xff;
+		if (!write && c.total >= VU_HDR_MAX) {
+			struct vmdq_frame f;
+			if (vhu_chain_frame(&c, VU_HDR_MAX, caps, frame, &f) == VMDQ_OFF_ERR_NONE) {
+				const struct vmdq_offload *o = &f.off;
+				if (f.len != c.total - VU_HDR_MAX || (o->gso_type && !caps) ||
+				    ((o->flags & VMDQ_OFF_CSUM_PARTIAL) &&
+				     (uint32_t)o->csum_start + o->csum_offset + 2 > f.len) ||
+				    o->hdr_len > f.len || (o->flags & VMDQ_OFF_CSUM_VALID))
+					__builtin_trap();
+			}
+		}
 	}
 	for (unsigned i = 0; i < got; i++) {
 		unsigned k = (data[0] & 32) ? got - 1 - i : i;

@@ -20,7 +20,7 @@
 #include "../../ports/port.h"
 #include "../../vhost/vu.h"
 
-#define MEMSZ (1u << 20)
+#define MEMSZ (4u << 20)
 #define UVA 0x7f0000000000ull  /* the front-end's address of guest memory */
 #define NUM 64
 #define RING(r) (0x4000u * (r))      /* ring r: desc, avail +0x1000, used +0x2000 */
@@ -102,14 +102,14 @@ static void send_mem_table(int s)
 }
 
 /* A guest with nqp queue pairs: features, memory, rings (kicks polled). */
-static int guest_up(struct port *p, unsigned nqp)
+static int guest_up_f(struct port *p, unsigned nqp, uint64_t features)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	memcpy(a.sun_path, path, strlen(path) + 1);
 	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(service(p), PORT_SERVICE_OK); /* accepted */
-	msg_u64(p, s, VU_SET_FEATURES, 1ull << VIRTIO_F_VERSION_1, -1);
+	msg_u64(p, s, VU_SET_FEATURES, features, -1);
 	msg_u64(p, s, VU_SET_OWNER, 0, -1);
 	send_mem_table(s);
 	assert_int_equal(service(p), PORT_SERVICE_OK);
@@ -126,6 +126,11 @@ static int guest_up(struct port *p, unsigned nqp)
 		msg_u64(p, s, VU_SET_VRING_KICK, r | 0x100, -1); /* no fd: polled */
 	}
 	return s;
+}
+
+static int guest_up(struct port *p, unsigned nqp)
+{
+	return guest_up_f(p, nqp, 1ull << VIRTIO_F_VERSION_1);
 }
 
 /* The guest sends a frame of len bytes (after a zero virtio-net header) on
@@ -199,7 +204,7 @@ static void status_and_rx_per_pair(void **s)
 	p.ops->status(&p, &st);
 	assert_string_equal(st.state, "waiting");
 	assert_null(st.ring);
-	assert_int_equal(st.n, 7 + VU_E__COUNT);
+	assert_int_equal(st.n, 9 + VU_E__COUNT + VMDQ_OFF_ERR__COUNT - 1);
 	uint64_t v = 99;
 	assert_non_null(counter(&st, "connects", &v));
 	assert_int_equal(v, 0);
@@ -368,12 +373,503 @@ static void quiesce_gives_up_after_drains(void **s)
 	close(g);
 }
 
+
+/* ---- offloads (issue 14): the virtio-net header both ways ---------------- */
+
+#define F(b) (1ull << (b))
+#define BIG(k) (0x100000u + 0x11000u * (k)) /* the guest's large buffers, 68 KiB */
+
+static unsigned dnext; /* the next free descriptor of ring 1 (pair 0 transmits) */
+
+static void wr16be(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void wr16le(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+struct sframe {
+	uint8_t b[70000];
+	uint32_t len, l4;
+};
+
+/* TCP (or UDP) over IPv4 or IPv6 to VM with `payload` bytes of payload,
+ * lengths right, the L4 checksum field holding the pseudo-header sum (what
+ * a sender leaves with NEEDS_CSUM) */
+static void mkframe(struct sframe *f, int v6, int udp, uint32_t payload)
+{
+	memset(f->b, 0, sizeof(f->b));
+	mac_from_u64(VM, f->b);
+	mac_from_u64(0x02bb00000001ull, f->b + 6);
+	uint32_t l3 = 14, l4 = l3 + (v6 ? 40 : 20), hl = l4 + (udp ? 8 : 20);
+	f->len = hl + payload;
+	f->l4 = l4;
+	uint8_t proto = udp ? 17 : 6;
+	wr16be(f->b + 12, v6 ? 0x86dd : 0x0800);
+	uint32_t sum = proto + (f->len - l4);
+	if (v6) {
+		f->b[l3] = 0x60;
+		wr16be(f->b + l3 + 4, (uint16_t)(f->len - l4));
+		f->b[l3 + 6] = proto;
+		f->b[l3 + 7] = 64;
+		for (unsigned i = 0; i < 32; i++) {
+			f->b[l3 + 8 + i] = (uint8_t)(0x20 + i);
+			sum += (i & 1) ? f->b[l3 + 8 + i] : (uint32_t)f->b[l3 + 8 + i] << 8;
+		}
+	} else {
+		f->b[l3] = 0x45;
+		wr16be(f->b + l3 + 2, (uint16_t)(f->len - l3));
+		f->b[l3 + 8] = 64;
+		f->b[l3 + 9] = proto;
+		memcpy(f->b + l3 + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+		sum += 0x0a00 + 0x0001 + 0x0a00 + 0x0002;
+	}
+	wr16be(f->b + l4, 40000);
+	wr16be(f->b + l4 + 2, 5201);
+	if (udp) {
+		wr16be(f->b + l4 + 4, (uint16_t)(f->len - l4));
+	} else {
+		f->b[l4 + 12] = 0x50;
+		f->b[l4 + 13] = 0x10; /* ACK */
+	}
+	for (uint32_t i = 0; i < payload; i++)
+		f->b[hl + i] = (uint8_t)(i * 7 + 3);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	wr16be(f->b + l4 + (udp ? 6 : 16), (uint16_t)sum);
+}
+
+/* A virtio-net header (12 bytes, little-endian) */
+static void vnh(uint8_t *h, uint8_t flags, uint8_t type, uint16_t hdr_len, uint16_t gso,
+		uint16_t cs, uint16_t co)
+{
+	memset(h, 0, 12);
+	h[0] = flags;
+	h[1] = type;
+	wr16le(h + 2, hdr_len);
+	wr16le(h + 4, gso);
+	wr16le(h + 6, cs);
+	wr16le(h + 8, co);
+}
+
+/* The guest sends header and frame from its large buffer k on pair 0, in
+ * one descriptor, or three (split: 5 header bytes, the other 7 and 100
+ * bytes of frame, the rest). */
+static void guest_send(unsigned k, const uint8_t *hdr, const uint8_t *fr, uint32_t len,
+		       int split)
+{
+	uint8_t *b = gmem + BIG(k);
+	memcpy(b, hdr, 12);
+	memcpy(b + 12, fr, len);
+	uint32_t cut[3] = { 12 + len, 0, 0 }, off = 0;
+	unsigned n = 1, head = dnext;
+	if (split) {
+		cut[0] = 5;
+		cut[1] = 7 + 100;
+		cut[2] = len - 100;
+		n = 3;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned d = dnext++;
+		desc(1)[d] = (struct vring_desc){ .addr = BIG(k) + off, .len = cut[i],
+						  .flags = i + 1 < n ? VRING_DESC_F_NEXT : 0,
+						  .next = (uint16_t)(d + 1) };
+		off += cut[i];
+	}
+	avail(1)->ring[avail(1)->idx % NUM] = (uint16_t)head;
+	__atomic_store_n(&avail(1)->idx, (uint16_t)(avail(1)->idx + 1), __ATOMIC_RELEASE);
+}
+
+static uint64_t status_counter(struct port *p, const char *name)
+{
+	struct port_status st = { 0 };
+	uint64_t v = 0;
+	p->ops->status(p, &st);
+	assert_non_null(counter(&st, name, &v));
+	return v;
+}
+
+static uint64_t get_features(struct port *p, int g)
+{
+	send_msg(g, VU_GET_FEATURES, NULL, 0, -1);
+	assert_int_equal(service(p), PORT_SERVICE_OK);
+	uint8_t buf[VU_HDR_SIZE + 8];
+	assert_int_equal(recv(g, buf, sizeof(buf), MSG_DONTWAIT), (ssize_t)sizeof(buf));
+	uint64_t f;
+	memcpy(&f, buf + VU_HDR_SIZE, 8);
+	return f;
+}
+
+static void open_port(struct port *p, const char *targeted, const char *offloads)
+{
+	*p = (struct port){ .ops = port_ops_find("vhost-user"), .nqueues = 1 };
+	snprintf(p->name, sizeof(p->name), "vm1");
+	char err[256] = "";
+	char *args[] = { path, "targeted", (char *)targeted, "offloads", (char *)offloads };
+	assert_int_equal(p->ops->open(p, args, 5, err, sizeof(err)), 0);
+}
+
+#define TSO_GUEST (F(VIRTIO_F_VERSION_1) | F(VU_NET_F_CSUM) | F(VU_NET_F_HOST_TSO4) | \
+		   F(VU_NET_F_HOST_TSO6))
+
+/* Every hostile virtio-net header of issue 14 point 4 from a guest that
+ * negotiated CSUM and HOST_TSO4/6 (no ECN, no USO), each between honest
+ * frames: the hostile ones dropped and counted under their reason, the
+ * honest ones delivered in order with the offload state they asked for
+ * (hdr_len as the headers say, whatever the guest claimed). */
+static void vnet_header_from_guest(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	dnext = 0;
+	struct port p;
+	open_port(&p, "off", "on");
+	assert_int_equal(p.caps.rx_offloads | p.caps.tx_offloads, 0); /* not negotiated yet */
+	int g = guest_up_f(&p, 1, TSO_GUEST);
+	assert_int_equal(p.caps.rx_offloads, PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6);
+	assert_int_equal(p.caps.tx_offloads, 0);
+	assert_int_equal(p.caps.max_frame_in, VMDQ_MAX_SUPER);
+
+	static struct sframe t4, t6, u4, small, big, bad;
+	mkframe(&t4, 0, 0, 3000);   /* 3054 bytes */
+	mkframe(&t6, 1, 0, 3000);   /* 3074 */
+	mkframe(&u4, 0, 1, 3000);
+	mkframe(&small, 0, 0, 46);  /* 100 */
+	mkframe(&big, 0, 0, 65535 - 40); /* the largest IPv4 super-frame: 65549 */
+	assert_int_equal(big.len, 65549);
+	struct {
+		uint8_t h[12];
+		const struct sframe *f;
+		uint32_t len;           /* 0: f->len */
+		int split;
+		const char *why;        /* NULL: delivered with off */
+		struct vmdq_offload off;
+	} c[20];
+	unsigned nc = 0;
+#define CASE(fr, fl, ty, hl, gs, cs, co, sp, w, ...) do { \
+		vnh(c[nc].h, fl, ty, hl, gs, cs, co); \
+		c[nc].f = fr; c[nc].len = 0; c[nc].split = sp; c[nc].why = w; \
+		c[nc].off = (struct vmdq_offload){ __VA_ARGS__ }; nc++; } while (0)
+	/* honest TSO, the header in two pieces, hdr_len a lie (0) */
+	CASE(&t4, 1, 1, 0, 1448, 34, 16, 1, NULL, VMDQ_OFF_CSUM_PARTIAL, VMDQ_GSO_TCPV4, 0, 1448, 54, 34, 16);
+	CASE(&t4, 1, 1, 54, 0, 34, 16, 0, "gso-size");
+	CASE(&small, 0, 0, 0, 0, 0, 0, 0, NULL, 0);
+	/* gso_size larger than the payload: not a super-frame (the kernel's
+	 * rule), the partial checksum stays */
+	CASE(&t4, 1, 1, 54, 4000, 34, 16, 0, NULL, VMDQ_OFF_CSUM_PARTIAL, 0, 0, 0, 0, 34, 16);
+	/* hdr_len beyond the frame: a hint, recomputed */
+	CASE(&t4, 1, 1, 60000, 1448, 34, 16, 0, NULL, VMDQ_OFF_CSUM_PARTIAL, VMDQ_GSO_TCPV4, 0, 1448, 54, 34, 16);
+	CASE(&t4, 1, 1, 54, 1448, 3054, 16, 0, "csum-range");
+	CASE(&t4, 1, 0, 0, 0, 34, 3030, 0, "csum-range");
+	CASE(&t4, 1, 7, 54, 1448, 34, 16, 0, "gso-type");
+	CASE(&u4, 1, 3, 42, 1448, 34, 6, 0, "gso-type");    /* UFO: never offered */
+	CASE(&big, 0, 0, 0, 0, 0, 0, 0, "super-long");
+	c[nc - 1].len = 65563;                                /* one byte too many */
+	CASE(&u4, 1, 5, 42, 1448, 34, 6, 0, "off-not-negotiated");   /* USO */
+	CASE(&t4, 1, 0x81, 54, 1448, 34, 16, 0, "off-not-negotiated"); /* ECN */
+	CASE(&t4, 0, 1, 54, 1448, 0, 0, 0, "gso-csum");
+	CASE(&t4, 1, 1, 54, 1448, 34, 6, 0, "gso-csum");    /* not the TCP checksum */
+	CASE(&t6, 1, 1, 74, 1448, 54, 16, 0, "gso-headers"); /* TCPV4 on IPv6 */
+	CASE(&t6, 1, 4, 0, 1448, 54, 16, 0, NULL, VMDQ_OFF_CSUM_PARTIAL, VMDQ_GSO_TCPV6, 0, 1448, 74, 54, 16);
+	/* DATA_VALID is not the guest's to say */
+	CASE(&small, 2, 0, 0, 0, 0, 0, 0, NULL, 0);
+	CASE(&big, 1, 1, 54, 1448, 34, 16, 0, NULL, VMDQ_OFF_CSUM_PARTIAL, VMDQ_GSO_TCPV4, 0, 1448, 54, 34, 16);
+#undef CASE
+	/* an IP length that is not the frame's */
+	memcpy(&bad, &t4, sizeof(bad));
+	wr16be(bad.b + 16, 3000);
+	vnh(c[nc].h, 1, 1, 54, 1448, 34, 16);
+	c[nc].f = &bad;
+	c[nc].len = 0;
+	c[nc].split = 0;
+	c[nc++].why = "gso-ip-len";
+	for (unsigned i = 0; i < nc; i++)
+		guest_send(i, c[i].h, c[i].f->b, c[i].len ? c[i].len : c[i].f->len, c[i].split);
+
+	struct vmdq_frame out[64];
+	unsigned got = p.ops->rx(&p, 0, out, 64);
+	assert_int_equal(used(1)->idx, nc); /* every chain back to the guest */
+	unsigned k = 0;
+	for (unsigned i = 0; i < nc; i++) {
+		if (c[i].why)
+			continue;
+		assert_true(k < got);
+		assert_int_equal(out[k].len, c[i].f->len);
+		assert_memory_equal(out[k].data, c[i].f->b, c[i].f->len);
+		assert_memory_equal(&out[k].off, &c[i].off, sizeof(c[i].off));
+		k++;
+	}
+	assert_int_equal(got, k);
+	assert_int_equal(got, 7);
+	assert_int_equal(p.rx_frames, 7);
+	static const struct { const char *name; uint64_t n; } want[] = {
+		{ "gso-size", 1 }, { "csum-range", 2 }, { "gso-type", 2 }, { "super-long", 1 },
+		{ "off-not-negotiated", 2 }, { "gso-csum", 2 }, { "gso-headers", 1 },
+		{ "gso-ip-len", 1 }, { "vnet-short", 0 }, { "gso-ecn", 0 }, { "bad-length", 0 },
+	};
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(status_counter(&p, want[i].name), want[i].n);
+	struct port_status st = { 0 };
+	p.ops->status(&p, &st);
+	assert_string_equal(st.state, "running"); /* refused frames do not break it */
+
+	close(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(p.caps.rx_offloads | p.caps.tx_offloads, 0); /* gone with the guest */
+	assert_int_equal(p.caps.max_frame_in, 9216);
+	p.ops->close(&p);
+}
+
+/* A vif whose offloads are off offers none; a guest that negotiated none
+ * may not ask for a partial checksum or segmentation (dropped, counted), and
+ * its chains stay limited to a jumbo frame. */
+static void vnet_header_without_offloads(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	dnext = 0;
+	struct port p;
+	open_port(&p, "off", "off");
+	int g = guest_up_f(&p, 1, F(VIRTIO_F_VERSION_1));
+	assert_int_equal(get_features(&p, g) & vu_offload_features(), 0);
+	assert_int_equal(p.caps.rx_offloads | p.caps.tx_offloads, 0);
+	static struct sframe t4, small;
+	mkframe(&t4, 0, 0, 3000);
+	mkframe(&small, 0, 0, 46);
+	uint8_t h[12];
+	vnh(h, 1, 0, 0, 0, 34, 16);
+	guest_send(0, h, small.b, small.len, 0);
+	vnh(h, 1, 1, 54, 1448, 34, 16);
+	guest_send(1, h, t4.b, t4.len, 0);
+	vnh(h, 0, 0, 0, 0, 0, 0);
+	guest_send(2, h, t4.b, t4.len, 0);
+	struct vmdq_frame out[8];
+	assert_int_equal(p.ops->rx(&p, 0, out, 8), 1);
+	assert_int_equal(out[0].len, 3054);
+	assert_int_equal(out[0].off.flags | out[0].off.gso_type, 0);
+	assert_int_equal(status_counter(&p, "off-not-negotiated"), 2);
+	/* a chain longer than a jumbo frame still breaks the device */
+	static struct sframe big;
+	mkframe(&big, 0, 0, 9217 - 54);
+	guest_send(3, h, big.b, big.len, 0);
+	assert_int_equal(p.ops->rx(&p, 0, out, 8), 0);
+	assert_int_equal(status_counter(&p, "bad-length"), 1);
+	/* ... and the offloads cannot be negotiated */
+	int g2 = g;
+	send_msg(g2, VU_SET_FEATURES, &(uint64_t){ TSO_GUEST }, 8, -1);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(p.caps.rx_offloads, 0);
+	close(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	p.ops->close(&p);
+}
+
+/* The guest offers n receive buffers of size sz on pair 0 (from BIG(0)). */
+static void guest_rx_offer_sz(unsigned n, uint32_t sz)
+{
+	for (unsigned i = 0; i < n; i++) {
+		desc(0)[i] = (struct vring_desc){ .addr = BIG(0) + i * sz, .len = sz,
+						  .flags = VRING_DESC_F_WRITE };
+		avail(0)->ring[i] = (uint16_t)i;
+	}
+	__atomic_store_n(&avail(0)->idx, (uint16_t)n, __ATOMIC_RELEASE);
+}
+
+/* The header the guest got with used entry u of ring 0, and num_buffers. */
+static const uint8_t *rx_hdr(unsigned u, uint32_t sz)
+{
+	return gmem + BIG(0) + used(0)->ring[u].id * sz;
+}
+
+/* Switch -> guest by copy: the header says what the frame's offload state
+ * says, as far as the guest negotiated; super-frames in mergeable buffers
+ * (up to 64 KiB), or dropped and counted when its buffers cannot hold them. */
+static void vnet_header_to_guest(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	struct port p;
+	open_port(&p, "off", "on");
+	int g = guest_up_f(&p, 1, F(VIRTIO_F_VERSION_1) | F(VU_NET_F_MRG_RXBUF) |
+				  F(VU_NET_F_GUEST_CSUM) | F(VU_NET_F_GUEST_TSO4) |
+				  F(VU_NET_F_GUEST_TSO6) | F(VU_NET_F_GUEST_ECN));
+	assert_int_equal(p.caps.tx_offloads, PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 |
+					     PORT_OFF_ECN);
+	assert_int_equal(p.caps.rx_offloads, 0);
+	assert_int_equal(p.caps.max_frame_in, 9216);
+	const uint32_t sz = 2048;
+	guest_rx_offer_sz(64, sz);
+	static struct sframe t4, big;
+	mkframe(&t4, 0, 0, 3000);
+	mkframe(&big, 0, 0, 65535 - 40);
+	struct vmdq_frame f[3] = {
+		{ .data = t4.b, .caplen = t4.len, .len = t4.len,
+		  .off = { VMDQ_OFF_CSUM_PARTIAL, VMDQ_GSO_TCPV4, 0, 1448, 54, 34, 16 } },
+		{ .data = big.b, .caplen = big.len, .len = big.len,
+		  .off = { VMDQ_OFF_CSUM_PARTIAL | VMDQ_OFF_ECN, VMDQ_GSO_TCPV4, 0, 1448, 54, 34, 16 } },
+		{ .data = t4.b, .caplen = 100, .len = 100, .off = { .flags = VMDQ_OFF_CSUM_VALID } },
+	};
+	assert_int_equal(p.ops->tx(&p, f, 3), 3);
+	/* 12 + 3054 bytes: 2 buffers; 12 + 65549: 33; 112: 1 */
+	assert_int_equal(used(0)->idx, 36);
+	const uint8_t *h = rx_hdr(0, sz);
+	static const uint8_t want0[12] = { 1, 1, 54, 0, 0xa8, 5, 34, 0, 16, 0, 2, 0 };
+	assert_memory_equal(h, want0, 12);
+	assert_int_equal(used(0)->ring[0].len, sz);
+	assert_int_equal(used(0)->ring[1].len, 12 + 3054 - sz);
+	assert_memory_equal(h + 12, t4.b, sz - 12);
+	assert_memory_equal(rx_hdr(1, sz), t4.b + sz - 12, 3054 + 12 - sz);
+	h = rx_hdr(2, sz);
+	static const uint8_t want1[12] = { 1, 0x81, 54, 0, 0xa8, 5, 34, 0, 16, 0, 33, 0 };
+	assert_memory_equal(h, want1, 12);
+	uint32_t got = 0;
+	for (unsigned u = 2; u < 35; u++) {
+		uint32_t l = used(0)->ring[u].len, skip = u == 2 ? 12 : 0;
+		assert_memory_equal(rx_hdr(u, sz) + skip, big.b + got, l - skip);
+		got += l - skip;
+	}
+	assert_int_equal(got, big.len);
+	static const uint8_t want2[12] = { 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 }; /* DATA_VALID */
+	assert_memory_equal(rx_hdr(35, sz), want2, 12);
+	assert_int_equal(p.tx_frames, 3);
+	close(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+
+	/* a guest with GUEST_CSUM only, no mergeable buffers: DATA_VALID
+	 * still, a super-frame (the switch's promise broken) refused, and a
+	 * frame its buffers cannot hold dropped, both counted */
+	memset(gmem, 0, MEMSZ);
+	g = guest_up_f(&p, 1, F(VIRTIO_F_VERSION_1) | F(VU_NET_F_GUEST_CSUM));
+	assert_int_equal(p.caps.tx_offloads, PORT_OFF_CSUM);
+	guest_rx_offer_sz(8, sz);
+	struct vmdq_frame f2[3] = { f[0], f[2], { .data = t4.b, .caplen = t4.len, .len = t4.len } };
+	assert_int_equal(p.ops->tx(&p, f2, 3), 1);
+	assert_int_equal(used(0)->idx, 1);
+	assert_memory_equal(rx_hdr(0, sz), want2, 12);
+	assert_int_equal(status_counter(&p, "offload_refused"), 1);
+	assert_int_equal(status_counter(&p, "too_big_for_guest"), 1);
+	close(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+
+	/* no GUEST_CSUM: flags stay 0 */
+	memset(gmem, 0, MEMSZ);
+	g = guest_up_f(&p, 1, F(VIRTIO_F_VERSION_1));
+	guest_rx_offer_sz(8, sz);
+	assert_int_equal(p.ops->tx(&p, &f[2], 1), 1);
+	static const uint8_t zero1[12] = { [10] = 1 };
+	assert_memory_equal(rx_hdr(0, sz), zero1, 12);
+	close(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	p.ops->close(&p);
+}
+
+/* Targeted receive: the device writes its constant header with the frame;
+ * a frame with offload state gets its own header before it is published,
+ * its partial checksum completed in the guest's buffer for a guest without
+ * GUEST_CSUM, a super-frame refused for a guest without GUEST_TSO. */
+static void vnet_header_targeted(void **s)
+{
+	(void)s;
+	static struct sframe t4;
+	mkframe(&t4, 0, 0, 3000);
+	const uint32_t sz = 4096;
+	for (int csum = 1; csum >= 0; csum--) {
+		memset(gmem, 0, MEMSZ);
+		struct port p;
+		struct vmdq_dev *dev = vmdq_dev_create();
+		assert_non_null(dev);
+		assert_int_equal(vmdq_dev_set_vmdq(dev, true), 0);
+		assert_int_equal(vmdq_queue_alloc(dev, 1, 7), 1);
+		assert_int_equal(vmdq_rxq_setup(dev, 1, 256), 0);
+		uint8_t mac[6];
+		mac_from_u64(VM, mac);
+		assert_true(vmdq_filter_add(dev, mac, 0, 1) > 0);
+		p = (struct port){ .ops = port_ops_find("vhost-user"), .dev = dev, .queue = 1,
+				   .nqueues = 1, .owner = 7 };
+		snprintf(p.name, sizeof(p.name), "vm1");
+		char err[256] = "";
+		char *args[] = { path, "offloads", "on" };
+		assert_int_equal(p.ops->open(&p, args, 3, err, sizeof(err)), 0);
+		int g = guest_up_f(&p, 1, F(VIRTIO_F_VERSION_1) |
+					  (csum ? F(VU_NET_F_GUEST_CSUM) : 0));
+		guest_rx_offer_sz(8, sz);
+		assert_int_equal(service(&p), PORT_SERVICE_OK); /* posted */
+		struct vmdq_frame in[3] = {
+			/* a partial checksum (no GSO) */
+			{ .data = t4.b, .caplen = 1054, .len = 1054, .ts_ns = 1,
+			  .off = { VMDQ_OFF_CSUM_PARTIAL, 0, 0, 0, 0, 34, 16 } },
+			/* an ordinary frame: the device's header stays */
+			{ .data = t4.b, .caplen = 100, .len = 100, .ts_ns = 1 },
+			/* a super-frame, for a guest without GUEST_TSO4 */
+			{ .data = t4.b, .caplen = t4.len, .len = t4.len, .ts_ns = 1,
+			  .off = { VMDQ_OFF_CSUM_PARTIAL, VMDQ_GSO_TCPV4, 0, 1448, 54, 34, 16 } },
+		};
+		static struct sframe part;
+		mkframe(&part, 0, 0, 1000); /* the first frame's lengths right */
+		in[0].data = part.b;
+		assert_int_equal(vmdq_rx_burst(dev, in, 3, NULL), 3);
+		struct vmdq_rxd d[8];
+		assert_int_equal(vmdq_rxq_poll(dev, 1, d, 8), 3);
+		bool yes[3] = { true, true, true };
+		assert_int_equal(p.ops->complete(&p, d, 3, yes), 2);
+		assert_int_equal(used(0)->idx, 3);
+		assert_int_equal(status_counter(&p, "offload_refused"), 1);
+		/* the super-frame's buffer back empty, the two others delivered */
+		const uint8_t *h0 = NULL, *h1 = NULL;
+		unsigned empty = 0;
+		for (unsigned u = 0; u < 3; u++) {
+			uint32_t l = used(0)->ring[u].len;
+			if (l == 12 + 1054)
+				h0 = rx_hdr(u, sz);
+			else if (l == 12 + 100)
+				h1 = rx_hdr(u, sz);
+			else if (l == 0)
+				empty++;
+		}
+		assert_non_null(h0);
+		assert_non_null(h1);
+		assert_int_equal(empty, 1);
+		static const uint8_t one[12] = { [10] = 1 };
+		assert_memory_equal(h1, one, 12);
+		if (csum) {
+			static const uint8_t want[12] = { 1, 0, 0, 0, 0, 0, 34, 0, 16, 0, 1, 0 };
+			assert_memory_equal(h0, want, 12);
+			assert_memory_equal(h0 + 12, part.b, 1054);
+		} else {
+			/* completed: DATA_VALID may not be said, the sum verifies */
+			assert_memory_equal(h0, one, 12);
+			const uint8_t *fr = h0 + 12;
+			uint32_t sum = 6 + 1020 + 0x0a00 + 0x0001 + 0x0a00 + 0x0002;
+			for (uint32_t i = 34; i < 1054; i++)
+				sum += (i & 1) ? fr[i] : (uint32_t)fr[i] << 8;
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			assert_int_equal(sum, 0xffff);
+			assert_memory_equal(fr, part.b, 50); /* headers but the checksum */
+			assert_memory_equal(fr + 54, part.b + 54, 1000);
+		}
+		vmdq_queue_stop(dev, 1);
+		p.ops->close(&p);
+		vmdq_dev_destroy(dev);
+		close(g);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(status_and_rx_per_pair),
 		cmocka_unit_test(quiesce_by_return_code),
 		cmocka_unit_test(quiesce_gives_up_after_drains),
+		cmocka_unit_test(vnet_header_from_guest),
+		cmocka_unit_test(vnet_header_without_offloads),
+		cmocka_unit_test(vnet_header_to_guest),
+		cmocka_unit_test(vnet_header_targeted),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }
