@@ -11,14 +11,15 @@ written with single aligned 16-bit stores (a memoryview cast to 'H'), as a
 driver must: the switch may read them at any moment.  Commands come one per
 line on stdin, and each gets one line of answer on stdout:
 
-  setup [FAULT] [packed] [indirect]
+  setup [FAULT] [packed] [indirect] [offloads]
                                  negotiate, share memory, start both rings
                                  with 64 receive buffers (the first one bad);
                                  FAULT: address|loop|readonly (the first
                                  buffer), callpipe (ring 0's call fd is a
                                  pipe nobody reads), bigregion (the region
                                  declared 4x its file, the first buffer past
-                                 the file's end); packed: packed rings
+                                 the file's end); packed: packed rings;
+                                 offloads: CSUM and HOST_TSO4/6 too
   recv N HEX [SECONDS]           wait for N frames, each the frame HEX
   lat N [SECONDS]                wait for N frames carrying the sender's
                                  CLOCK_MONOTONIC ns at byte 14: "got N max MS"
@@ -26,6 +27,15 @@ line on stdin, and each gets one line of answer on stdout:
                                  whose length runs past guest memory;
                                  indirect: each an indirect table of 32768
                                  descriptors, 32767 of them zero-length)
+  sendvnet N KIND HEX            transmit N copies of HEX (at least 64 bytes)
+                                 behind a hostile virtio-net header, KIND:
+                                 gso0 (TSO with gso_size 0), csumrange
+                                 (csum_start at the frame's end), csumoff
+                                 (csum_offset past it), gsotype (type 7), ufo
+                                 (type 3, never offered), nocsum (TSO without
+                                 NEEDS_CSUM), ecn (TSO with ECN, not
+                                 negotiated), superlong (HEX padded to 65563
+                                 bytes, one byte over the limit)
   truncate BYTES                 the memory file cut to BYTES (the guest
                                  touches its memory no more)
   flip                           SET_FEATURES to the other ring layout
@@ -64,6 +74,8 @@ PF_REPLY_ACK, PF_STATUS = 3, 16
 D_NEXT, D_WRITE = 1, 2
 
 F_INDIRECT, F_PACKED = 28, 34
+F_CSUM, F_HOST_TSO4, F_HOST_TSO6 = 0, 11, 12
+MAX_SUPER = 65562              # the largest super-frame vmdq takes
 D_INDIRECT = 4
 PK_AVAIL, PK_USED = 1 << 7, 1 << 15
 
@@ -206,7 +218,7 @@ class Guest:
         bad = None
         packed = "packed" in words
         for w in words:
-            if w not in ("packed", "indirect"):
+            if w not in ("packed", "indirect", "offloads"):
                 bad = w
         self.packed = False        # the memory is written plainly first
         self.mem[0:REGION] = bytes(REGION)
@@ -218,6 +230,8 @@ class Guest:
             want |= 1 << F_PACKED
         if "indirect" in words:
             want |= 1 << F_INDIRECT
+        if "offloads" in words:
+            want |= 1 << F_CSUM | 1 << F_HOST_TSO4 | 1 << F_HOST_TSO6
         if feats & want != want:
             return f"features {feats:#x} lack {want:#x}"
         self.features = want
@@ -315,8 +329,8 @@ class Guest:
         self.kick(0)
         return f"got {got} max {worst // 1000000}"
 
-    def send_frames(self, n, frame, how=None):
-        frame = bytes(HDR) + bytes.fromhex(frame)
+    def send_frames(self, n, frame, how=None, vnet=None):
+        frame = (vnet or bytes(HDR)) + bytes.fromhex(frame)
         n0 = self.nused[1]
         if how == "indirect":
             # 32767 zero-length pieces, then the frame: one table per chain
@@ -327,7 +341,8 @@ class Guest:
                              len(frame), 0, 0)
         for i in range(n):
             slot = i % NBUF
-            a = TXBUF + slot * BUFSZ
+            # a super-frame takes the whole transmit area, one at a time
+            a = TXBUF + (0 if len(frame) > BUFSZ else slot * BUFSZ)
             self.mem[a:a + len(frame)] = frame
             length = REGION if how == "lie" and i == 0 else len(frame)
             if how == "indirect":
@@ -342,6 +357,27 @@ class Guest:
                     if self.pop_used(1) is None:
                         time.sleep(0.001)
         return f"used {self.nused[1] - n0}"
+
+    def send_vnet(self, n, kind, frame):
+        """N frames behind a virtio-net header that lies (little-endian:
+        flags, gso_type, hdr_len, gso_size, csum_start, csum_offset,
+        num_buffers).  TSO over IPv4 is type 1, NEEDS_CSUM flag 1."""
+        ln = len(bytes.fromhex(frame))
+        hdrs = {
+            "gso0": (1, 1, 54, 0, 34, 16),
+            "csumrange": (1, 0, 0, 0, ln, 0),
+            "csumoff": (1, 0, 0, 0, 34, ln),
+            "gsotype": (1, 7, 54, 1448, 34, 16),
+            "ufo": (1, 3, 42, 1448, 34, 6),
+            "nocsum": (0, 1, 54, 1448, 0, 0),
+            "ecn": (1, 0x81, 54, 1448, 34, 16),
+            "superlong": (0, 0, 0, 0, 0, 0),
+        }
+        if kind not in hdrs:
+            return f"unknown kind {kind}"
+        if kind == "superlong":
+            frame = frame + "00" * (MAX_SUPER + 1 - ln)
+        return self.send_frames(n, frame, vnet=struct.pack("<BBHHHHH", *hdrs[kind], 0))
 
     def stop(self):
         bases = []
@@ -405,6 +441,8 @@ def main():
                 out = g.recv(int(w[1]), w[2], float(w[3]) if len(w) > 3 else 5.0)
             elif w[0] == "send":
                 out = g.send_frames(int(w[1]), w[2], w[3] if len(w) > 3 else None)
+            elif w[0] == "sendvnet":
+                out = g.send_vnet(int(w[1]), w[2], w[3])
             elif w[0] == "lat":
                 out = g.lat(int(w[1]), float(w[2]) if len(w) > 2 else 10.0)
             elif w[0] == "truncate":
