@@ -18,6 +18,7 @@
 
 #include "helpers.h"
 #include "../../ports/port.h"
+#include "../../ports/vhost_user_int.h"
 #include "../../vhost/vu.h"
 
 #define MEMSZ (4u << 20)
@@ -669,6 +670,43 @@ static void vnet_header_without_offloads(void **s)
 	p.ops->close(&p);
 }
 
+/* The offloads each set of features allows: segmentation only with the
+ * checksum feature of its direction, ECN only with TCP segmentation, USO to
+ * the guest only for both IP versions. */
+static void caps_follow_features(void **s)
+{
+	(void)s;
+	static const struct {
+		uint64_t f;
+		uint32_t rx, tx;
+	} t[] = {
+		{ 0, 0, 0 },
+		{ F(VU_NET_F_CSUM), PORT_OFF_CSUM, 0 },
+		{ F(VU_NET_F_GUEST_CSUM), 0, PORT_OFF_CSUM },
+		{ F(VU_NET_F_HOST_TSO4) | F(VU_NET_F_HOST_ECN) | F(VU_NET_F_HOST_USO) |
+		  F(VU_NET_F_GUEST_TSO6) | F(VU_NET_F_GUEST_ECN), 0, 0 },
+		{ F(VU_NET_F_CSUM) | F(VU_NET_F_HOST_ECN), PORT_OFF_CSUM, 0 },
+		{ F(VU_NET_F_CSUM) | F(VU_NET_F_HOST_TSO6) | F(VU_NET_F_HOST_ECN),
+		  PORT_OFF_CSUM | PORT_OFF_TSO6 | PORT_OFF_ECN, 0 },
+		{ F(VU_NET_F_CSUM) | F(VU_NET_F_HOST_USO), PORT_OFF_CSUM | PORT_OFF_USO, 0 },
+		{ F(VU_NET_F_GUEST_CSUM) | F(VU_NET_F_GUEST_USO4), 0, PORT_OFF_CSUM },
+		{ F(VU_NET_F_GUEST_CSUM) | F(VU_NET_F_GUEST_USO4) | F(VU_NET_F_GUEST_USO6), 0,
+		  PORT_OFF_CSUM | PORT_OFF_USO },
+		{ 0x01c0000000003b83ull,
+		  PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_USO | PORT_OFF_ECN,
+		  PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_USO | PORT_OFF_ECN },
+	};
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint32_t rx = 99, tx = 99;
+		vhu_caps_of(t[i].f | F(VIRTIO_F_VERSION_1), &rx, &tx);
+		assert_int_equal(rx, t[i].rx);
+		assert_int_equal(tx, t[i].tx);
+	}
+	/* the last row is every offload feature; their bits are the virtio
+	 * spec's (5.1.3) */
+	assert_int_equal(vu_offload_features(), 0x01c0000000003b83ull);
+}
+
 /* The guest offers n receive buffers of size sz on pair 0 (from BIG(0)). */
 static void guest_rx_offer_sz(unsigned n, uint32_t sz)
 {
@@ -869,6 +907,7 @@ int main(void)
 		cmocka_unit_test(vnet_header_from_guest),
 		cmocka_unit_test(vnet_header_without_offloads),
 		cmocka_unit_test(vnet_header_to_guest),
+		cmocka_unit_test(caps_follow_features),
 		cmocka_unit_test(vnet_header_targeted),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
