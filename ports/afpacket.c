@@ -10,10 +10,26 @@
  * burst.  The interface is put in promiscuous mode (the transparent switch of
  * WP 3.1) and frames the switch itself sends are not received back.
  *
- * Offloads: TCP over veth arrives as GSO super-frames; they are larger than
- * max-frame and are dropped as oversize by the device.  Turn GSO/GRO/TSO off
- * on the uplink (ethtool -K IF gro off gso off tso off) until the backend
- * segments them itself.
+ * Offloads (issue 14): the socket has PACKET_VNET_HDR, so every frame in
+ * the ring has a 10-byte virtio-net header in front of it (the kernel
+ * writes it at tp_mac - 10: tpacket_rcv supports it with TPACKET_V3 as
+ * with the other versions; it must be asked for before the ring is made)
+ * and every frame sent starts with one.  What the kernel hands a packet
+ * socket is the skb as it is: a TCP super-frame from a veth peer's TSO or
+ * from a NIC's GRO, a partial checksum from a local sender.  The header
+ * says so, and the frame is received whole (a block of the ring holds 1 MiB
+ * and the ring cuts nothing shorter than that).  Nothing is negotiated: the
+ * kernel drops (and counts in tp_drops) an skb whose GSO type the header
+ * cannot express (a tunnel's), and everything else comes with its header,
+ * which is hostile until vmdq_off_check() accepted it (a refused frame is
+ * dropped and counted under the reason: `show vifs -j`, "guest").  A tag
+ * the kernel stripped is put back and the header's offsets moved with it.
+ * Sending, the header is built from the frame's offload state: the kernel
+ * segments a super-frame (or hands it whole to a device that takes TSO: a
+ * veth takes it from a local socket, but one from a packet socket is
+ * marked untrusted and a veth, lacking GSO_ROBUST, segments it on
+ * transmit) and completes a partial checksum where the device cannot.  No
+ * offload is turned on or off on the interface.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,12 +45,24 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "vmdq/offload.h"
 
 #define BLOCK_SIZE (1u << 20)
 #define BLOCK_NR 64 /* a block per ms at low rates: 64 ms of slack */
 #define FRAME_SIZE 2048
 #define AFP_BURST 32
-#define COPY_SIZE 65536 + 8
+#define AFP_HDR VMDQ_VNET_HDR_LEN
+#define COPY_SIZE VMDQ_MAX_SUPER /* a frame with its tag put back */
+
+_Static_assert(PORT_OFF_CSUM == VMDQ_OFF_CAP_CSUM && PORT_OFF_TSO4 == VMDQ_OFF_CAP_TSO4 &&
+	       PORT_OFF_TSO6 == VMDQ_OFF_CAP_TSO6 && PORT_OFF_USO == VMDQ_OFF_CAP_USO &&
+	       PORT_OFF_ECN == VMDQ_OFF_CAP_ECN, "one set of offload bits");
+
+/* what the port counts beyond the frames (status) */
+enum { C_RX_GSO, C_RX_PARTIAL, C_TX_GSO, C_TX_PARTIAL, C__COUNT };
+static const char *const cnames[C__COUNT] = { "rx-gso", "rx-csum-partial", "tx-gso",
+					      "tx-csum-partial" };
+_Static_assert(C__COUNT + VMDQ_OFF_ERR__COUNT - 1 <= PORT_STATUS_MAX, "status counters");
 
 struct afp {
 	int fd;
@@ -46,6 +74,10 @@ struct afp {
 	struct tpacket3_hdr *next;       /* next frame in it */
 	uint8_t *copy;                   /* AFP_BURST frames re-tagged */
 	uint64_t kdrops;                 /* the kernel's drops, accumulated */
+	uint8_t txh[AFP_BURST][AFP_HDR]; /* a message's header, its frame */
+	struct iovec txv[AFP_BURST][2];
+	uint64_t c[C__COUNT];
+	uint64_t refused[VMDQ_OFF_ERR__COUNT]; /* frames dropped, by reason */
 };
 
 static void afp_close(struct port *p)
@@ -87,6 +119,9 @@ static int afp_open(struct port *p, char **args, int nargs, char *err, size_t er
 	int v = TPACKET_V3;
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0)
 		goto fail;
+	v = 1; /* before the ring: the kernel refuses it after (EBUSY) */
+	if (setsockopt(a->fd, SOL_PACKET, PACKET_VNET_HDR, &v, sizeof(v)) < 0)
+		goto fail;
 	struct tpacket_req3 req = {
 		.tp_block_size = BLOCK_SIZE, .tp_block_nr = BLOCK_NR,
 		.tp_frame_size = FRAME_SIZE,
@@ -112,10 +147,15 @@ static int afp_open(struct port *p, char **args, int nargs, char *err, size_t er
 	struct packet_mreq mr = { .mr_ifindex = a->ifindex, .mr_type = PACKET_MR_PROMISC };
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		goto fail;
-	/* a frame is cut at the ring's frame size less the headers; the link's
-	 * MTU bounds what it sends */
-	p->caps = (struct port_caps){ .max_frame_in = COPY_SIZE - 8,
-				      .max_frame_out = port_link_frame_max(args[0]) };
+	/* a super-frame whole at most; the link's MTU bounds the frames it
+	 * sends whole (a super-frame's segments are the kernel's business).
+	 * rx: whatever the kernel has, as it has it.  tx: what the kernel's
+	 * virtio-net header parser takes on every kernel the project runs on
+	 * (UDP_L4 only from 6.2: the switch segments those). */
+	uint32_t off = PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_ECN;
+	p->caps = (struct port_caps){ .max_frame_in = VMDQ_MAX_SUPER,
+				      .max_frame_out = port_link_frame_max(args[0]),
+				      .rx_offloads = off | PORT_OFF_USO, .tx_offloads = off };
 	return 0;
 fail:
 	snprintf(err, errlen, "afpacket %s: %s%s", args[0], strerror(errno),
@@ -131,6 +171,59 @@ static void release_held(struct afp *a)
 				 __ATOMIC_RELEASE);
 		a->held = NULL;
 	}
+}
+
+/* Ring frame h as f (copied to copy slot k if its tag must be put back):
+ * false if it is dropped (counted under its reason). */
+static bool rx_frame(struct port *p, struct afp *a, const struct tpacket3_hdr *h,
+		     unsigned k, struct vmdq_frame *f)
+{
+	uint8_t *data = (uint8_t *)h + h->tp_mac;
+	uint32_t cap = h->tp_snaplen, len = h->tp_len;
+	struct vmdq_offload o;
+	enum vmdq_off_err e;
+	if (h->tp_mac < AFP_HDR) /* the kernel puts the header there: never */
+		e = VMDQ_OFF_ERR_VNET_SHORT;
+	else if (cap != len) /* cut: longer than a block */
+		e = VMDQ_OFF_ERR_SUPER_LONG;
+	else if ((e = vmdq_vnet_hdr_parse(data - AFP_HDR, AFP_HDR, &o)) == VMDQ_OFF_ERR_NONE &&
+		 (vmdq_off_needs(&o) & ~p->caps.rx_offloads))
+		e = VMDQ_OFF_ERR_NOT_NEGOTIATED;
+	if (e == VMDQ_OFF_ERR_NONE && (h->tp_status & TP_STATUS_VLAN_VALID)) {
+		/* put the stripped tag back where it was, and the header's
+		 * offsets after it */
+		if (cap < 12 || cap + 4 > COPY_SIZE) {
+			e = VMDQ_OFF_ERR_SUPER_LONG;
+		} else {
+			uint8_t *c = a->copy + (size_t)k * COPY_SIZE;
+			uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID)
+				? h->hv1.tp_vlan_tpid : 0x8100;
+			uint16_t tci = h->hv1.tp_vlan_tci;
+			memcpy(c, data, 12);
+			c[12] = (uint8_t)(tpid >> 8);
+			c[13] = (uint8_t)tpid;
+			c[14] = (uint8_t)(tci >> 8);
+			c[15] = (uint8_t)tci;
+			memcpy(c + 16, data + 12, cap - 12);
+			data = c;
+			cap += 4;
+			len += 4;
+			vmdq_off_moved(&o, 4);
+		}
+	}
+	if (e == VMDQ_OFF_ERR_NONE)
+		e = vmdq_off_check(data, cap, &o);
+	if (e != VMDQ_OFF_ERR_NONE) {
+		a->refused[e]++;
+		return false;
+	}
+	*f = (struct vmdq_frame){ .data = data, .caplen = cap, .len = len, .off = o,
+				  .ts_ns = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec };
+	a->c[C_RX_GSO] += o.gso_type != VMDQ_GSO_NONE;
+	a->c[C_RX_PARTIAL] += (o.flags & VMDQ_OFF_CSUM_PARTIAL) != 0;
+	p->rx_frames++;
+	p->rx_bytes += len;
+	return true;
 }
 
 static unsigned afp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
@@ -159,49 +252,33 @@ static unsigned afp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsi
 				continue;
 		}
 		struct tpacket3_hdr *h = a->next;
-		uint8_t *data = (uint8_t *)h + h->tp_mac;
-		uint32_t cap = h->tp_snaplen, len = h->tp_len;
-		if ((h->tp_status & TP_STATUS_VLAN_VALID) && cap >= 12 && cap + 4 <= COPY_SIZE) {
-			/* put the stripped tag back where it was */
-			uint8_t *c = a->copy + (size_t)got * COPY_SIZE;
-			uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID)
-				? h->hv1.tp_vlan_tpid : 0x8100;
-			uint16_t tci = h->hv1.tp_vlan_tci;
-			memcpy(c, data, 12);
-			c[12] = (uint8_t)(tpid >> 8);
-			c[13] = (uint8_t)tpid;
-			c[14] = (uint8_t)(tci >> 8);
-			c[15] = (uint8_t)tci;
-			memcpy(c + 16, data + 12, cap - 12);
-			data = c;
-			cap += 4;
-			len += 4;
-		}
-		f[got] = (struct vmdq_frame){ .data = data, .caplen = cap, .len = len,
-					      .ts_ns = (uint64_t)h->tp_sec * 1000000000ull +
-						       h->tp_nsec };
-		p->rx_frames++;
-		p->rx_bytes += len;
-		got++;
 		a->left--;
 		a->next = (void *)((uint8_t *)h + h->tp_next_offset);
+		if (rx_frame(p, a, h, got, &f[got]))
+			got++;
 	}
 	return got;
 }
 
+/* One sendmmsg per burst; each message is the frame's virtio-net header
+ * (built from its offload state) and the frame. */
 static unsigned afp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 {
 	struct afp *a = p->priv;
 	struct mmsghdr m[AFP_BURST];
-	struct iovec iov[AFP_BURST];
 	unsigned done = 0;
 	while (done < n) {
 		unsigned k = n - done < AFP_BURST ? n - done : AFP_BURST;
 		for (unsigned i = 0; i < k; i++) {
 			const struct vmdq_frame *x = &f[done + i];
-			iov[i] = (struct iovec){ .iov_base = (void *)x->data,
-						 .iov_len = x->caplen < x->len ? x->caplen : x->len };
-			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+			if (vmdq_vnet_hdr_build(&x->off, a->txh[i], AFP_HDR) < 0) {
+				/* an unknown gso_type: the switch gives none */
+				memset(a->txh[i], 0, AFP_HDR);
+			}
+			a->txv[i][0] = (struct iovec){ a->txh[i], AFP_HDR };
+			a->txv[i][1] = (struct iovec){ (void *)x->data,
+						       x->caplen < x->len ? x->caplen : x->len };
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = a->txv[i], .msg_iovlen = 2 } };
 		}
 		int r = sendmmsg(a->fd, m, k, 0);
 		if (r <= 0) {
@@ -215,8 +292,11 @@ static unsigned afp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 			break;
 		}
 		for (int i = 0; i < r; i++) {
+			const struct vmdq_frame *x = &f[done + (unsigned)i];
 			p->tx_frames++;
-			p->tx_bytes += iov[i].iov_len;
+			p->tx_bytes += a->txv[i][1].iov_len;
+			a->c[C_TX_GSO] += x->off.gso_type != VMDQ_GSO_NONE;
+			a->c[C_TX_PARTIAL] += (x->off.flags & VMDQ_OFF_CSUM_PARTIAL) != 0;
 		}
 		done += (unsigned)r;
 	}
@@ -240,8 +320,27 @@ static int afp_fd(struct port *p)
 	return a->fd;
 }
 
+/* The offloads that crossed and the frames refused, by reason (the
+ * interface itself has no guest to report on: "running" while open). */
+static void afp_status(struct port *p, struct port_status *st)
+{
+	struct afp *a = p->priv;
+	st->state = "running";
+	st->ring = NULL;
+	unsigned n = 0;
+	for (unsigned i = 0; i < C__COUNT; i++) {
+		st->names[n] = cnames[i];
+		st->vals[n++] = a->c[i];
+	}
+	for (unsigned e = VMDQ_OFF_ERR_NONE + 1; e < VMDQ_OFF_ERR__COUNT; e++) {
+		st->names[n] = vmdq_off_err_name((enum vmdq_off_err)e);
+		st->vals[n++] = a->refused[e];
+	}
+	st->n = n;
+}
+
 const struct port_ops port_afpacket_ops = {
 	.kind = "afpacket", .uplink_ok = true, .vif_ok = true,
 	.open = afp_open, .close = afp_close, .rx = afp_rx, .tx = afp_tx,
-	.fd = afp_fd, .done = NULL, .drops = afp_drops,
+	.fd = afp_fd, .done = NULL, .drops = afp_drops, .status = afp_status,
 };
