@@ -7,7 +7,7 @@ set -eu
 build=$1
 seconds=${2:-30}
 runs=${3:-0}
-[ $# -gt 3 ] && shift 3 && targets="$*" || targets="sort cmd pcap vu_msg vu_ring vu_state fdb"
+[ $# -gt 3 ] && shift 3 && targets="$*" || targets="sort cmd pcap vu_msg vu_ring vu_state fdb offload"
 limit="-max_total_time=$seconds"
 [ "$runs" -gt 0 ] && limit="-runs=$runs"
 top=$(cd "$(dirname "$0")/.." && pwd)
