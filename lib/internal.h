@@ -230,6 +230,7 @@ struct rxq {
 	uint64_t itr_ns;
 	bool irq_pending;
 	int irq_fd1;       /* eventfd + 1; 0 = no vector (zeroed memory) */
+	uint64_t *notify;  /* vmdq_rxq_set_notify's bitmap, or NULL (__atomic) */
 	/* consumer side */
 	_Atomic uint32_t post CACHE_ALIGNED; /* next slot the consumer posts */
 	uint32_t reap;                       /* next slot the consumer polls */

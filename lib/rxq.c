@@ -270,6 +270,14 @@ unsigned vmdq_rxq_reclaim(struct vmdq_dev *dev, unsigned q,
 	return vmdq_rxq_poll(dev, q, out, n);
 }
 
+int vmdq_rxq_set_notify(struct vmdq_dev *dev, unsigned q, uint64_t *map)
+{
+	if (q >= VMDQ_MAX_QUEUES)
+		return -EINVAL;
+	__atomic_store_n(&dev->rxq[q].notify, map, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int vmdq_rxq_irq_fd(struct vmdq_dev *dev, unsigned q)
 {
 	if (q >= VMDQ_MAX_QUEUES)

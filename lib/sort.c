@@ -423,8 +423,16 @@ unsigned vmdq_rx_burst(struct vmdq_dev *dev, const struct vmdq_frame *frames,
 			queued += sort_chunk(dev, c, frames + off, m, NULL, drops,
 					     touched, &ntouched);
 	}
-	for (unsigned i = 0; i < ntouched; i++)
-		flush_queue(&dev->rxq[touched[i]]);
+	for (unsigned i = 0; i < ntouched; i++) {
+		struct rxq *q = &dev->rxq[touched[i]];
+		flush_queue(q);
+		/* the consumer's pending bit, after the frames are published:
+		 * its exchange of the word (acquire) pairs with this release */
+		uint64_t *nb = __atomic_load_n(&q->notify, __ATOMIC_RELAXED);
+		if (nb && q->fill != q->fill0)
+			__atomic_fetch_or(&nb[touched[i] / 64], 1ull << (touched[i] % 64),
+					  __ATOMIC_RELEASE);
+	}
 	urcu_memb_read_unlock();
 
 	counter_add(&dev->frames_in, n);

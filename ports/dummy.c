@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The dummy backend: `dummy [targeted] [capacity N]`, an in-memory port for
- * unit tests and benchmarks (no root, no descriptor, no system call after
- * open).  It has no describe: a switch of 4096 dummies logs nothing per vif.  The test's side of it, and what each mode does: ports/dummy.h.
+ * unit tests and benchmarks (no root; its only descriptor an eventfd that
+ * tells the switch when the test injected frames: the only system calls
+ * after open are that eventfd's write and read, once per injection spell).  It has no describe: a switch of 4096 dummies logs nothing per vif.  The test's side of it, and what each mode does: ports/dummy.h.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "dummy.h"
 
@@ -20,6 +23,11 @@ struct vmdq_dummy {
 	struct port *port;              /* NULL once closed */
 	char name[32];
 	bool held, targeted, replay, vif;
+	/* the descriptor the switch sleeps on (fd): an eventfd written when
+	 * frames are injected or replay starts, read again by the next rx; -1
+	 * if none could be made (then the switch polls the port every round) */
+	int efd;
+	bool kicked;                    /* efd written since the last rx */
 	unsigned cap;
 	uint64_t room;
 	/* rx: slots [head, tail) wait; [last, head) were given by the last rx
@@ -59,6 +67,10 @@ static void unslots(void *m, unsigned n, size_t size)
 /* What only an open port needs; a held one keeps its sent store. */
 static void release_port(struct vmdq_dummy *d)
 {
+	if (d->efd >= 0)
+		close(d->efd);
+	d->efd = -1;
+	d->kicked = false;
 	unslots(d->in, d->cap, VMDQ_DUMMY_SLOT);
 	unslots(d->guest, VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_GUEST_BUF);
 	free(d->in_len);
@@ -135,6 +147,16 @@ bool vmdq_dummy_is_open(const struct vmdq_dummy *d)
 
 /* ---- the test's side --------------------------------------------------- */
 
+/* rx has frames now: the descriptor says so (once until the next rx). */
+static void kick(struct vmdq_dummy *d)
+{
+	uint64_t one = 1;
+	if (d->efd < 0 || d->kicked)
+		return;
+	if (write(d->efd, &one, sizeof(one)) == sizeof(one))
+		d->kicked = true;
+}
+
 int vmdq_dummy_inject(struct vmdq_dummy *d, const void *frame, uint32_t len)
 {
 	if (!d->port)
@@ -150,6 +172,7 @@ int vmdq_dummy_inject(struct vmdq_dummy *d, const void *frame, uint32_t len)
 	d->in_len[k] = len;
 	d->tail++;
 	d->st.injected++;
+	kick(d);
 	return 0;
 }
 
@@ -158,6 +181,8 @@ void vmdq_dummy_replay(struct vmdq_dummy *d, bool on)
 	d->replay = on;
 	d->cursor = d->head;
 	d->last = d->head;
+	if (on && d->port)
+		kick(d);
 }
 
 unsigned vmdq_dummy_waiting(const struct vmdq_dummy *d)
@@ -257,6 +282,13 @@ static unsigned dm_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsig
 	struct vmdq_dummy *d = p->priv;
 	(void)pair; /* one pair */
 	d->st.rx_calls++;
+	if (d->kicked) {
+		uint64_t v;
+		if (read(d->efd, &v, sizeof(v)) < 0) {
+			/* reset already */
+		}
+		d->kicked = false;
+	}
 	unsigned k = 0;
 	if (d->replay) {
 		uint64_t w = d->tail - d->head;
@@ -343,8 +375,7 @@ static bool dm_idle(struct port *p)
 
 static int dm_fd(struct port *p)
 {
-	(void)p;
-	return -1;
+	return ((struct vmdq_dummy *)p->priv)->efd;
 }
 
 static bool dm_done(struct port *p)
@@ -409,6 +440,7 @@ static int dm_open(struct port *p, char **args, int nargs, char *err, size_t err
 		return -ENOMEM;
 	}
 	snprintf(d->name, sizeof(d->name), "%s", p->name);
+	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	d->cap = (unsigned)cap;
 	d->room = VMDQ_DUMMY_UNLIMITED;
 	d->targeted = targeted;

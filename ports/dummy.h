@@ -29,6 +29,10 @@
  * Frames the switch copies to the port (tx: floods, VM to VM, inboxes) land
  * in the sent store too.
  *
+ * Descriptor: fd() is an eventfd, readable from the first frame injected
+ * (or replay turned on) until the next rx call, so an idle dummy vif goes
+ * cold like any port with a descriptor and wakes when the test injects.
+ *
  * Threads: a dummy is not thread-safe.  Inject into it and read it only
  * from the thread that drives the switch (vmdq_switch_poll or
  * vmdq_switch_poll_worker, or with the workers parked).

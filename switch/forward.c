@@ -56,6 +56,7 @@ bool vmdq_sw_hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uin
 		ib->listed = true;
 		sw->wk[w].full[sw->wk[w].nfull++] = to;
 	}
+	want_signal(sw, w, to);
 	want_ring(sw, w, to->worker);
 	return true;
 }
@@ -68,7 +69,7 @@ void vmdq_sw_batch_flush(struct vmdq_switch *sw, int w, const uint8_t *kind, uns
 		struct sw_batch *b = &v->batch;
 		unsigned sent = v->port.ops->tx(&v->port, b->f, b->n);
 		v->c[w].to_vm += sent;
-		v->flush_due = true;
+		want_flush(sw, w, v);
 		for (unsigned i = 0; i < b->n; i++) {
 			bool uni = kind && kind[b->src[i]] == SW_K_UNI;
 			if (i < sent) {
@@ -124,7 +125,7 @@ static void send_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, struct 
 		return;
 	unsigned sent = v->port.ops->tx(&v->port, f, n);
 	v->c[w].to_vm += sent;
-	v->flush_due = true;
+	want_flush(sw, w, v);
 	sw->wk[w].wc.delivered += sent;
 	for (unsigned i = sent; i < n; i++)
 		drop_wire(sw, w, v, SWD_PORT_TX);

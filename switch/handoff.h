@@ -12,6 +12,16 @@
  *   head: written by the consumer only.  Its release store gives slots
  *         back after the port's tx copied them; the producer's acquire load
  *         of head pairs with it before it writes a slot again.
+ * A pending bit (sw_worker.pend, bit q for the vif whose first queue is q)
+ * tells the vif's worker to visit it: a producer notes the vif in its `sig`
+ * list when it pushes (once per round: ib->signal) and, at the end of its
+ * round, after every push of the round was published, sets the bit with an
+ * atomic OR (release: pairs with the consumer's exchange of the word,
+ * acquire, after which its acquire load of tail sees the frames).  The
+ * device sets bits the same way for the frames it places on a vif's queue
+ * (vmdq_rxq_set_notify).  A bit is never cleared but by the exchange that
+ * reads it, so a push is either seen by a look that follows the exchange,
+ * or sets the bit again for the next round: nothing is lost.
  * A doorbell is a worker's eventfd.  A producer notes whom to wake during a
  * round (want_ring, plain: the round's own word) and rings after the round
  * (ring_doorbells): its seq_cst fence pairs with the one in
@@ -52,6 +62,46 @@ static inline void ring_doorbells(struct vmdq_switch *sw, int self)
 		if (write(sw->wk[m].efd, &one, sizeof(one)) < 0) {
 			/* saturated: it is awake anyway */
 		}
+	}
+}
+
+/* Tells worker v->worker to visit v (its pending bit; see above). */
+static inline void pend_set(struct vmdq_switch *sw, const struct sw_vif *v)
+{
+	unsigned q = (unsigned)v->queue;
+	__atomic_fetch_or(&sw->wk[v->worker].pend[q / 64], 1ull << (q % 64), __ATOMIC_RELEASE);
+}
+
+/* Producer w pushed into v's inbox from it: v's worker hears of it at the
+ * end of w's round (signal_inboxes), once per round. */
+static inline void want_signal(struct vmdq_switch *sw, int w, struct sw_vif *v)
+{
+	struct sw_inbox *ib = v->inbox[w];
+	if (!ib->signal) {
+		ib->signal = true;
+		sw->wk[w].sig[sw->wk[w].nsig++] = v;
+	}
+}
+
+/* End of worker w's round: every vif it pushed frames to gets its bit,
+ * before the doorbells ring (ring_doorbells' fence orders them). */
+static inline void signal_inboxes(struct vmdq_switch *sw, int w)
+{
+	struct sw_worker *k = &sw->wk[w];
+	for (unsigned i = 0; i < k->nsig; i++) {
+		struct sw_vif *v = k->sig[i];
+		v->inbox[w]->signal = false;
+		pend_set(sw, v);
+	}
+	k->nsig = 0;
+}
+
+/* The port of v (worker w's own) is flushed after the round, once. */
+static inline void want_flush(struct vmdq_switch *sw, int w, struct sw_vif *v)
+{
+	if (!v->flush_due) {
+		v->flush_due = true;
+		sw->wk[w].flushq[sw->wk[w].nflush++] = v;
 	}
 }
 

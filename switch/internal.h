@@ -53,6 +53,8 @@ struct sw_inbox {
 	_Atomic uint32_t head;  /* (a) consumer (the vif's worker), release: slots free */
 	_Atomic uint32_t tail;  /* (a) producer (worker of this index), release: slots full */
 	bool listed;            /* (producer) in its worker's `full` list */
+	bool signal;            /* (producer) in its worker's `sig` list: the vif's
+				 * worker is told at the end of the producer's round */
 	uint32_t len[SW_INBOX]; /* (producer) slot's frame, before tail moves */
 	uint64_t ts[SW_INBOX];
 };
@@ -78,16 +80,28 @@ struct sw_vif {
 	uint32_t filter_id; /* (c) */
 	uint32_t key_hash;  /* (c) keyed hash of (MAC, VLAN) */
 	uint32_t name_hash; /* (c) */
-	/* a vif idle for SW_COLD_ROUNDS rounds whose port said so (idle) and
-	 * has a descriptor goes cold: its port is called only every
-	 * SW_COLD_EVERY rounds, or when its queue or inboxes hold frames or its
-	 * descriptor woke the worker; frames handed to it are flushed */
+	/* A round visits only the vifs on its worker's active list (`act`):
+	 * a vif whose port is warm stays there; a cold one comes when its
+	 * queues or inboxes got frames (the worker's `pend` bitmap), its
+	 * descriptor is readable, or the cold sweep picks it, and stays only
+	 * while its visit left something behind (`more`).  A port whose rx
+	 * gave nothing for SW_COLD_ROUNDS visits, that says so (idle) and has
+	 * a descriptor goes cold: the descriptor goes into its worker's epoll
+	 * and its rx is called only when the descriptor woke it or the sweep
+	 * picked it (frames to it are delivered whenever they come); it is
+	 * warm again when its rx gives frames. */
+	bool active;        /* (o) on its worker's act list (set for all by reindex, (p)) */
+	bool more;          /* (o) its last visit left frames behind (a drain's limit,
+			     * backpressure): visited again next round */
 	bool cold;          /* (o) its port's descriptor is in its worker's epoll */
 	int cold_fd;        /* (o) that descriptor */
-	bool wake;          /* (o) its descriptor was readable in vmdq_switch_wait */
-	bool flush_due;     /* (o) its port got frames or was served this round */
-	uint32_t idle_rounds; /* (o) */
-	uint8_t *rxmem;     /* (c) nq * SW_RING buffers of SW_BUF; NULL when targeted */
+	bool wake;          /* (o) call its port's rx at its next visit (the descriptor
+			     * was readable, or the sweep) */
+	bool flush_due;     /* (o) on its worker's flush list: its port got frames or was
+			     * served this round */
+	uint32_t idle_rounds; /* (o) visits whose rx gave nothing, in a row */
+	uint32_t rx_buf;    /* (c) bytes of each of its receive buffers */
+	uint8_t *rxmem;     /* (c) nq * SW_RING buffers of rx_buf; NULL when targeted */
 	uint8_t *txmem;     /* (c) nq * SW_TX_SLOTS buffers of SW_TX_BUF */
 	struct sw_inbox *inbox[SW_MAX_WORKERS]; /* (p) by producing worker; NULL: none */
 	struct sw_batch batch;                  /* (o) */
@@ -101,7 +115,16 @@ struct sw_vif {
 	} tx[];
 };
 
+#define SW_PEND_WORDS (VMDQ_MAX_QUEUES / 64)
+
 struct sw_worker {
+	/* Bit q: queue q has something for this worker: set by the device
+	 * when it placed frames on a vif queue (vmdq_rxq_set_notify), and by
+	 * another worker at the end of a round in which it pushed frames into
+	 * an inbox of the vif whose first queue is q (signal_inboxes).  (a):
+	 * both set it with an atomic OR (release) after publishing the frames;
+	 * the worker takes a word with an exchange (acquire), then looks. */
+	uint64_t pend[SW_PEND_WORDS] __attribute__((aligned(64)));
 	int id;             /* (c) */
 	int cpu;            /* (p) pinned there; -1: not pinned */
 	bool running;       /* (m) has its own thread */
@@ -120,6 +143,14 @@ struct sw_worker {
 	unsigned nfull;          /* (w) */
 	struct sw_vif **touched; /* (w) vifs with a batch in this burst */
 	unsigned ntouched;       /* (w) */
+	struct sw_vif **act;     /* (w) the vifs the next round visits; (p) reindex */
+	unsigned nact;           /* (w) */
+	struct sw_vif **flushq;  /* (w) vifs whose port is to be flushed after the round */
+	unsigned nflush;         /* (w) */
+	struct sw_vif **sig;     /* (w) vifs it pushed frames to this round (another
+				  * worker's): their worker's pend bit set at the end */
+	unsigned nsig;           /* (w) */
+	unsigned sweep;          /* (w) the cold sweep's place in vifs[] */
 	struct pollfd *pfd;      /* (w) */
 	struct sw_vif **pfd_vif; /* (w) the vif of each pfd entry (NULL: none) */
 	uint32_t round;          /* (w) rounds done */
@@ -148,6 +179,7 @@ struct vmdq_switch {
 	int16_t queue_vif[VMDQ_MAX_QUEUES]; /* (p) -1: no vif */
 	struct vmdq_fdb *fdb;   /* (m) the main worker's alone */
 	uint8_t *defmem;        /* (c) the default queue's buffers */
+	uint32_t rx_buf;        /* (p) receive buffer bytes for vifs added from now on */
 	unsigned default_queue; /* (m) */
 	uint64_t age_ns;        /* (m) */
 	uint64_t last_age_ns;   /* (m) */
@@ -168,7 +200,7 @@ _Static_assert(SW_MAX_VIFS <= INT16_MAX, "queue_vif holds a vif index");
 _Static_assert(BURST <= UINT8_MAX + 1, "a batch entry's src is 8 bits");
 
 /* Sizes of a vif's mappings. */
-#define SW_RXMEM(nq) ((size_t)(nq) * SW_RING * SW_BUF)
+#define SW_RXMEM(nq, buf) ((size_t)(nq) * SW_RING * (buf))
 #define SW_TXMEM(nq) ((size_t)(nq) * SW_TX_SLOTS * SW_TX_BUF)
 #define SW_INBOX_HDR ((sizeof(struct sw_inbox) + 4095) & ~(size_t)4095)
 #define SW_INBOX_BYTES (SW_INBOX_HDR + (size_t)SW_INBOX * SW_TX_BUF)
@@ -177,7 +209,7 @@ _Static_assert(BURST <= UINT8_MAX + 1, "a batch entry's src is 8 bits");
 /* switch.c */
 void *vmdq_sw_mem(size_t bytes);
 void vmdq_sw_unmem(void *m, size_t bytes);
-int vmdq_sw_queue_arm(struct vmdq_dev *dev, unsigned q, uint8_t *m);
+int vmdq_sw_queue_arm(struct vmdq_dev *dev, unsigned q, uint8_t *m, uint32_t buf);
 int vmdq_sw_open_port(struct vmdq_switch *sw, struct port *p, const char *name,
 		      const char *kind, int vq, unsigned nq, uint64_t owner, char **args,
 		      int nargs, char *err, size_t errlen);

@@ -48,13 +48,13 @@ void vmdq_sw_unmem(void *m, size_t bytes)
 }
 
 /* Gives queue q a ring of SW_RING buffers carved from m. */
-int vmdq_sw_queue_arm(struct vmdq_dev *dev, unsigned q, uint8_t *m)
+int vmdq_sw_queue_arm(struct vmdq_dev *dev, unsigned q, uint8_t *m, uint32_t buf)
 {
 	int rc = vmdq_rxq_setup(dev, q, SW_RING);
 	if (rc < 0)
 		return rc;
 	for (unsigned i = 0; i < SW_RING; i++) {
-		struct vmdq_rxd d = { .buf = m + (size_t)i * SW_BUF, .buf_size = SW_BUF };
+		struct vmdq_rxd d = { .buf = m + (size_t)i * buf, .buf_size = buf };
 		if (vmdq_rxq_post(dev, q, &d, 1) != 1)
 			return -ENOSPC;
 	}
@@ -69,6 +69,7 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 	sw->dev = dev;
 	sw->age_ns = 300ull * 1000000000ull;
 	sw->nworkers = 1;
+	sw->rx_buf = SW_BUF;
 	sw->wk[0].cpu = -1;
 	sw->wk[0].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&sw->park_mu, NULL);
@@ -91,7 +92,7 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 	sw->default_queue = c.default_queue;
 	/* a transparent switch (WP 3.1): sorting on, promiscuous */
 	if (!ok || !sw->fdb || !sw->defmem || sw->wk[0].efd < 0 || vmdq_dev_set_vmdq(dev, true) < 0 ||
-	    vmdq_dev_set_promisc(dev, true) < 0 || vmdq_sw_queue_arm(dev, c.default_queue, sw->defmem) < 0) {
+	    vmdq_dev_set_promisc(dev, true) < 0 || vmdq_sw_queue_arm(dev, c.default_queue, sw->defmem, SW_BUF) < 0) {
 		vmdq_switch_destroy(sw);
 		errno = ENOMEM;
 		return NULL;
@@ -168,6 +169,14 @@ int vmdq_switch_set_uplink(struct vmdq_switch *sw, const char *name, const char 
 	return rc;
 }
 
+
+int vmdq_switch_set_rx_buf(struct vmdq_switch *sw, uint32_t bytes)
+{
+	if (bytes < 64 || bytes > SW_BUF)
+		return -EINVAL;
+	sw->rx_buf = bytes;
+	return 0;
+}
 
 void vmdq_switch_vif_counters(const struct vmdq_switch *sw, int vi, struct sw_cnt *out)
 {

@@ -83,7 +83,7 @@ void vmdq_sw_reindex(struct vmdq_switch *sw)
 	uint32_t pos[SW_VLANS];
 	unsigned n = 0;
 	for (int w = 0; w < sw->nworkers; w++)
-		sw->wk[w].nvifs = 0;
+		sw->wk[w].nvifs = sw->wk[w].nact = 0;
 	memset(sw->vlan_off, 0, sizeof(sw->vlan_off));
 	for (unsigned i = 0; i < sw->vif_cap; i++) {
 		struct sw_vif *v = sw->vif[i];
@@ -93,6 +93,12 @@ void vmdq_sw_reindex(struct vmdq_switch *sw)
 		struct sw_worker *k = &sw->wk[v->worker];
 		k->vifs[k->nvifs++] = v;
 		sw->vlan_off[v->vlan + 1]++;
+		/* each vif visited once after a change (a pending bit for it may
+		 * have gone to its old worker); its queues tell its worker now */
+		v->active = true;
+		k->act[k->nact++] = v;
+		for (unsigned qi = 0; qi < v->nq; qi++)
+			vmdq_rxq_set_notify(sw->dev, (unsigned)v->queue + qi, k->pend);
 	}
 	sw->nvifs = n;
 	for (unsigned l = 0; l < SW_VLANS; l++) {
@@ -127,6 +133,8 @@ int vmdq_sw_worker_arrays(struct vmdq_switch *sw, int w, unsigned cap)
 	struct sw_worker *k = &sw->wk[w];
 	bool ok = grow(&k->vifs, cap, sizeof(*k->vifs)) && grow(&k->full, cap, sizeof(*k->full)) &&
 		  grow(&k->touched, cap, sizeof(*k->touched)) &&
+		  grow(&k->act, cap, sizeof(*k->act)) && grow(&k->flushq, cap, sizeof(*k->flushq)) &&
+		  grow(&k->sig, cap, sizeof(*k->sig)) &&
 		  grow(&k->pfd, (1 + SW_MAX_QP) * (size_t)cap + 3, sizeof(*k->pfd)) &&
 		  grow(&k->pfd_vif, (1 + SW_MAX_QP) * (size_t)cap + 3, sizeof(*k->pfd_vif)) &&
 		  grow(&k->irq_q, SW_MAX_QP * (size_t)cap, sizeof(*k->irq_q)) &&
@@ -177,7 +185,7 @@ void vmdq_sw_table_free(struct vmdq_switch *sw)
 	for (int w = 0; w < SW_MAX_WORKERS; w++) {
 		struct sw_worker *k = &sw->wk[w];
 		free(k->vifs), free(k->full), free(k->touched), free(k->pfd), free(k->pfd_vif),
-			free(k->irq_q), free(k->irq_fd);
+			free(k->irq_q), free(k->irq_fd), free(k->act), free(k->flushq), free(k->sig);
 	}
 }
 
@@ -196,7 +204,7 @@ static void free_vif(struct sw_vif *v)
 	for (int p = 0; p < SW_MAX_WORKERS; p++)
 		if (v->inbox[p])
 			vmdq_sw_inbox_free(v->inbox[p]);
-	vmdq_sw_unmem(v->rxmem, SW_RXMEM(v->nq));
+	vmdq_sw_unmem(v->rxmem, SW_RXMEM(v->nq, v->rx_buf));
 	vmdq_sw_unmem(v->txmem, SW_TXMEM(v->nq));
 	free(v);
 }
@@ -326,7 +334,8 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 	 * its guest uses (vmdq_queue_set_rss).  Only the others get receive
 	 * buffers of the switch's. */
 	v->targeted = v->port.ops->targeted && v->port.ops->targeted(&v->port);
-	if (!v->targeted && !(v->rxmem = vmdq_sw_mem(SW_RXMEM(nq)))) {
+	v->rx_buf = sw->rx_buf;
+	if (!v->targeted && !(v->rxmem = vmdq_sw_mem(SW_RXMEM(nq, v->rx_buf)))) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "vif %s: out of memory", s->name);
 		goto undo_port;
@@ -336,7 +345,8 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		if (v->targeted)
 			rc = vmdq_rxq_setup(sw->dev, qi, SW_RING);
 		else
-			rc = vmdq_sw_queue_arm(sw->dev, qi, v->rxmem + (size_t)i * SW_RING * SW_BUF);
+			rc = vmdq_sw_queue_arm(sw->dev, qi, v->rxmem + (size_t)i * SW_RING * v->rx_buf,
+					       v->rx_buf);
 		if (rc == 0)
 			rc = vmdq_queue_set_vlan_strip(sw->dev, qi, v->targeted && s->vlan);
 		if (rc < 0)
@@ -407,6 +417,7 @@ static int finish_queue(struct vmdq_switch *sw, int idx, unsigned q)
 	}
 	while (vmdq_txq_pending(sw->dev, q) > 0 && sw->has_uplink)
 		vmdq_switch_poll(sw, 0);
+	vmdq_rxq_set_notify(sw->dev, q, NULL);
 	int rc = vmdq_queue_free(sw->dev, q);
 	sw->queue_vif[q] = -1;
 	return rc;
@@ -453,6 +464,13 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 		for (unsigned j = 0; j < k->nfull; j++)
 			if (k->full[j] == v)
 				k->full[j--] = k->full[--k->nfull];
+		/* (what was handed to it here was flushed or never will be) */
+		for (unsigned j = 0; j < k->nflush; j++)
+			if (k->flushq[j] == v)
+				k->flushq[j--] = k->flushq[--k->nflush];
+		for (unsigned j = 0; j < k->nsig; j++)
+			if (k->sig[j] == v)
+				k->sig[j--] = k->sig[--k->nsig];
 	}
 	sw->vif[idx] = NULL;
 	vmdq_sw_reindex(sw);

@@ -21,24 +21,16 @@
 #include "internal.h"
 #include "handoff.h"
 
-/* Is there something for cold vif v now: frames in its queues or inboxes,
- * its descriptor woke the worker, or it is its turn (every SW_COLD_EVERY
- * rounds: what its port's descriptor would not announce)? */
-static bool cold_vif_wanted(const struct vmdq_switch *sw, const struct sw_vif *v,
-			    uint32_t round)
+/* v goes on its worker's active list (the worker's own thread). */
+static void activate(struct sw_worker *k, struct sw_vif *v)
 {
-	if (v->wake || (round + (uint32_t)v->idx) % SW_COLD_EVERY == 0)
-		return true;
-	for (unsigned q = 0; q < v->nq; q++)
-		if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q))
-			return true;
-	for (int p = 0; p < SW_MAX_WORKERS; p++)
-		if (!inbox_empty(v->inbox[p]))
-			return true;
-	return false;
+	if (!v->active) {
+		v->active = true;
+		k->act[k->nact++] = v;
+	}
 }
 
-/* v did nothing for SW_COLD_ROUNDS rounds: cold if its port has a
+/* v's rx gave nothing for SW_COLD_ROUNDS visits: cold if its port has a
  * descriptor to wake the worker with (put in the worker's epoll) and
  * nothing pending (idle). */
 static void cool(struct vmdq_switch *sw, struct sw_vif *v)
@@ -70,16 +62,108 @@ void vmdq_sw_warm(struct vmdq_switch *sw, struct sw_vif *v)
 	k->ncold--;
 }
 
-/* The cold vifs whose descriptors are readable: looked at in this round. */
+/* The cold vifs whose descriptors are readable: visited, their rx called. */
 static void wake_cold(struct vmdq_switch *sw, struct sw_worker *k)
 {
 	struct epoll_event ev[64];
 	int n = k->ncold ? epoll_wait(k->epfd, ev, 64, 0) : 0;
 	for (int i = 0; i < n; i++) {
 		uint32_t idx = ev[i].data.u32;
-		if (idx < sw->vif_cap && sw->vif[idx] && sw->vif[idx]->cold)
-			sw->vif[idx]->wake = true;
+		struct sw_vif *v = idx < sw->vif_cap ? sw->vif[idx] : NULL;
+		if (v && v->cold && v->worker == k->id) {
+			v->wake = true;
+			activate(k, v);
+		}
 	}
+}
+
+/* The pending bits (switch/handoff.h): each vif named is visited. */
+static void take_pending(struct vmdq_switch *sw, struct sw_worker *k)
+{
+	for (unsigned i = 0; i < SW_PEND_WORDS; i++) {
+		if (!__atomic_load_n(&k->pend[i], __ATOMIC_RELAXED))
+			continue;
+		uint64_t b = __atomic_exchange_n(&k->pend[i], 0, __ATOMIC_ACQUIRE);
+		while (b) {
+			unsigned q = i * 64 + (unsigned)__builtin_ctzll(b);
+			b &= b - 1;
+			int vi = sw->queue_vif[q];
+			/* (a vif that left, or moved: reindex put every vif on its
+			 * worker's list anyway) */
+			if (vi >= 0 && sw->vif[vi]->worker == k->id)
+				activate(k, sw->vif[vi]);
+		}
+	}
+}
+
+/* Every SW_COLD_EVERY rounds one cold vif's rx is called anyway (what a
+ * descriptor would not announce), the next one in the worker's list. */
+static void sweep_cold(struct sw_worker *k)
+{
+	for (unsigned i = 0; i < k->nvifs && i < 64; i++) {
+		if (++k->sweep >= k->nvifs)
+			k->sweep = 0;
+		struct sw_vif *v = k->vifs[k->sweep];
+		if (v->cold) {
+			v->wake = true;
+			activate(k, v);
+			return;
+		}
+	}
+}
+
+/* One visit of vif v by worker w: its port's service, its queues, its
+ * inboxes, and its port's rx when warm or woken.  True if it stays on the
+ * active list. */
+static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now, bool *room,
+		  unsigned *work)
+{
+	bool port = !v->cold || v->wake, more = false;
+	want_flush(sw, w, v);
+	/* the port may need the completions in its queues before it goes
+	 * on (its VM's rings change): handed over, then it is asked again */
+	for (int k = 0; v->port.ops->service &&
+			v->port.ops->service(&v->port, now) == PORT_SERVICE_DRAIN &&
+			k < PORT_SERVICE_DRAINS; k++)
+		vmdq_sw_drain_rx(sw, v);
+	/* a ring's worth at most: the sorter on another worker may refill the
+	 * queue as fast as it drains, and the round must end (the stop and
+	 * park requests are seen between rounds); what is left: next round */
+	for (unsigned qi = 0; qi < v->nq; qi++) {
+		unsigned k, bursts = 0;
+		do {
+			k = vmdq_sw_drain_queue(sw, w, (unsigned)v->queue + qi);
+			*work += k;
+		} while (k == BURST && ++bursts < SW_RING / BURST);
+		more |= k == BURST;
+	}
+	*work += vmdq_sw_drain_inboxes(sw, w, v);
+	for (int p = 0; p < SW_MAX_WORKERS && !more; p++)
+		more = !inbox_empty(v->inbox[p]);
+	/* a burst from each queue pair while every inbox it may feed has room
+	 * for it and its TX queue too; held back: tried again next round */
+	unsigned got = 0;
+	bool held = false;
+	for (unsigned qi = 0; port && v->port.ops->rx && qi < v->nq; qi++) {
+		if (qi)
+			*room = vmdq_sw_inboxes_have_room(sw, w);
+		if (*room && (vmdq_sw_tx_has_room(v, qi) || !sw->has_uplink))
+			got += vmdq_sw_from_vif(sw, w, v->idx, qi);
+		else
+			held = true;
+	}
+	*work += got;
+	if (port) {
+		if (got) {
+			v->idle_rounds = 0;
+			vmdq_sw_warm(sw, v);
+		} else if (!held && !v->cold && ++v->idle_rounds >= SW_COLD_ROUNDS) {
+			cool(sw, v);
+		}
+	}
+	v->wake = held && v->cold; /* its rx is still due */
+	v->more = more || held;
+	return v->more || !v->cold;
 }
 
 unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
@@ -92,68 +176,46 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			if (n) {
 				vmdq_sw_learn_from_wire(sw, f, n, now);
 				vmdq_rx_burst(sw->dev, f, n, NULL);
-				work += n;
+				work += n; /* (a sleeping worker's queues interrupt it) */
 			}
 		}
 		unsigned dq = vmdq_dev_default_queue(sw->dev);
 		if (dq != sw->default_queue) {
 			/* the default queue moved (device default-queue): arm it */
 			sw->default_queue = dq;
-			vmdq_sw_queue_arm(sw->dev, dq, sw->defmem);
+			vmdq_sw_queue_arm(sw->dev, dq, sw->defmem, SW_BUF);
 		}
 		work += vmdq_sw_drain_queue(sw, w, sw->default_queue);
 	}
 	bool room = vmdq_sw_inboxes_have_room(sw, w);
 	struct sw_worker *wk = &sw->wk[w];
-	if (++wk->round % 4 == 0)
+	wk->round++;
+	take_pending(sw, wk);
+	if (wk->ncold && wk->round % 4 == 0)
 		wake_cold(sw, wk);
-	for (unsigned j = 0; j < wk->nvifs; j++) {
-		struct sw_vif *v = wk->vifs[j];
-		if (v->cold && !cold_vif_wanted(sw, v, wk->round))
-			continue;
-		unsigned before = work;
-		v->flush_due = true;
-		/* the port may need the completions in its queues before it goes
-		 * on (its VM's rings change): handed over, then it is asked again */
-		for (int k = 0; v->port.ops->service &&
-				v->port.ops->service(&v->port, now) == PORT_SERVICE_DRAIN &&
-				k < PORT_SERVICE_DRAINS; k++)
-			vmdq_sw_drain_rx(sw, v);
-		/* a ring's worth at most: the sorter on another worker may
-		 * refill the queue as fast as it drains, and the round must end
-		 * (the stop and park requests are seen between rounds) */
-		for (unsigned qi = 0; qi < v->nq; qi++) {
-			unsigned k, bursts = 0;
-			do {
-				k = vmdq_sw_drain_queue(sw, w, (unsigned)v->queue + qi);
-				work += k;
-			} while (k == BURST && ++bursts < SW_RING / BURST);
-		}
-		work += vmdq_sw_drain_inboxes(sw, w, v);
-		/* a burst from each queue pair while every inbox it may feed has
-		 * room for it */
-		for (unsigned qi = 0; v->port.ops->rx && room && qi < v->nq; qi++) {
-			if (qi)
-				room = vmdq_sw_inboxes_have_room(sw, w);
-			if (room && (vmdq_sw_tx_has_room(v, qi) || !sw->has_uplink))
-				work += vmdq_sw_from_vif(sw, w, v->idx, qi);
-		}
-		v->wake = false;
-		if (work != before) {
-			v->idle_rounds = 0;
-			vmdq_sw_warm(sw, v);
-		} else if (!v->cold && ++v->idle_rounds >= SW_COLD_ROUNDS) {
-			cool(sw, v);
-		}
+	if (wk->ncold && wk->round % SW_COLD_EVERY == 0)
+		sweep_cold(wk);
+	/* the round visits the vifs on the list now; one that stays keeps its
+	 * place (a vif cannot be listed during the visits: only this worker
+	 * lists, and it does so above and in vmdq_switch_wait) */
+	unsigned n = wk->nact, keep = 0;
+	for (unsigned j = 0; j < n; j++) {
+		struct sw_vif *v = wk->act[j];
+		if (visit(sw, w, v, now, &room, &work))
+			wk->act[keep++] = v;
+		else
+			v->active = false;
 	}
-	for (unsigned j = 0; j < wk->nvifs; j++) {
-		struct sw_vif *v = wk->vifs[j];
-		if (!v->flush_due)
-			continue;
+	for (unsigned j = n; j < wk->nact; j++)
+		wk->act[keep++] = wk->act[j];
+	wk->nact = keep;
+	for (unsigned j = 0; j < wk->nflush; j++) {
+		struct sw_vif *v = wk->flushq[j];
 		v->flush_due = false;
 		if (v->port.ops->flush)
 			v->port.ops->flush(&v->port); /* one notification per round */
 	}
+	wk->nflush = 0;
 	if (w == 0) {
 		work += vmdq_sw_wire_out(sw, w, now);
 		/* a pass over the FDB each second, SW_AGE_SLOTS slots a round */
@@ -164,6 +226,7 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			vmdq_fdb_age_step(sw->fdb, now, sw->age_ns, SW_AGE_SLOTS);
 		}
 	}
+	signal_inboxes(sw, w);
 	ring_doorbells(sw, w);
 	return work;
 }
@@ -210,16 +273,15 @@ static bool has_work(struct vmdq_switch *sw, int w)
 	if (w == 0 && !sw->tx_rate && tx_pending(sw))
 		return true;
 	const struct sw_worker *k = &sw->wk[w];
-	for (unsigned j = 0; j < k->nvifs; j++) {
-		struct sw_vif *v = k->vifs[j];
-		for (unsigned q = 0; q < v->nq; q++)
-			if (vmdq_rxq_ready(sw->dev, (unsigned)v->queue + q))
-				return true;
-		if (!v->cold && v->port.ops->idle && !v->port.ops->idle(&v->port))
-			return true; /* (a cold vif's port said it was idle) */
-		for (int p = 0; p < SW_MAX_WORKERS; p++)
-			if (!inbox_empty(v->inbox[p]))
-				return true;
+	for (unsigned i = 0; i < SW_PEND_WORDS; i++)
+		if (__atomic_load_n(&k->pend[i], __ATOMIC_RELAXED))
+			return true;
+	/* the listed vifs: left something behind, or a warm port is not idle
+	 * (a cold port said it was idle: its descriptor speaks for it) */
+	for (unsigned j = 0; j < k->nact; j++) {
+		struct sw_vif *v = k->act[j];
+		if (v->more || (!v->cold && v->port.ops->idle && !v->port.ops->idle(&v->port)))
+			return true;
 	}
 	return w == 0 && vmdq_rxq_ready(sw->dev, sw->default_queue);
 }
@@ -284,7 +346,7 @@ void vmdq_switch_wait(struct vmdq_switch *sw, int w, int extra_fd, int timeout_m
 	    poll(pfd, n, timeout_ms) > 0)
 		for (nfds_t i = 0; i < n; i++)
 			if (pv[i] && (pfd[i].revents & POLLIN))
-				pv[i]->wake = true; /* looked at in the next round */
+				pv[i]->wake = true; /* (a warm vif: listed already) */
 	if (cold_ix >= 0 && (pfd[cold_ix].revents & POLLIN))
 		wake_cold(sw, k);
 	atomic_store_explicit(&k->sleeping, false, memory_order_relaxed);

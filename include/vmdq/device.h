@@ -331,6 +331,17 @@ int vmdq_rxq_set_lead(struct vmdq_dev *dev, unsigned q, const void *bytes, unsig
 int vmdq_rxq_irq_fd(struct vmdq_dev *dev, unsigned q);
 void vmdq_rxq_irq_enable(struct vmdq_dev *dev, unsigned q);
 void vmdq_rxq_irq_disable(struct vmdq_dev *dev, unsigned q);
+/* Pending bitmap (a poll-mode consumer's interrupt-pending register):
+ * with map set, every vmdq_rx_burst that places frames on queue q sets bit
+ * q of map (map[q / 64], bit q % 64; VMDQ_MAX_QUEUES bits) with an atomic
+ * OR (__atomic_fetch_or, release) after it published them, whether or not
+ * the interrupt is enabled.  The consumer takes a word with an atomic
+ * exchange (acquire) and then finds the frames with vmdq_rxq_poll.  It
+ * costs one atomic OR per queue a burst touched; no syscall, and a sleeping
+ * consumer is not woken (that is the interrupt's job).  NULL stops it.
+ * Call from the sorting thread or while no burst runs.  -EINVAL: no such
+ * queue. */
+int vmdq_rxq_set_notify(struct vmdq_dev *dev, unsigned q, uint64_t *map);
 /* Fires interrupts held back by moderation whose time has come; returns
  * nanoseconds until the next one is due, or UINT64_MAX if none is.  The
  * sorting thread calls it when idle (vmdq_rx_burst calls it too). */
