@@ -449,6 +449,109 @@ static void idle_vif_goes_cold(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+/* A mem vif with a descriptor (it can go cold) on queue q (-1: any). */
+static int add_vif_fd(struct vmdq_switch *sw, const char *name, uint64_t mac, int q)
+{
+	char fd[] = "fd", *args[] = { fd }, err[256] = "";
+	struct sw_vif_spec sp = { .name = name, .kind = "mem", .queue = q, .args = args,
+				  .nargs = 1 };
+	mac_from_u64(mac, sp.mac);
+	int vi = vmdq_switch_vif_add(sw, &sp, err, sizeof(err));
+	if (vi < 0)
+		fail_msg("vif add %s: %s", name, err);
+	return vi;
+}
+
+/* Issue 13 point 4: a round visits only the vifs with work.  Idle vifs go
+ * cold and leave the active list; frames the device places on the queue of
+ * one of them, or another worker pushes into its inbox, bring exactly it
+ * back for one visit, and every frame is delivered, with one worker and
+ * with two (worker 1 driven by its own poll entry point). */
+static void idle_vifs_leave_the_round(void **s)
+{
+	(void)s;
+	enum { N = 100 };
+	struct vmdq_dev *dev = vmdq_dev_create();
+	assert_int_equal(vmdq_dev_set_queues(dev, 256), 0);
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	int vi[N];
+	char name[16];
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "v%d", i);
+		vi[i] = add_vif_fd(sw, name, VM1 + (uint64_t)i, -1);
+	}
+	/* a sender without a descriptor: never cold, on the list for good */
+	int snd = add_vif(sw, "snd", 0x02aa00000001ull, 0);
+	/* worker 1's vif, idle too */
+	assert_int_equal(vmdq_queue_set_cpu(dev, 200, 1), 0);
+	int far = add_vif_fd(sw, "far", 0x02bb00000001ull, 200);
+	assert_int_equal(sw->nworkers, 2);
+	assert_int_equal(sw->vif[far]->worker, 1);
+	for (int i = 0; i < SW_COLD_ROUNDS; i++)
+		vmdq_switch_poll(sw, 0);
+	for (int i = 0; i < N; i++) {
+		assert_true(sw->vif[vi[i]]->cold);
+		assert_false(sw->vif[vi[i]]->active);
+	}
+	assert_true(sw->vif[far]->cold);
+	assert_int_equal(sw->wk[0].nact, 1); /* snd alone */
+	assert_int_equal(sw->wk[1].nact, 0);
+	/* frames for three cold vifs of worker 0 and the one of worker 1,
+	 * straight into their queues (the device's sorter) */
+	const int to[3] = { 0, 57, N - 1 };
+	const unsigned cnt[3] = { 3, 32, 7 };
+	struct tframe f;
+	for (int t = 0; t < 3; t++) {
+		untagged(&f, VM1 + (uint64_t)to[t], 100);
+		sort_in(sw, &f, cnt[t]);
+	}
+	untagged(&f, 0x02bb00000001ull, 100);
+	sort_in(sw, &f, 5);
+	/* the device set their pending bits: worker 0's round visits the
+	 * three, not the other 97 */
+	unsigned q0 = (unsigned)sw->vif[vi[57]]->queue;
+	assert_true(sw->wk[0].pend[q0 / 64] & (1ull << (q0 % 64)));
+	assert_int_equal(vmdq_switch_poll_worker(sw, 0, 0), 3 + 32 + 7);
+	for (int i = 0; i < N; i++) {
+		unsigned want = i == to[0] ? cnt[0] : i == to[1] ? cnt[1] : i == to[2] ? cnt[2] : 0;
+		assert_tx(sw, vi[i], want ? 1 : 0, want);
+		assert_true(sw->vif[vi[i]]->cold); /* the port itself is still idle */
+		assert_int_equal(mem_of(sw, vi[i])->rx_calls, SW_COLD_ROUNDS); /* not read */
+	}
+	assert_tx(sw, far, 0, 0);
+	/* all three drained to the end: they left the list again */
+	assert_int_equal(sw->wk[0].nact, 1);
+	assert_int_equal(vmdq_switch_poll_worker(sw, 0, 0), 0);
+	/* worker 1 visits its vif: all 5 */
+	assert_int_equal(vmdq_switch_poll_worker(sw, 1, 0), 5);
+	assert_tx(sw, far, 1, 5);
+	assert_int_equal(sw->wk[1].nact, 0);
+	/* VM to VM across workers: snd (worker 0) to far (worker 1, cold):
+	 * the inbox push sets far's bit at the end of worker 0's round */
+	for (int i = 0; i < 9; i++)
+		vm_sends(sw, snd, 0x02bb00000001ull, 0x02aa00000001ull, 60);
+	vmdq_switch_poll_worker(sw, 0, 0);
+	unsigned qf = (unsigned)sw->vif[far]->queue;
+	assert_true(sw->wk[1].pend[qf / 64] & (1ull << (qf % 64)));
+	assert_int_equal(vmdq_switch_poll_worker(sw, 1, 0), 9);
+	assert_tx(sw, far, 2, 14);
+	/* frames placed while worker 1 already took its bits are not lost:
+	 * the device sets the bit again */
+	untagged(&f, 0x02bb00000001ull, 100);
+	sort_in(sw, &f, 2);
+	assert_int_equal(vmdq_switch_poll_worker(sw, 1, 0), 2);
+	assert_int_equal(vmdq_switch_poll_worker(sw, 1, 0), 0);
+	assert_tx(sw, far, 3, 16);
+	struct sw_cnt c;
+	vmdq_switch_vif_counters(sw, far, &c);
+	assert_int_equal(c.to_vm, 16);
+	for (int d = 0; d < SWD__COUNT; d++)
+		assert_int_equal(c.drops[d], 0);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
@@ -460,6 +563,7 @@ int main(void)
 		cmocka_unit_test(flood_in_a_switch_of_4095_vifs),
 		cmocka_unit_test(remap_gives_an_inbox_from_the_old_worker),
 		cmocka_unit_test(idle_vif_goes_cold),
+		cmocka_unit_test(idle_vifs_leave_the_round),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
