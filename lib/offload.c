@@ -287,6 +287,36 @@ enum vmdq_off_err vmdq_off_check(const uint8_t *frame, uint32_t len, struct vmdq
 	return VMDQ_OFF_ERR_NONE;
 }
 
+/* The pseudo-header sum (addresses and protocol) of parsed headers h. */
+static uint64_t pseudo_sum(const uint8_t *frame, const struct hdrs *h)
+{
+	uint64_t a = h->ipv6 ? csum_add_bytes(frame + h->l3 + 8, 32, 0)
+			     : csum_add_bytes(frame + h->l3 + 12, 8, 0);
+	return add64(a, be16_word(h->tcp ? 6 : 17));
+}
+
+enum vmdq_off_err vmdq_off_gso_partial(uint8_t *frame, uint32_t len, struct vmdq_offload *o)
+{
+	if (o->gso_type == VMDQ_GSO_NONE || o->gso_type > VMDQ_GSO_UDP_L4 ||
+	    (o->flags & VMDQ_OFF_CSUM_PARTIAL) || !(o->flags & VMDQ_OFF_CSUM_VALID))
+		return VMDQ_OFF_ERR_NONE;
+	if (len > VMDQ_MAX_SUPER)
+		return VMDQ_OFF_ERR_SUPER_LONG;
+	struct hdrs h;
+	enum vmdq_off_err e = hdr_parse(frame, len, o->gso_type, &h);
+	if (e)
+		return e;
+	uint16_t off = h.tcp ? TCP_CSUM_OFF : UDP_CSUM_OFF;
+	/* the sum itself, not complemented: what a sender leaves in the field
+	 * for the checksum to be completed over [l4, len) */
+	uint16_t s = csum_fold64(add64(pseudo_sum(frame, &h), be16_word((uint16_t)(len - h.l4))));
+	memcpy(frame + h.l4 + off, &s, 2);
+	o->flags = (uint16_t)((o->flags | VMDQ_OFF_CSUM_PARTIAL) & ~VMDQ_OFF_CSUM_VALID);
+	o->csum_start = (uint16_t)h.l4;
+	o->csum_offset = off;
+	return VMDQ_OFF_ERR_NONE;
+}
+
 unsigned vmdq_off_needs(const struct vmdq_offload *o)
 {
 	unsigned n = 0;
@@ -365,13 +395,7 @@ int vmdq_gso_segment(const uint8_t *frame, uint32_t len, const struct vmdq_offlo
 		return -ENOSPC;
 
 	/* the pseudo-header without its length: addresses and protocol */
-	uint64_t pseudo;
-	if (h.ipv6)
-		pseudo = add64(csum_add_bytes(frame + h.l3 + 8, 32, 0),
-			       be16_word(h.tcp ? 6 : 17));
-	else
-		pseudo = add64(csum_add_bytes(frame + h.l3 + 12, 8, 0),
-			       be16_word(h.tcp ? 6 : 17));
+	const uint64_t pseudo = pseudo_sum(frame, &h);
 	const uint32_t seq0 = h.tcp ? rd32be(frame + h.l4 + 4) : 0;
 	const uint16_t id0 = h.ipv6 ? 0 : rd16be(frame + h.l3 + 4);
 	const int fixedid = !h.ipv6 && (o->flags & VMDQ_OFF_FIXEDID);

@@ -153,6 +153,18 @@ const char *vmdq_off_err_name(enum vmdq_off_err e);
 enum vmdq_off_err vmdq_off_check(const uint8_t *frame, uint32_t len,
 				 struct vmdq_offload *o);
 
+/* A super-frame whose checksums were verified rather than left partial
+ * (GSO with CSUM_VALID and no CSUM_PARTIAL: what the kernel hands a packet
+ * socket for LRO and hardware-GRO frames, DATA_VALID in the virtio-net
+ * header) is refused by vmdq_off_check (GSO_CSUM: passed on whole, its
+ * checksum field would be wrong for the super-frame).  Called before the
+ * check, this makes it the usual form: writes the pseudo-header sum of the
+ * whole super-frame into its TCP/UDP checksum field (2 bytes inside the
+ * frame), sets CSUM_PARTIAL at that field and clears CSUM_VALID.  Does
+ * nothing to any other state.  Returns VMDQ_OFF_ERR_NONE, or (nothing
+ * written) the reason vmdq_off_check would give for the headers. */
+enum vmdq_off_err vmdq_off_gso_partial(uint8_t *frame, uint32_t len, struct vmdq_offload *o);
+
 /* What a frame with (checked) offload state o needs from whoever takes it
  * whole: VMDQ_OFF_CAP_* bits.  A port refuses what it did not negotiate
  * (needs & ~negotiated: VMDQ_OFF_ERR_NOT_NEGOTIATED); the switch segments or

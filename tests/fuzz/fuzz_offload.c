@@ -11,7 +11,8 @@
  *     hdr_len + gso_size, n = vmdq_gso_segs(), the bytes = vmdq_gso_out_size();
  *   - one byte less of output is refused (-ENOSPC), never overflowed (ASan);
  *   - a checked state survives vmdq_vnet_hdr_build + parse unchanged.
- * Segmenting with the unchecked state must stay in bounds too.
+ * Segmenting with the unchecked state (mode bit 1) must stay in bounds
+ * too; mode bit 2 runs vmdq_off_gso_partial before the check.
  * Seeds: tests/fuzz/corpus/offload (TCPv4/v6, tagged, UDP super-frames).
  */
 #include <errno.h>
@@ -88,6 +89,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	struct vmdq_offload c = o;
+	if (mode & 4) {
+		/* a verified super-frame made partial first (writes 2 bytes
+		 * inside the frame, or nothing) */
+		enum vmdq_off_err pe = vmdq_off_gso_partial(f, len, &c);
+		if ((unsigned)pe >= VMDQ_OFF_ERR__COUNT)
+			abort();
+		if (pe != VMDQ_OFF_ERR_NONE) {
+			free(f);
+			return 0;
+		}
+	}
 	enum vmdq_off_err e = vmdq_off_check(f, len, &c);
 	if ((unsigned)e >= VMDQ_OFF_ERR__COUNT || !vmdq_off_err_name(e))
 		abort();

@@ -708,6 +708,63 @@ static void gso_refuses_what_check_did_not_accept(void **st)
 	free(b.f);
 }
 
+static void gso_partial_from_verified(void **st)
+{
+	(void)st;
+	/* an LRO / hardware-GRO super-frame: checksums verified, the field
+	 * holding some complete checksum (here the whole frame's) */
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct spec s = { .v6 = v6, .payload = 4000, .tcpflags = 0x18, .tags = v6 };
+		struct built b = mk(&s, 1448);
+		struct vmdq_offload o = b.off;
+		assert_int_equal(vmdq_csum_complete(b.f, b.len, &o), 0);
+		assert_true(l4_ok(b.f, b.l3, b.l4, b.len, v6, 6));
+		o = (struct vmdq_offload){ .flags = VMDQ_OFF_CSUM_VALID, .gso_type = b.off.gso_type,
+					   .gso_size = 1448, .hdr_len = 7 };
+		struct vmdq_offload c = o;
+		assert_int_equal(vmdq_off_check(b.f, b.len, &c), VMDQ_OFF_ERR_GSO_CSUM);
+		assert_int_equal(vmdq_off_gso_partial(b.f, b.len, &o), VMDQ_OFF_ERR_NONE);
+		assert_int_equal(o.flags, VMDQ_OFF_CSUM_PARTIAL);
+		assert_int_equal(o.csum_start, b.l4);
+		assert_int_equal(o.csum_offset, 16);
+		/* the field now holds the pseudo-header sum */
+		assert_int_equal(be16(b.f + b.l4 + 16),
+				 naive_fold(pseudo_sum(b.f, b.l3, b.l4, b.len, v6, 6)));
+		assert_int_equal(vmdq_off_check(b.f, b.len, &o), VMDQ_OFF_ERR_NONE);
+		assert_int_equal(o.hdr_len, b.hdr);
+		unsigned n = segment_and_verify(&b, &s, 1448, 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(vmdq_csum_complete(b.f, b.len, &o), 0);
+		assert_true(l4_ok(b.f, b.l3, b.l4, b.len, v6, 6));
+		free(b.f);
+	}
+	/* nothing to do: not GSO, already partial, not verified */
+	struct spec s = { .payload = 3000 };
+	struct built b = mk(&s, 1448);
+	uint8_t *keep = malloc(b.len);
+	memcpy(keep, b.f, b.len);
+	struct vmdq_offload none[] = {
+		{ .flags = VMDQ_OFF_CSUM_VALID },
+		b.off,
+		{ .gso_type = VMDQ_GSO_TCPV4, .gso_size = 1448 },
+		{ .flags = VMDQ_OFF_CSUM_VALID, .gso_type = 9, .gso_size = 1448 },
+	};
+	for (unsigned i = 0; i < 4; i++) {
+		struct vmdq_offload o = none[i];
+		assert_int_equal(vmdq_off_gso_partial(b.f, b.len, &o), VMDQ_OFF_ERR_NONE);
+		assert_memory_equal(&o, &none[i], sizeof(o));
+		assert_memory_equal(b.f, keep, b.len);
+	}
+	/* headers that do not parse: their reason, nothing written */
+	struct vmdq_offload o = { .flags = VMDQ_OFF_CSUM_VALID, .gso_type = VMDQ_GSO_TCPV6,
+				  .gso_size = 1448 };
+	assert_int_equal(vmdq_off_gso_partial(b.f, b.len, &o), VMDQ_OFF_ERR_GSO_HEADERS);
+	assert_int_equal(vmdq_off_gso_partial(b.f, 40, &o), VMDQ_OFF_ERR_GSO_HEADERS);
+	assert_memory_equal(b.f, keep, b.len);
+	free(keep);
+	free(b.f);
+}
+
 static void moved_follows_a_tag(void **st)
 {
 	(void)st;
@@ -739,6 +796,7 @@ int main(void)
 		cmocka_unit_test(gso_tcpv6_and_tagged),
 		cmocka_unit_test(gso_udp),
 		cmocka_unit_test(gso_refuses_what_check_did_not_accept),
+		cmocka_unit_test(gso_partial_from_verified),
 		cmocka_unit_test(moved_follows_a_tag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
