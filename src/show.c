@@ -118,6 +118,14 @@ json_t *show_stats_json(struct vmdq_switch *sw)
 	json_object_set_new(wire, "drops", drops_json(wc.drops));
 	json_object_set_new(o, "wire", wire);
 	json_object_set_new(o, "to_wire", json_integer((json_int_t)wc.to_wire));
+	/* offloads (SPEC 5): super-frames that entered, segments the switch
+	 * made, checksums it completed */
+	json_t *off = json_object();
+#define OFF_JSON(e, name, what) \
+	json_object_set_new(off, name, json_integer((json_int_t)wc.off[SWO_##e]));
+	VMDQ_OFF_COUNTER_LIST(OFF_JSON)
+#undef OFF_JSON
+	json_object_set_new(o, "offload", off);
 	json_object_set_new(o, "workers", json_integer(vmdq_switch_nworkers(sw)));
 	for (int i = vmdq_switch_vif_next(sw, -1); i >= 0; i = vmdq_switch_vif_next(sw, i))
 		json_array_append_new(vifs, vif_json(sw, i));
@@ -170,6 +178,9 @@ static void stats_table(FILE *o, const json_t *s)
 			fprintf(o, ", %s %llu", name, u(wd, name));
 	}
 	fprintf(o, "\nVMs -> wire: %llu sent\n", u(s, "to_wire"));
+	const json_t *off = json_object_get(s, "offload");
+	fprintf(o, "offload: %llu super-frames, %llu segments made, %llu checksums completed\n",
+		u(off, "gso-super"), u(off, "gso-segments"), u(off, "csum-completed"));
 	if (json_is_object(up))
 		fprintf(o, "uplink %s: %llu frames in, %llu out, %llu dropped by the "
 			"kernel before the switch read them, %llu send errors\n",

@@ -158,6 +158,10 @@ struct sw_worker {
 	bool has_epfd;           /* (w) */
 	unsigned ncold;          /* (w) */
 	int *irq_q, *irq_fd;     /* (w) */
+	/* offload.c: where super-frames are cut and checksums completed for
+	 * ports that cannot take them (made at the first need; NORESERVE) */
+	uint8_t *gso_out;        /* (w) SW_GSO_BYTES, then gso_f */
+	struct vmdq_frame *gso_f; /* (w) SW_GSO_MAX_SEGS */
 };
 
 struct vmdq_switch {
@@ -239,6 +243,21 @@ void vmdq_sw_drain_rx(struct vmdq_switch *sw, struct sw_vif *v);
 unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v);
 void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, unsigned n,
 			     uint64_t now);
+/* offload.c */
+/* Admits a frame with offload state where it enters the switch: a
+ * super-frame that would make more segments than a worker can make is
+ * dropped (gso-segs, counted in c if given); the others are counted
+ * (gso-super). */
+bool vmdq_sw_off_admit(struct vmdq_switch *sw, int w, const struct vmdq_frame *f,
+		       uint32_t len, struct sw_cnt *c);
+/* The port's tx for the switch: what p's caps.tx_offloads do not take is
+ * segmented or has its checksum completed first.  Returns how many of f
+ * were taken (a prefix, as tx). */
+unsigned vmdq_sw_port_tx(struct vmdq_switch *sw, int w, struct port *p,
+			 const struct vmdq_frame *f, unsigned n);
+bool vmdq_sw_gso_scratch(struct sw_worker *k);
+void vmdq_sw_gso_scratch_free(struct sw_worker *k);
+
 /* transmit.c */
 unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi, unsigned pair);
 unsigned vmdq_sw_wire_out(struct vmdq_switch *sw, int w, uint64_t now);

@@ -113,6 +113,8 @@ void vmdq_switch_destroy(struct vmdq_switch *sw)
 	for (int w = 0; w < sw->nworkers; w++)
 		if (sw->wk[w].has_epfd)
 			close(sw->wk[w].epfd);
+	for (int w = 0; w < SW_MAX_WORKERS; w++)
+		vmdq_sw_gso_scratch_free(&sw->wk[w]);
 	pthread_mutex_destroy(&sw->park_mu);
 	pthread_cond_destroy(&sw->park_cv);
 	if (sw->has_uplink)
@@ -203,6 +205,8 @@ void vmdq_switch_wire_counters(const struct vmdq_switch *sw, struct sw_wire_cnt 
 		out->flooded += c->flooded;
 		out->to_wire += c->to_wire;
 		out->tx_drops += c->tx_drops;
+		for (int o = 0; o < SWO__COUNT; o++)
+			out->off[o] += c->off[o];
 		for (int d = 0; d < SWD__COUNT; d++)
 			out->drops[d] += c->drops[d];
 	}

@@ -45,8 +45,15 @@
 #define SW_MAX_VIFS VMDQ_MAX_QUEUES
 #define SW_RING 256          /* RX descriptors per vif queue */
 #define SW_BUF 16448         /* RX buffer: max max-frame + tags + FCS */
+#define SW_BUF_SUPER 65600   /* RX buffer behind an uplink that gives super-frames:
+			      * VMDQ_MAX_SUPER + FCS, rounded up */
 #define SW_TX_SLOTS 256      /* frames a vif may have waiting for the wire */
-#define SW_TX_BUF 9216
+#define SW_TX_BUF 65600      /* a TX or inbox slot: a super-frame plus the tag the
+			      * switch pushes (address space: pages are touched
+			      * as frames fill them) */
+#define SW_GSO_MAX_SEGS 256  /* segments one super-frame may make: more is dropped
+			      * (gso-segs) where it enters the switch */
+#define SW_GSO_BYTES (256u * 1024) /* a worker's scratch for segments and copies */
 #define SW_MAX_WORKERS 8
 #define SW_INBOX 256         /* frames one worker may have waiting for a vif */
 #define SW_MAX_QP 4          /* queue pairs of one vif (virtio-net multiqueue) */
@@ -65,7 +72,9 @@
 	X(VIF_GONE, "vif-gone")         /* frames drained from a queue whose vif left */ \
 	X(BAD, "bad")                   /* delivered by the device with error bits (store-bad) */ \
 	X(HANDOFF_FULL, "handoff-full") /* the vif's inbox from another worker was full */ \
-	X(RUNT, "runt")                 /* a frame from a VM shorter than an Ethernet header */
+	X(RUNT, "runt")                 /* a frame from a VM shorter than an Ethernet header */ \
+	X(GSO_SEGS, "gso-segs")         /* a super-frame that would make more than
+					 * SW_GSO_MAX_SEGS segments */
 
 enum sw_drop {
 #define SW_DROP_ENUM(e, name) SWD_##e,
@@ -81,11 +90,21 @@ struct sw_cnt {
 	uint64_t drops[SWD__COUNT];
 };
 
+/* Offload counters (SPEC 5), named by the offload library's list. */
+enum sw_off_cnt {
+#define SW_OFF_ENUM(e, name, what) SWO_##e,
+	VMDQ_OFF_COUNTER_LIST(SW_OFF_ENUM)
+#undef SW_OFF_ENUM
+	SWO__COUNT
+};
+
 /* The wire side: every frame polled from a queue is delivered or dropped. */
 struct sw_wire_cnt {
 	uint64_t polled, delivered, flooded;
 	uint64_t drops[SWD__COUNT];
 	uint64_t to_wire, tx_drops;
+	uint64_t off[SWO__COUNT]; /* super-frames in, segments made,
+				   * checksums completed (SPEC 5) */
 };
 
 struct vmdq_switch; /* opaque: its members are in switch/internal.h */

@@ -24,7 +24,8 @@
 /* Queues a VM's frame for the wire on the vif's TX queue, tagged with its
  * access VLAN.  The frame is copied into the vif's TX buffer slot. */
 static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, unsigned pair,
-		    const uint8_t *data, uint32_t len, uint64_t ts)
+		    const uint8_t *data, uint32_t len, uint64_t ts,
+		    const struct vmdq_offload *off)
 {
 	struct sw_txp *t = &v->tx[pair];
 	if (!sw->has_uplink) {
@@ -53,8 +54,11 @@ static void to_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, unsigned pa
 		memcpy(slot, data, len);
 	}
 	/* posted with the rest of the burst (to_wire_flush): one publication */
-	t->pend[t->npend++] = (struct vmdq_txd){ .data = slot, .len = out_len,
-						 .caplen = out_len, .ts_ns = ts };
+	struct vmdq_txd *d = &t->pend[t->npend++];
+	*d = (struct vmdq_txd){ .data = slot, .len = out_len, .caplen = out_len, .ts_ns = ts,
+				.off = *off };
+	if (v->vlan)
+		vmdq_off_moved(&d->off, 4); /* the headers moved behind the tag */
 	t->posted++;
 }
 
@@ -99,19 +103,21 @@ unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi, unsigned pair)
 			c->drops[SWD_TAGGED]++; /* VMs send untagged; the switch tags */
 			continue;
 		}
+		if (!vmdq_sw_off_admit(sw, w, &f[i], len, c))
+			continue;
 		if (d[0] & 1) {
 			/* broadcast/multicast: the other vifs of the VLAN, and the wire */
 			for (uint32_t j = sw->vlan_off[v->vlan]; j < sw->vlan_off[v->vlan + 1]; j++)
 				if (sw->vlan_vifs[j] != v)
 					vmdq_sw_hand_to(sw, w, sw->vlan_vifs[j], d, len, f[i].ts_ns, i);
-			to_wire(sw, w, v, pair, d, len, f[i].ts_ns);
+			to_wire(sw, w, v, pair, d, len, f[i].ts_ns, &f[i].off);
 			continue;
 		}
 		int to = vmdq_sw_vif_lookup(sw, d, v->vlan);
 		if (to >= 0 && to != vi)
 			vmdq_sw_hand_to(sw, w, sw->vif[to], d, len, f[i].ts_ns, i);
 		else
-			to_wire(sw, w, v, pair, d, len, f[i].ts_ns);
+			to_wire(sw, w, v, pair, d, len, f[i].ts_ns, &f[i].off);
 	}
 	vmdq_sw_batch_flush(sw, w, NULL, NULL); /* one tx call per vif of this worker */
 	to_wire_flush(sw, w, v, pair);
@@ -152,8 +158,8 @@ unsigned vmdq_sw_wire_out(struct vmdq_switch *sw, int w, uint64_t now)
 	struct vmdq_frame f[BURST];
 	for (unsigned i = 0; i < n; i++)
 		f[i] = (struct vmdq_frame){ .data = t[i].data, .caplen = t[i].caplen,
-					    .len = t[i].len, .ts_ns = t[i].ts_ns };
-	unsigned sent = sw->uplink.ops->tx(&sw->uplink, f, n);
+					    .len = t[i].len, .ts_ns = t[i].ts_ns, .off = t[i].off };
+	unsigned sent = vmdq_sw_port_tx(sw, w, &sw->uplink, f, n);
 	sw->wk[w].wc.to_wire += sent;
 	sw->wk[w].wc.tx_drops += n - sent;
 	for (unsigned i = 0; i < n; i++) {

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * switch/offload.c - frames made fit for the port they leave through
+ * (SPEC 5).  A frame carries its offload state (f->off) from the port or
+ * the device that gave it; a port's tx takes only what its caps.tx_offloads
+ * say.  For the rest the worker does the work in software, in its own
+ * scratch area, never in the frame's own memory (which may be a VM's or the
+ * port's): a super-frame is cut into the frames the kernel's GSO would
+ * have sent (vmdq_gso_segment), a partial checksum is completed on a copy
+ * (vmdq_csum_complete).  Runs of frames that fit go out in one tx call as
+ * before; a frame that had to be made fit goes in a call of its own (one
+ * call per super-frame, not per segment).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+bool vmdq_sw_gso_scratch(struct sw_worker *k)
+{
+	if (k->gso_out)
+		return true;
+	k->gso_out = vmdq_sw_mem(SW_GSO_BYTES + SW_GSO_MAX_SEGS * sizeof(struct vmdq_frame));
+	if (!k->gso_out)
+		return false;
+	k->gso_f = (struct vmdq_frame *)(k->gso_out + SW_GSO_BYTES);
+	return true;
+}
+
+void vmdq_sw_gso_scratch_free(struct sw_worker *k)
+{
+	if (k->gso_out)
+		vmdq_sw_unmem(k->gso_out, SW_GSO_BYTES + SW_GSO_MAX_SEGS * sizeof(struct vmdq_frame));
+	k->gso_out = NULL;
+	k->gso_f = NULL;
+}
+
+bool vmdq_sw_off_admit(struct vmdq_switch *sw, int w, const struct vmdq_frame *f,
+		       uint32_t len, struct sw_cnt *c)
+{
+	if (!f->off.gso_type)
+		return true;
+	if (vmdq_gso_segs(&f->off, len) > SW_GSO_MAX_SEGS ||
+	    vmdq_gso_out_size(&f->off, len) > SW_GSO_BYTES) {
+		if (c)
+			c->drops[SWD_GSO_SEGS]++;
+		sw->wk[w].wc.drops[SWD_GSO_SEGS]++;
+		return false;
+	}
+	sw->wk[w].wc.off[SWO_SUPER]++;
+	return true;
+}
+
+/* f made fit for p in the worker's scratch, sent in one call: true if p
+ * took all of it. */
+static bool send_fitted(struct vmdq_switch *sw, struct sw_worker *k, struct port *p,
+			const struct vmdq_frame *f)
+{
+	uint32_t len = f->caplen < f->len ? f->caplen : f->len;
+	if (!vmdq_sw_gso_scratch(k))
+		return false;
+	if (f->off.gso_type) {
+		/* p lacks some of what the super-frame needs: segments, every
+		 * checksum complete */
+		int n = vmdq_gso_segment(f->data, len, &f->off, k->gso_out, SW_GSO_BYTES, k->gso_f,
+					 SW_GSO_MAX_SEGS);
+		if (n <= 0)
+			return false; /* refused at admission: cannot happen */
+		k->wc.off[SWO_SEGMENTS] += (unsigned)n;
+		for (int i = 0; i < n; i++)
+			k->gso_f[i].ts_ns = f->ts_ns;
+		return p->ops->tx(p, k->gso_f, (unsigned)n) == (unsigned)n;
+	}
+	/* a partial checksum p cannot leave partial: completed on a copy */
+	if (len > SW_GSO_BYTES)
+		return false;
+	memcpy(k->gso_out, f->data, len);
+	struct vmdq_frame g = *f;
+	g.data = k->gso_out;
+	g.caplen = g.len = len;
+	if (vmdq_csum_complete(k->gso_out, len, &g.off) < 0)
+		return false;
+	k->wc.off[SWO_CSUM]++;
+	return p->ops->tx(p, &g, 1) == 1;
+}
+
+unsigned vmdq_sw_port_tx(struct vmdq_switch *sw, int w, struct port *p,
+			 const struct vmdq_frame *f, unsigned n)
+{
+	struct sw_worker *k = &sw->wk[w];
+	uint32_t can = p->caps.tx_offloads;
+	unsigned done = 0;
+	while (done < n) {
+		unsigned end = done;
+		while (end < n && !(vmdq_off_needs(&f[end].off) & ~can))
+			end++;
+		if (end > done) {
+			unsigned sent = p->ops->tx(p, f + done, end - done);
+			done += sent;
+			if (done < end)
+				return done;
+			continue;
+		}
+		if (!send_fitted(sw, k, p, &f[done]))
+			return done;
+		done++;
+	}
+	return done;
+}
