@@ -24,7 +24,7 @@
 /* Adds a frame for vif `to` (worker w's own) to its batch of this burst;
  * handed to its port by vmdq_sw_batch_flush. */
 static void batch_add(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
-		      uint32_t len, uint64_t ts, unsigned src)
+		      uint32_t len, uint64_t ts, unsigned src, const struct vmdq_offload *off)
 {
 	struct sw_batch *b = &to->batch;
 	struct sw_worker *k = &sw->wk[w];
@@ -32,7 +32,8 @@ static void batch_add(struct vmdq_switch *sw, int w, struct sw_vif *to, const ui
 		vmdq_sw_batch_flush(sw, w, NULL, NULL);
 	if (!b->n)
 		k->touched[k->ntouched++] = to;
-	b->f[b->n] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len, .ts_ns = ts };
+	b->f[b->n] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len, .ts_ns = ts,
+					  .off = *off };
 	b->src[b->n++] = (uint8_t)src;
 }
 
@@ -40,14 +41,14 @@ static void batch_add(struct vmdq_switch *sw, int w, struct sw_vif *to, const ui
  * port with the rest of the burst (batch), another worker's through the
  * inbox.  Returns false (counted) if the inbox refused it. */
 bool vmdq_sw_hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
-		     uint32_t len, uint64_t ts, unsigned src)
+		     uint32_t len, uint64_t ts, unsigned src, const struct vmdq_offload *off)
 {
 	if (to->worker == w) {
-		batch_add(sw, w, to, data, len, ts, src);
+		batch_add(sw, w, to, data, len, ts, src, off);
 		return true;
 	}
 	struct sw_inbox *ib = to->inbox[w];
-	if (!inbox_push(ib, data, len, ts)) {
+	if (!inbox_push(ib, data, len, ts, off)) {
 		to->c[w].drops[SWD_HANDOFF_FULL]++;
 		return false;
 	}
@@ -67,7 +68,7 @@ void vmdq_sw_batch_flush(struct vmdq_switch *sw, int w, const uint8_t *kind, uns
 	for (unsigned t = 0; t < k->ntouched; t++) {
 		struct sw_vif *v = k->touched[t];
 		struct sw_batch *b = &v->batch;
-		unsigned sent = v->port.ops->tx(&v->port, b->f, b->n);
+		unsigned sent = vmdq_sw_port_tx(sw, w, &v->port, b->f, b->n);
 		v->c[w].to_vm += sent;
 		want_flush(sw, w, v);
 		for (unsigned i = 0; i < b->n; i++) {
@@ -99,7 +100,7 @@ static void drop_wire(struct vmdq_switch *sw, int w, struct sw_vif *v, enum sw_d
  * frames untagged (in place); the untagged domain never gets a tagged frame
  * (SPEC 2).  Returns false, with the drop counted, if v must not get it. */
 static bool fit_for_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t **data,
-			uint32_t *len, uint16_t vid, bool tagged)
+			uint32_t *len, uint16_t vid, bool tagged, struct vmdq_offload *off)
 {
 	if (v->vlan) {
 		if (!tagged || vid != v->vlan || *len < 18) {
@@ -109,6 +110,7 @@ static bool fit_for_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t
 		memmove(*data + 4, *data, 12); /* untag in place */
 		*data += 4;
 		*len -= 4;
+		vmdq_off_moved(off, -4);
 	} else if (tagged) {
 		drop_wire(sw, w, v, SWD_TAGGED);
 		return false;
@@ -123,7 +125,7 @@ static void send_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, struct 
 {
 	if (!n)
 		return;
-	unsigned sent = v->port.ops->tx(&v->port, f, n);
+	unsigned sent = vmdq_sw_port_tx(sw, w, &v->port, f, n);
 	v->c[w].to_vm += sent;
 	want_flush(sw, w, v);
 	sw->wk[w].wc.delivered += sent;
@@ -134,14 +136,17 @@ static void send_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, struct 
 /* One frame from the wire to vif v (the default queue's per-frame path,
  * on the main worker). */
 void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
-			   uint32_t len, uint16_t vid, bool tagged, uint64_t ts)
+			   uint32_t len, uint16_t vid, bool tagged, uint64_t ts,
+			   const struct vmdq_offload *off)
 {
-	if (!fit_for_vif(sw, w, v, &data, &len, vid, tagged))
+	struct vmdq_offload o = *off;
+	if (!fit_for_vif(sw, w, v, &data, &len, vid, tagged, &o))
 		return;
 	if (v->worker == w) {
-		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts };
+		struct vmdq_frame f = { .data = data, .caplen = len, .len = len, .ts_ns = ts,
+					.off = o };
 		send_to_vif(sw, w, v, &f, 1);
-	} else if (vmdq_sw_hand_to(sw, w, v, data, len, ts, 0)) {
+	} else if (vmdq_sw_hand_to(sw, w, v, data, len, ts, 0, &o)) {
 		sw->wk[w].wc.delivered++;
 	} else {
 		sw->wk[w].wc.drops[SWD_HANDOFF_FULL]++;
@@ -153,7 +158,8 @@ void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uin
  * for an access VLAN.  Deliveries are counted in got[src] (the batches'
  * when they are flushed). */
 static void flood_from_wire(struct vmdq_switch *sw, int w, uint8_t *data, uint32_t len,
-			    uint16_t vid, bool tagged, uint64_t ts, unsigned src, unsigned *got)
+			    uint16_t vid, bool tagged, uint64_t ts, unsigned src, unsigned *got,
+			    struct vmdq_offload *off)
 {
 	unsigned l = tagged ? vid & 0xfff : 0;
 	uint32_t from = sw->vlan_off[l], to = sw->vlan_off[l + 1];
@@ -163,9 +169,10 @@ static void flood_from_wire(struct vmdq_switch *sw, int w, uint8_t *data, uint32
 		memmove(data + 4, data, 12);
 		data += 4;
 		len -= 4;
+		vmdq_off_moved(off, -4);
 	}
 	for (uint32_t j = from; j < to; j++)
-		got[src] += vmdq_sw_hand_to(sw, w, sw->vlan_vifs[j], data, len, ts, src) &&
+		got[src] += vmdq_sw_hand_to(sw, w, sw->vlan_vifs[j], data, len, ts, src, off) &&
 			    sw->vlan_vifs[j]->worker != w;
 }
 
@@ -190,23 +197,30 @@ static void switch_default(struct vmdq_switch *sw, int w, struct vmdq_rxd *d, un
 			drop_wire(sw, w, NULL, SWD_BAD);
 			continue;
 		}
+		struct vmdq_offload *off = &d[i].off;
+		if (!(d[i].flags & VMDQ_RXD_OFFLOAD))
+			*off = (struct vmdq_offload){ 0 };
+		else if (!vmdq_sw_off_admit(sw, w, &(struct vmdq_frame){ .data = data, .caplen = len,
+									 .len = len, .off = *off },
+					    len, NULL))
+			continue;
 		int port = data[0] & 1 ? -1 : vmdq_fdb_lookup(sw->fdb, data, tagged ? vid : 0);
 		if (port == UPLINK_PORT) {
 			drop_wire(sw, w, NULL, SWD_NOT_LOCAL);
 		} else if (port > 0 && (unsigned)port <= sw->vif_cap && sw->vif[port - 1]) {
 			struct sw_vif *v = sw->vif[port - 1];
-			if (!fit_for_vif(sw, w, v, &data, &len, vid, tagged))
+			if (!fit_for_vif(sw, w, v, &data, &len, vid, tagged, off))
 				continue;
 			kind[i] = SW_K_UNI;
 			if (v->worker == w)
-				batch_add(sw, w, v, data, len, d[i].ts_ns, i);
-			else if (vmdq_sw_hand_to(sw, w, v, data, len, d[i].ts_ns, i))
+				batch_add(sw, w, v, data, len, d[i].ts_ns, i, off);
+			else if (vmdq_sw_hand_to(sw, w, v, data, len, d[i].ts_ns, i, off))
 				k->wc.delivered++;
 			else
 				k->wc.drops[SWD_HANDOFF_FULL]++;
 		} else {
 			kind[i] = SW_K_FLOOD;
-			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns, i, got);
+			flood_from_wire(sw, w, data, len, vid, tagged, d[i].ts_ns, i, got, off);
 		}
 	}
 	vmdq_sw_batch_flush(sw, w, kind, got);
@@ -273,9 +287,18 @@ static void switch_burst(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 			drop_wire(sw, w, v, SWD_BAD);
 			continue;
 		}
-		if (fit_for_vif(sw, w, v, &data, &len, d[i].vlan, d[i].flags & VMDQ_RXD_TAGGED))
-			f[k++] = (struct vmdq_frame){ .data = data, .caplen = len, .len = len,
-						      .ts_ns = d[i].ts_ns };
+		struct vmdq_frame *g = &f[k];
+		g->off = (d[i].flags & VMDQ_RXD_OFFLOAD) ? d[i].off : (struct vmdq_offload){ 0 };
+		if (g->off.gso_type && !vmdq_sw_off_admit(sw, w, &(struct vmdq_frame){
+				.data = data, .caplen = len, .len = len, .off = g->off }, len, &v->c[w]))
+			continue;
+		if (fit_for_vif(sw, w, v, &data, &len, d[i].vlan, d[i].flags & VMDQ_RXD_TAGGED,
+				&g->off)) {
+			g->data = data;
+			g->caplen = g->len = len;
+			g->ts_ns = d[i].ts_ns;
+			k++;
+		}
 	}
 	send_to_vif(sw, w, v, f, k);
 }
@@ -325,7 +348,6 @@ void vmdq_sw_drain_rx(struct vmdq_switch *sw, struct sw_vif *v)
  * worker may refill it as fast: the round must end). */
 unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 {
-	(void)sw;
 	unsigned total = 0;
 	for (int p = 0; p < SW_MAX_WORKERS; p++) {
 		struct sw_inbox *ib = v->inbox[p];
@@ -343,9 +365,9 @@ unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 				unsigned k = (head + i) % SW_INBOX;
 				f[i] = (struct vmdq_frame){ .data = SW_INBOX_SLOT(ib, k),
 							    .caplen = ib->len[k], .len = ib->len[k],
-							    .ts_ns = ib->ts[k] };
+							    .ts_ns = ib->ts[k], .off = ib->off[k] };
 			}
-			unsigned sent = v->port.ops->tx(&v->port, f, n);
+			unsigned sent = vmdq_sw_port_tx(sw, w, &v->port, f, n);
 			v->c[w].to_vm += sent;
 			v->c[w].drops[SWD_PORT_TX] += n - sent;
 			atomic_store_explicit(&ib->head, head + n, memory_order_release);

@@ -115,7 +115,8 @@ static inline uint32_t inbox_used(const struct sw_inbox *ib)
 /* Producer: copies a frame into ib.  False if there is no inbox (a vif
  * made before the worker, or whose owner changed in vif del), it is full,
  * or the frame is larger than a slot. */
-static inline bool inbox_push(struct sw_inbox *ib, const uint8_t *d, uint32_t len, uint64_t ts)
+static inline bool inbox_push(struct sw_inbox *ib, const uint8_t *d, uint32_t len, uint64_t ts,
+			      const struct vmdq_offload *off)
 {
 	if (!ib)
 		return false;
@@ -127,6 +128,7 @@ static inline bool inbox_push(struct sw_inbox *ib, const uint8_t *d, uint32_t le
 	memcpy(SW_INBOX_SLOT(ib, k), d, len);
 	ib->len[k] = len;
 	ib->ts[k] = ts;
+	ib->off[k] = *off;
 	atomic_store_explicit(&ib->tail, tail + 1, memory_order_release);
 	return true;
 }

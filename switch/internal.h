@@ -57,6 +57,7 @@ struct sw_inbox {
 				 * worker is told at the end of the producer's round */
 	uint32_t len[SW_INBOX]; /* (producer) slot's frame, before tail moves */
 	uint64_t ts[SW_INBOX];
+	struct vmdq_offload off[SW_INBOX]; /* (producer) */
 };
 
 /* Frames for a vif of this worker collected during one burst, handed to
@@ -228,14 +229,15 @@ void vmdq_sw_inbox_free(struct sw_inbox *ib);
 void vmdq_sw_table_free(struct vmdq_switch *sw);
 /* forward.c */
 bool vmdq_sw_hand_to(struct vmdq_switch *sw, int w, struct sw_vif *to, const uint8_t *data,
-		     uint32_t len, uint64_t ts, unsigned src);
+		     uint32_t len, uint64_t ts, unsigned src, const struct vmdq_offload *off);
 /* Hands every batch of this burst to its port: one tx call per vif.  With
  * kind (per frame of the burst: SW_K_UNI from the default queue counts on
  * the wire's counters too), got[src] counts the frame's deliveries. */
 enum { SW_K_DROP, SW_K_UNI, SW_K_FLOOD };
 void vmdq_sw_batch_flush(struct vmdq_switch *sw, int w, const uint8_t *kind, unsigned *got);
 void vmdq_sw_deliver_to_vif(struct vmdq_switch *sw, int w, struct sw_vif *v, uint8_t *data,
-			    uint32_t len, uint16_t vid, bool tagged, uint64_t ts);
+			    uint32_t len, uint16_t vid, bool tagged, uint64_t ts,
+			    const struct vmdq_offload *off);
 void vmdq_sw_switch_group(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd *d,
 			  unsigned n);
 unsigned vmdq_sw_drain_queue(struct vmdq_switch *sw, int w, unsigned q);

@@ -109,13 +109,14 @@ unsigned vmdq_sw_from_vif(struct vmdq_switch *sw, int w, int vi, unsigned pair)
 			/* broadcast/multicast: the other vifs of the VLAN, and the wire */
 			for (uint32_t j = sw->vlan_off[v->vlan]; j < sw->vlan_off[v->vlan + 1]; j++)
 				if (sw->vlan_vifs[j] != v)
-					vmdq_sw_hand_to(sw, w, sw->vlan_vifs[j], d, len, f[i].ts_ns, i);
+					vmdq_sw_hand_to(sw, w, sw->vlan_vifs[j], d, len, f[i].ts_ns, i,
+							&f[i].off);
 			to_wire(sw, w, v, pair, d, len, f[i].ts_ns, &f[i].off);
 			continue;
 		}
 		int to = vmdq_sw_vif_lookup(sw, d, v->vlan);
 		if (to >= 0 && to != vi)
-			vmdq_sw_hand_to(sw, w, sw->vif[to], d, len, f[i].ts_ns, i);
+			vmdq_sw_hand_to(sw, w, sw->vif[to], d, len, f[i].ts_ns, i, &f[i].off);
 		else
 			to_wire(sw, w, v, pair, d, len, f[i].ts_ns, &f[i].off);
 	}

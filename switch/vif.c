@@ -411,8 +411,11 @@ static int finish_queue(struct vmdq_switch *sw, int idx, unsigned q)
 		else
 			for (unsigned i = 0; i < k; i++) {
 				sw->wk[0].wc.polled++;
+				struct vmdq_offload off = { 0 };
+				if (d[i].flags & VMDQ_RXD_OFFLOAD)
+					off = d[i].off;
 				vmdq_sw_deliver_to_vif(sw, 0, v, d[i].buf, d[i].len, d[i].vlan,
-					       d[i].flags & VMDQ_RXD_TAGGED, d[i].ts_ns);
+					       d[i].flags & VMDQ_RXD_TAGGED, d[i].ts_ns, &off);
 			}
 	}
 	while (vmdq_txq_pending(sw->dev, q) > 0 && sw->has_uplink)
