@@ -69,11 +69,11 @@ int vmdq_pcap_next(struct vmdq_pcap_reader *r, struct vmdq_frame *f)
 	const u_char *data;
 	int rc = pcap_next_ex(r->p, &h, &data);
 	if (rc == 1) {
-		f->data = data;
-		f->caplen = h->caplen;
-		f->len = h->len;
-		/* the handle was opened with nanosecond precision */
-		f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		/* the handle was opened with nanosecond precision; a capture
+		 * holds frames as on the wire: no offload state */
+		*f = (struct vmdq_frame){ .data = data, .caplen = h->caplen, .len = h->len,
+					  .ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
+						   (uint64_t)h->ts.tv_usec };
 		return 1;
 	}
 	if (rc == PCAP_ERROR_BREAK)

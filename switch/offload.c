@@ -52,8 +52,7 @@ bool vmdq_sw_off_admit(struct vmdq_switch *sw, int w, const struct vmdq_frame *f
 
 /* f made fit for p in the worker's scratch, sent in one call: true if p
  * took all of it. */
-static bool send_fitted(struct vmdq_switch *sw, struct sw_worker *k, struct port *p,
-			const struct vmdq_frame *f)
+static bool send_fitted(struct sw_worker *k, struct port *p, const struct vmdq_frame *f)
 {
 	uint32_t len = f->caplen < f->len ? f->caplen : f->len;
 	if (!vmdq_sw_gso_scratch(k))
@@ -100,7 +99,7 @@ unsigned vmdq_sw_port_tx(struct vmdq_switch *sw, int w, struct port *p,
 				return done;
 			continue;
 		}
-		if (!send_fitted(sw, k, p, &f[done]))
+		if (!send_fitted(k, p, &f[done]))
 			return done;
 		done++;
 	}
