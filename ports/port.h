@@ -53,33 +53,18 @@ struct port;
  * the frame) or take (tx: left for the port or its peer to do).  None is
  * used yet: every port gives and takes whole, tagged, checksummed frames,
  * and declares 0 (issue 14 adds them without touching the switch's core). */
+/* Offload capabilities: the offload library's bits (VMDQ_OFF_CAP_*, what
+ * vmdq_off_needs() says a frame needs), plus the VLAN tag as metadata. */
 enum port_offload {
-	PORT_OFF_CSUM = 1u << 0,     /* rx: frames may come with a partial L4
-				      * checksum (VMDQ_OFF_CSUM_PARTIAL) or one
-				      * marked verified (CSUM_VALID); tx: takes
-				      * frames whose checksum is still partial */
-	PORT_OFF_TSO4 = 1u << 1,     /* TCP over IPv4 super-frames (VMDQ_GSO_TCPV4) */
-	PORT_OFF_TSO6 = 1u << 2,     /* TCP over IPv6 super-frames (VMDQ_GSO_TCPV6) */
-	PORT_OFF_USO = 1u << 3,      /* UDP segmentation (VMDQ_GSO_UDP_L4) */
-	PORT_OFF_ECN = 1u << 4,      /* TCP super-frames with CWR (VMDQ_OFF_ECN) */
-	PORT_OFF_VLAN = 1u << 5,     /* the 802.1Q tag as metadata instead of in the frame */
+	PORT_OFF_CSUM = VMDQ_OFF_CAP_CSUM, /* rx: frames may come with a partial
+					    * L4 checksum or one marked verified;
+					    * tx: takes partial checksums */
+	PORT_OFF_TSO4 = VMDQ_OFF_CAP_TSO4, /* TCP over IPv4 super-frames */
+	PORT_OFF_TSO6 = VMDQ_OFF_CAP_TSO6, /* TCP over IPv6 super-frames */
+	PORT_OFF_USO = VMDQ_OFF_CAP_USO,   /* UDP segmentation (VMDQ_GSO_UDP_L4) */
+	PORT_OFF_ECN = VMDQ_OFF_CAP_ECN,   /* TCP super-frames with CWR */
+	PORT_OFF_VLAN = 1u << 5,           /* the 802.1Q tag as metadata */
 };
-
-/* The offload bits frame f needs of a port's tx to go out as it is (0: an
- * ordinary frame any port takes). */
-static inline uint32_t port_off_needs(const struct vmdq_offload *o)
-{
-	uint32_t need = (o->flags & VMDQ_OFF_CSUM_PARTIAL) ? PORT_OFF_CSUM : 0;
-	switch (o->gso_type) {
-	case VMDQ_GSO_TCPV4: need |= PORT_OFF_TSO4 | PORT_OFF_CSUM; break;
-	case VMDQ_GSO_TCPV6: need |= PORT_OFF_TSO6 | PORT_OFF_CSUM; break;
-	case VMDQ_GSO_UDP_L4: need |= PORT_OFF_USO | PORT_OFF_CSUM; break;
-	default: break;
-	}
-	if (o->gso_type && (o->flags & VMDQ_OFF_ECN))
-		need |= PORT_OFF_ECN;
-	return need;
-}
 
 /* What a port can do; filled by open (the switch zeroes it before); a
  * frame size of 0 means the port cannot tell. */
@@ -93,7 +78,7 @@ struct port_caps {
 	 * ordinary frame) only as rx_offloads allows, and only after
 	 * vmdq_off_check() accepted it for that frame (a refused one is
 	 * dropped and counted by the port under its reason).  tx is only
-	 * given frames whose port_off_needs() are within tx_offloads: the
+	 * given frames whose vmdq_off_needs() are within tx_offloads: the
 	 * switch segments super-frames and completes checksums for a port
 	 * that cannot take them.  A port whose peer negotiates (vhost-user)
 	 * may change both masks in service (owning worker); the switch reads
