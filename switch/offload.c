@@ -67,7 +67,13 @@ static bool send_fitted(struct sw_worker *k, struct port *p, const struct vmdq_f
 		k->wc.off[SWO_SEGMENTS] += (unsigned)n;
 		for (int i = 0; i < n; i++)
 			k->gso_f[i].ts_ns = f->ts_ns;
-		return p->ops->tx(p, k->gso_f, (unsigned)n) == (unsigned)n;
+		/* in bursts, as every port is used to being called */
+		for (unsigned i = 0; i < (unsigned)n; i += BURST) {
+			unsigned m = (unsigned)n - i < BURST ? (unsigned)n - i : BURST;
+			if (p->ops->tx(p, k->gso_f + i, m) != m)
+				return false;
+		}
+		return true;
 	}
 	/* a partial checksum p cannot leave partial: completed on a copy */
 	if (len > SW_GSO_BYTES)

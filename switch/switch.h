@@ -51,9 +51,10 @@
 #define SW_TX_BUF 65600      /* a TX or inbox slot: a super-frame plus the tag the
 			      * switch pushes (address space: pages are touched
 			      * as frames fill them) */
-#define SW_GSO_MAX_SEGS 256  /* segments one super-frame may make: more is dropped
-			      * (gso-segs) where it enters the switch */
-#define SW_GSO_BYTES (256u * 1024) /* a worker's scratch for segments and copies */
+#define SW_GSO_MAX_SEGS 1366 /* segments one super-frame may make (64 KiB at Linux's
+			      * smallest TCP MSS, 48): more is dropped (gso-segs)
+			      * where it enters the switch */
+#define SW_GSO_BYTES (512u * 1024) /* a worker's scratch for segments and copies */
 #define SW_MAX_WORKERS 8
 #define SW_INBOX 256         /* frames one worker may have waiting for a vif */
 #define SW_MAX_QP 4          /* queue pairs of one vif (virtio-net multiqueue) */
