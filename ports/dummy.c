@@ -32,8 +32,11 @@ struct vmdq_dummy {
 	uint64_t room;
 	/* rx: slots [head, tail) wait; [last, head) were given by the last rx
 	 * call and stay valid until the next one */
-	uint8_t *in;                    /* cap slots of VMDQ_DUMMY_SLOT */
+	uint32_t slot;                  /* bytes a frame may have: VMDQ_DUMMY_SLOT, or
+					 * VMDQ_DUMMY_SUPER_SLOT with offloads */
+	uint8_t *in;                    /* cap slots of `slot` bytes */
 	uint32_t *in_len;
+	struct vmdq_offload *in_off, *out_off; /* each frame's offload state */
 	uint64_t head, tail, last, cursor;
 	/* the sent store: frames [0, nsent) */
 	uint8_t *out;
@@ -71,22 +74,26 @@ static void release_port(struct vmdq_dummy *d)
 		close(d->efd);
 	d->efd = -1;
 	d->kicked = false;
-	unslots(d->in, d->cap, VMDQ_DUMMY_SLOT);
+	unslots(d->in, d->cap, d->slot);
 	unslots(d->guest, VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_GUEST_BUF);
 	free(d->in_len);
+	free(d->in_off);
 	free(d->hdr);
 	d->in = d->guest = d->hdr = NULL;
 	d->in_len = NULL;
+	d->in_off = NULL;
 	d->head = d->tail = d->last = d->cursor = 0;
 }
 
 static void release(struct vmdq_dummy *d)
 {
 	release_port(d);
-	unslots(d->out, d->cap, VMDQ_DUMMY_SLOT);
+	unslots(d->out, d->cap, d->slot);
 	free(d->out_len);
+	free(d->out_off);
 	d->out = NULL;
 	d->out_len = NULL;
+	d->out_off = NULL;
 	d->nsent = 0;
 }
 
@@ -159,17 +166,25 @@ static void kick(struct vmdq_dummy *d)
 
 int vmdq_dummy_inject(struct vmdq_dummy *d, const void *frame, uint32_t len)
 {
+	static const struct vmdq_offload none;
+	return vmdq_dummy_inject_off(d, frame, len, &none);
+}
+
+int vmdq_dummy_inject_off(struct vmdq_dummy *d, const void *frame, uint32_t len,
+			  const struct vmdq_offload *off)
+{
 	if (!d->port)
 		return -EPIPE;
-	if (len > VMDQ_DUMMY_SLOT)
+	if (len > d->slot)
 		return -EMSGSIZE;
 	/* the slots the last rx call gave out are the switch's until the next */
 	uint64_t from = d->replay ? d->head : d->last;
 	if (!d->cap || d->tail - from >= d->cap)
 		return -ENOSPC;
 	unsigned k = (unsigned)(d->tail % d->cap);
-	memcpy(d->in + (size_t)k * VMDQ_DUMMY_SLOT, frame, len);
+	memcpy(d->in + (size_t)k * d->slot, frame, len);
 	d->in_len[k] = len;
+	d->in_off[k] = *off;
 	d->tail++;
 	d->st.injected++;
 	kick(d);
@@ -206,7 +221,12 @@ const uint8_t *vmdq_dummy_frame(const struct vmdq_dummy *d, unsigned i, uint32_t
 	if (i >= d->nsent)
 		return NULL;
 	*len = d->out_len[i];
-	return d->out + (size_t)i * VMDQ_DUMMY_SLOT;
+	return d->out + (size_t)i * d->slot;
+}
+
+const struct vmdq_offload *vmdq_dummy_frame_off(const struct vmdq_dummy *d, unsigned i)
+{
+	return i < d->nsent ? &d->out_off[i] : NULL;
 }
 
 void vmdq_dummy_clear(struct vmdq_dummy *d)
@@ -239,14 +259,16 @@ int vmdq_dummy_queue(const struct vmdq_dummy *d)
 
 /* Takes one frame for the "VM" (or the wire): false if the room or the
  * store says no. */
-static bool take(struct vmdq_dummy *d, const uint8_t *data, uint32_t len)
+static bool take(struct vmdq_dummy *d, const uint8_t *data, uint32_t len,
+		 const struct vmdq_offload *off)
 {
 	if (d->room == 0)
 		return false;
 	if (d->cap) {
-		if (d->nsent >= d->cap || len > VMDQ_DUMMY_SLOT)
+		if (d->nsent >= d->cap || len > d->slot)
 			return false;
-		memcpy(d->out + (size_t)d->nsent * VMDQ_DUMMY_SLOT, data, len);
+		memcpy(d->out + (size_t)d->nsent * d->slot, data, len);
+		d->out_off[d->nsent] = *off;
 		d->out_len[d->nsent++] = len;
 	}
 	if (d->room != VMDQ_DUMMY_UNLIMITED)
@@ -294,15 +316,17 @@ static unsigned dm_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsig
 		uint64_t w = d->tail - d->head;
 		for (; k < n && w; k++) {
 			unsigned s = (unsigned)((d->head + d->cursor++ % w) % d->cap);
-			f[k] = (struct vmdq_frame){ .data = d->in + (size_t)s * VMDQ_DUMMY_SLOT,
-						    .caplen = d->in_len[s], .len = d->in_len[s] };
+			f[k] = (struct vmdq_frame){ .data = d->in + (size_t)s * d->slot,
+						    .caplen = d->in_len[s], .len = d->in_len[s],
+						    .off = d->in_off[s] };
 		}
 	} else {
 		d->last = d->head;
 		for (; k < n && d->head < d->tail; k++, d->head++) {
 			unsigned s = (unsigned)(d->head % d->cap);
-			f[k] = (struct vmdq_frame){ .data = d->in + (size_t)s * VMDQ_DUMMY_SLOT,
-						    .caplen = d->in_len[s], .len = d->in_len[s] };
+			f[k] = (struct vmdq_frame){ .data = d->in + (size_t)s * d->slot,
+						    .caplen = d->in_len[s], .len = d->in_len[s],
+						    .off = d->in_off[s] };
 		}
 	}
 	d->st.rx_frames += k;
@@ -322,7 +346,7 @@ static unsigned dm_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 	unsigned i;
 	for (i = 0; i < n; i++) {
 		uint32_t len = f[i].caplen < f[i].len ? f[i].caplen : f[i].len;
-		if (!take(d, f[i].data, len))
+		if (!take(d, f[i].data, len, &f[i].off))
 			break;
 		p->tx_frames++;
 		p->tx_bytes += len;
@@ -345,7 +369,8 @@ static unsigned dm_complete(struct port *p, struct vmdq_rxd *rd, unsigned n, con
 			continue; /* not one of ours: cannot happen */
 		if (!deliver[i]) {
 			d->st.refused++;
-		} else if (rd[i].len <= VMDQ_DUMMY_GUEST_BUF && take(d, rd[i].buf, rd[i].len)) {
+		} else if (rd[i].len <= VMDQ_DUMMY_GUEST_BUF && take(d, rd[i].buf, rd[i].len,
+			(rd[i].flags & VMDQ_RXD_OFFLOAD) ? &rd[i].off : &(struct vmdq_offload){ 0 })) {
 			d->st.delivered++;
 			p->tx_frames++;
 			p->tx_bytes += rd[i].len;
@@ -413,10 +438,31 @@ static int dm_open(struct port *p, char **args, int nargs, char *err, size_t err
 {
 	bool targeted = false;
 	unsigned long cap = CAP_DEFAULT;
+	uint32_t offloads = 0;
 	for (int i = 0; i < nargs; i++) {
 		char *end;
 		if (strcmp(args[i], "targeted") == 0) {
 			targeted = true;
+		} else if (strcmp(args[i], "offload") == 0 && i + 1 < nargs) {
+			/* a comma-separated list: csum, tso4, tso6, uso, ecn */
+			char list[64];
+			snprintf(list, sizeof(list), "%s", args[++i]);
+			for (char *sv, *t = strtok_r(list, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+				static const struct { const char *n; uint32_t bit; } k[] = {
+					{ "csum", PORT_OFF_CSUM }, { "tso4", PORT_OFF_TSO4 },
+					{ "tso6", PORT_OFF_TSO6 }, { "uso", PORT_OFF_USO },
+					{ "ecn", PORT_OFF_ECN },
+				};
+				unsigned j = 0;
+				while (j < sizeof(k) / sizeof(k[0]) && strcmp(t, k[j].n) != 0)
+					j++;
+				if (j == sizeof(k) / sizeof(k[0])) {
+					snprintf(err, errlen, "dummy: offload '%s': expected csum, tso4, "
+						 "tso6, uso or ecn", t);
+					return -EINVAL;
+				}
+				offloads |= k[j].bit;
+			}
 		} else if (strcmp(args[i], "capacity") == 0 && i + 1 < nargs) {
 			cap = strtoul(args[++i], &end, 10);
 			if (*end || !*args[i] || cap > CAP_MAX) {
@@ -425,7 +471,8 @@ static int dm_open(struct port *p, char **args, int nargs, char *err, size_t err
 				return -EINVAL;
 			}
 		} else {
-			snprintf(err, errlen, "dummy: '%s': expected 'targeted' or 'capacity N'",
+			snprintf(err, errlen, "dummy: '%s': expected 'targeted', 'capacity N' or "
+				 "'offload LIST'",
 				 args[i]);
 			return -EINVAL;
 		}
@@ -452,19 +499,22 @@ static int dm_open(struct port *p, char **args, int nargs, char *err, size_t err
 		reg_head->prev = d;
 	reg_head = d;
 	reg_last = d;
+	d->slot = offloads ? VMDQ_DUMMY_SUPER_SLOT : VMDQ_DUMMY_SLOT;
 	if (d->cap) {
-		d->in = slots(d->cap, VMDQ_DUMMY_SLOT);
-		d->out = slots(d->cap, VMDQ_DUMMY_SLOT);
+		d->in = slots(d->cap, d->slot);
+		d->out = slots(d->cap, d->slot);
 		d->in_len = calloc(d->cap, sizeof(*d->in_len));
 		d->out_len = calloc(d->cap, sizeof(*d->out_len));
-		if (!d->in || !d->out || !d->in_len || !d->out_len) {
+		d->in_off = calloc(d->cap, sizeof(*d->in_off));
+		d->out_off = calloc(d->cap, sizeof(*d->out_off));
+		if (!d->in || !d->out || !d->in_len || !d->out_len || !d->in_off || !d->out_off) {
 			snprintf(err, errlen, "dummy: out of memory");
 			return -ENOMEM; /* the switch closes the port */
 		}
 	}
-	/* a stored frame has VMDQ_DUMMY_SLOT bytes at most; no offloads */
-	p->caps = (struct port_caps){ .max_frame_in = VMDQ_DUMMY_SLOT,
-				      .max_frame_out = VMDQ_DUMMY_SLOT };
+	/* a stored frame has d->slot bytes at most; the offloads it was told */
+	p->caps = (struct port_caps){ .max_frame_in = d->slot, .max_frame_out = d->slot,
+				      .rx_offloads = offloads, .tx_offloads = offloads };
 	if (targeted) {
 		d->guest = slots(VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_GUEST_BUF);
 		d->hdr = calloc(VMDQ_DUMMY_GUEST_BUFS, VMDQ_DUMMY_HDR);

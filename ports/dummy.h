@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ports/dummy.h - the in-memory port's handle, for unit tests and
- * benchmarks: `dummy [targeted] [capacity N]`.
+ * benchmarks: `dummy [targeted] [capacity N] [offload LIST]`.
  *
  * A dummy port moves frames between the switch and the test that drives
  * it, through memory only:
@@ -9,6 +9,9 @@
  *   test --vmdq_dummy_inject--> [rx ring] --rx--> switch
  *   switch --tx--> [sent store] --vmdq_dummy_frame--> test
  *   switch --complete (targeted)--> [sent store]
+ *
+ * offload LIST (csum,tso4,tso6,uso,ecn) declares those offloads both ways
+ * (caps) and makes slots hold super-frames (VMDQ_DUMMY_SUPER_SLOT).
  *
  * capacity N (default 256, 0..65536) bounds both the frames injected and
  * not yet read by the switch, and the frames kept in the sent store.  With
@@ -54,6 +57,7 @@
 #include "port.h"
 
 #define VMDQ_DUMMY_SLOT 16448      /* bytes a stored frame may have */
+#define VMDQ_DUMMY_SUPER_SLOT 65600 /* ... with `offload LIST` (super-frames) */
 #define VMDQ_DUMMY_GUEST_BUFS 256  /* targeted: the VM's receive buffers */
 #define VMDQ_DUMMY_GUEST_BUF 2048  /* bytes each */
 #define VMDQ_DUMMY_HDR 32          /* targeted: the header replica */
@@ -92,6 +96,10 @@ bool vmdq_dummy_is_open(const struct vmdq_dummy *d);
 /* Queues one frame for the switch to read (rx).  0, -ENOSPC (capacity
  * frames waiting), -EMSGSIZE (past VMDQ_DUMMY_SLOT) or -EPIPE (closed). */
 int vmdq_dummy_inject(struct vmdq_dummy *d, const void *frame, uint32_t len);
+/* The same with offload state (the test's to make valid: the dummy does
+ * not check it). */
+int vmdq_dummy_inject_off(struct vmdq_dummy *d, const void *frame, uint32_t len,
+			  const struct vmdq_offload *off);
 /* With on, rx gives the injected frames over and over (a traffic source
  * that never runs dry and costs the switch no copy); done is then false. */
 void vmdq_dummy_replay(struct vmdq_dummy *d, bool on);
@@ -105,6 +113,8 @@ void vmdq_dummy_discard(struct vmdq_dummy *d);
  * (NULL past the end).  Valid until vmdq_dummy_clear or the next forget. */
 unsigned vmdq_dummy_sent(const struct vmdq_dummy *d);
 const uint8_t *vmdq_dummy_frame(const struct vmdq_dummy *d, unsigned i, uint32_t *len);
+/* Frame i's offload state as the port was given it (NULL past the end). */
+const struct vmdq_offload *vmdq_dummy_frame_off(const struct vmdq_dummy *d, unsigned i);
 /* Empties the sent store. */
 void vmdq_dummy_clear(struct vmdq_dummy *d);
 /* tx (and complete) take at most n more frames, then refuse until the
