@@ -86,13 +86,15 @@ struct vmdq_switch *vmdq_switch_create(struct vmdq_dev *dev)
 	bool ok = sodium_init() >= 0 && vmdq_sw_worker_arrays(sw, 0, 0) == 0;
 	if (ok)
 		randombytes_buf(sw->ix_key, sizeof(sw->ix_key));
-	sw->defmem = vmdq_sw_mem((size_t)SW_RING * SW_BUF);
+	/* the default queue takes whatever the uplink gives, super-frames
+	 * included (address space; pages as frames touch them) */
+	sw->defmem = vmdq_sw_mem((size_t)SW_RING * SW_BUF_SUPER);
 	struct vmdq_dev_config c;
 	vmdq_dev_get_config(dev, &c);
 	sw->default_queue = c.default_queue;
 	/* a transparent switch (WP 3.1): sorting on, promiscuous */
 	if (!ok || !sw->fdb || !sw->defmem || sw->wk[0].efd < 0 || vmdq_dev_set_vmdq(dev, true) < 0 ||
-	    vmdq_dev_set_promisc(dev, true) < 0 || vmdq_sw_queue_arm(dev, c.default_queue, sw->defmem, SW_BUF) < 0) {
+	    vmdq_dev_set_promisc(dev, true) < 0 || vmdq_sw_queue_arm(dev, c.default_queue, sw->defmem, SW_BUF_SUPER) < 0) {
 		vmdq_switch_destroy(sw);
 		errno = ENOMEM;
 		return NULL;
@@ -120,7 +122,7 @@ void vmdq_switch_destroy(struct vmdq_switch *sw)
 	if (sw->has_uplink)
 		sw->uplink.ops->close(&sw->uplink);
 	vmdq_fdb_destroy(sw->fdb);
-	vmdq_sw_unmem(sw->defmem, (size_t)SW_RING * SW_BUF);
+	vmdq_sw_unmem(sw->defmem, (size_t)SW_RING * SW_BUF_SUPER);
 	vmdq_sw_table_free(sw);
 	free(sw);
 }
@@ -168,13 +170,18 @@ int vmdq_switch_set_uplink(struct vmdq_switch *sw, const char *name, const char 
 	int rc = vmdq_sw_open_port(sw, &sw->uplink, name, kind, -1, 0, 0, args, nargs, err, errlen);
 	if (rc == 0)
 		sw->has_uplink = true;
+	/* an uplink that gives super-frames: the vifs added from now on get
+	 * receive buffers that hold them (SPEC 5; DESIGN.md "Offloads") */
+	if (rc == 0 && sw->rx_buf == SW_BUF &&
+	    (sw->uplink.caps.rx_offloads & (PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_USO)))
+		sw->rx_buf = SW_BUF_SUPER;
 	return rc;
 }
 
 
 int vmdq_switch_set_rx_buf(struct vmdq_switch *sw, uint32_t bytes)
 {
-	if (bytes < 64 || bytes > SW_BUF)
+	if (bytes < 64 || bytes > SW_BUF_SUPER)
 		return -EINVAL;
 	sw->rx_buf = bytes;
 	return 0;

@@ -171,8 +171,9 @@ int vmdq_switch_remap(struct vmdq_switch *sw, char *err, size_t errlen);
 void vmdq_switch_park(struct vmdq_switch *sw);
 void vmdq_switch_unpark(struct vmdq_switch *sw);
 
-/* Receive buffers of `bytes` (64 .. SW_BUF) for the vifs added from now on
- * instead of SW_BUF (a frame larger than a buffer is counted missed by the
+/* Receive buffers of `bytes` (64 .. SW_BUF_SUPER) for the vifs added from now
+ * on instead of SW_BUF, or SW_BUF_SUPER behind an uplink that gives
+ * super-frames (set_uplink; a frame larger than a buffer is counted missed by the
  * device).  For benchmarks of small frames: 4095 vifs' rings of SW_BUF
  * buffers span 16 GiB, and each buffer's first write faults a page in.
  * 0 or -EINVAL. */

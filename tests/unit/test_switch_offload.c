@@ -294,6 +294,39 @@ static void access_vlan_tags_super_frames(void **s)
 	rig_down(&r);
 }
 
+/* Behind an uplink that gives super-frames, a vif's receive buffers take
+ * 64 KiB ones: whole to a vif that takes TSO, cut for one that does not;
+ * the default queue (a flood) takes them too. */
+static void wire_super_frames_of_64k(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_up(&r, "csum,tso4");
+	struct vmdq_dummy *a = vif(&r, "a", VM1, 0, "csum,tso4");
+	struct vmdq_dummy *b = vif(&r, "b", VM2, 0, NULL);
+	struct vmdq_offload off;
+	uint32_t len = tcp4(B, VM1, EXT, 0, 65000, 0x10, &off, 1448);
+	assert_int_equal(vmdq_dummy_inject_off(r.up, B, len, &off), 0);
+	len = tcp4(B, VM2, EXT, 0, 65000, 0x10, &off, 1448);
+	assert_int_equal(vmdq_dummy_inject_off(r.up, B, len, &off), 0);
+	run(&r);
+	assert_int_equal(vmdq_dummy_sent(a), 1);
+	uint32_t l;
+	vmdq_dummy_frame(a, 0, &l);
+	assert_int_equal(l, len);
+	/* 65000 = 44 x 1448 + 1288 */
+	assert_int_equal(vmdq_dummy_sent(b), 45);
+	for (unsigned i = 0; i < 45; i++) {
+		const uint8_t *d = vmdq_dummy_frame(b, i, &l);
+		assert_true(tcp4_ok(d, l));
+	}
+	counters(&r, 2, 45, 0);
+	struct vmdq_queue_stats qs;
+	vmdq_queue_stats(r.dev, (unsigned)vmdq_dummy_queue(a), &qs);
+	assert_int_equal(qs.missed, 0);
+	rig_down(&r);
+}
+
 /* A super-frame that would make more segments than SW_GSO_MAX_SEGS is
  * dropped where it enters (gso-segs); its neighbour's frames are not. */
 static void too_many_segments_dropped_at_entry(void **s)
@@ -331,6 +364,7 @@ int main(void)
 		cmocka_unit_test(vm_to_wire_whole_or_cut),
 		cmocka_unit_test(vm_to_vm_by_next_hop),
 		cmocka_unit_test(access_vlan_tags_super_frames),
+		cmocka_unit_test(wire_super_frames_of_64k),
 		cmocka_unit_test(too_many_segments_dropped_at_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
