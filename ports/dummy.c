@@ -21,15 +21,17 @@
 struct vmdq_dummy {
 	struct vmdq_dummy *prev, *next; /* the registry, newest first */
 	struct port *port;              /* NULL once closed */
-	char name[32];
 	bool held, targeted, replay, vif;
+	unsigned cap;
+	uint64_t room;
+	/* next to what tx reads (room, cap): a sink's tx touches two lines */
+	struct vmdq_dummy_stats st;
+	char name[32];
 	/* the descriptor the switch sleeps on (fd): an eventfd written when
 	 * frames are injected or replay starts, read again by the next rx; -1
 	 * if none could be made (then the switch polls the port every round) */
 	int efd;
 	bool kicked;                    /* efd written since the last rx */
-	unsigned cap;
-	uint64_t room;
 	/* rx: slots [head, tail) wait; [last, head) were given by the last rx
 	 * call and stay valid until the next one */
 	uint32_t slot;                  /* bytes a frame may have: VMDQ_DUMMY_SLOT, or
@@ -45,9 +47,8 @@ struct vmdq_dummy {
 	/* targeted: the VM's memory, its header replicas, free buffers */
 	uint8_t *guest;
 	uint8_t *hdr;
-	uint16_t freebuf[VMDQ_DUMMY_GUEST_BUFS];
 	unsigned nfree;
-	struct vmdq_dummy_stats st;
+	uint16_t freebuf[VMDQ_DUMMY_GUEST_BUFS];
 };
 
 static struct vmdq_dummy *reg_head, *reg_last;
