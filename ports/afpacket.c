@@ -24,6 +24,9 @@
  * which is hostile until vmdq_off_check() accepted it (a refused frame is
  * dropped and counted under the reason: `show vifs -j`, "guest").  A tag
  * the kernel stripped is put back and the header's offsets moved with it.
+ * A super-frame whose checksums a NIC verified (LRO, hardware GRO: GSO
+ * with DATA_VALID, no partial checksum) is turned into the usual partial
+ * form in the ring (vmdq_off_gso_partial) before the check.
  * Sending, the header is built from the frame's offload state: the kernel
  * segments a super-frame (or hands it whole to a device that takes TSO: a
  * veth takes it from a local socket, but one from a packet socket is
@@ -211,6 +214,9 @@ static bool rx_frame(struct port *p, struct afp *a, const struct tpacket3_hdr *h
 			vmdq_off_moved(&o, 4);
 		}
 	}
+	if (e == VMDQ_OFF_ERR_NONE && o.gso_type &&
+	    (o.flags & (VMDQ_OFF_CSUM_PARTIAL | VMDQ_OFF_CSUM_VALID)) == VMDQ_OFF_CSUM_VALID)
+		e = vmdq_off_gso_partial(data, cap, &o); /* LRO, hardware GRO */
 	if (e == VMDQ_OFF_ERR_NONE)
 		e = vmdq_off_check(data, cap, &o);
 	if (e != VMDQ_OFF_ERR_NONE) {
