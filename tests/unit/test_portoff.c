@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The kernel-facing ports' offloads (issue 14): an AF_PACKET socket on a
- * veth (PACKET_VNET_HDR) against the kernel's own TCP stack in a network
- * namespace of the test's own (root only; skipped elsewhere).  The test
- * plays the peer: it answers the kernel's SYN through the port's tx, then
- * checks that what the kernel's TSO sends arrives through the port's rx as
- * super-frames with their offload state (gso type and size, partial checksum at the TCP
+/* The kernel-facing ports' offloads (issue 14): a TAP (IFF_VNET_HDR,
+ * TUNSETOFFLOAD) and an AF_PACKET socket on a veth (PACKET_VNET_HDR), each
+ * against the kernel's own TCP stack in a network namespace of the test's
+ * own (root only; skipped elsewhere).  The test plays the peer: it answers
+ * the kernel's SYN through the port's tx, then checks that what the
+ * kernel's TSO sends arrives through the port's rx as super-frames with
+ * their offload state (gso type and size, partial checksum at the TCP
  * field), that a super-frame with a partial checksum sent through the
  * port's tx reaches the kernel's socket whole with no checksum error, and
- * that a tag the kernel stripped into metadata is put back with the
- * offsets moved.  (What the kernel writes in the header has passed its own
+ * that a tag the kernel stripped into metadata (AF_PACKET) is put back
+ * with the offsets moved.  (What the kernel writes in the header has passed its own
  * checks on this kernel: a packet socket on the guest side cannot make it
  * hand the port a csum_start inside the Ethernet header or a super-frame
  * whose headers do not parse, so the port's refusals are covered by
@@ -323,6 +324,41 @@ static void tcp_through(struct conn *c)
 	assert_int_equal(status_val(c->p, "rx-csum-partial"), c->seen_partial);
 }
 
+/* ---- TAP ---------------------------------------------------------------- */
+
+static void tap_offloads(void **state)
+{
+	(void)state;
+	if (!priv)
+		skip();
+	struct port p;
+	memset(&p, 0, sizeof(p));
+	p.ops = &port_tap_ops;
+	char a0[] = "vqpt0", *args[] = { a0 };
+	char err[128];
+	assert_int_equal(p.ops->open(&p, args, 1, err, sizeof(err)), 0);
+	assert_int_equal(p.caps.max_frame_in, VMDQ_MAX_SUPER);
+	assert_int_equal(p.caps.max_frame_out, VMDQ_MAX_SUPER);
+	uint32_t base = PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_ECN;
+	assert_int_equal(p.caps.rx_offloads & ~PORT_OFF_USO, base);
+	assert_int_equal(p.caps.tx_offloads, p.caps.rx_offloads);
+	struct port_status st;
+	memset(&st, 0, sizeof(st));
+	p.ops->status(&p, &st);
+	assert_string_equal(st.state, "waiting"); /* the guest side is down */
+	assert_int_equal(sh("ip link set vqpt0 address 02:00:00:00:00:02 up && "
+			    "ip addr add 10.0.0.2/24 dev vqpt0 && "
+			    "ip neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev vqpt0"), 0);
+	memset(&st, 0, sizeof(st));
+	p.ops->status(&p, &st);
+	assert_string_equal(st.state, "running");
+
+	struct conn c = { .p = &p, .kip = "10.0.0.2", .pip = "10.0.0.1", .pport = 5001,
+			  .pseq = 1000 };
+	tcp_through(&c);
+	p.ops->close(&p);
+}
+
 /* ---- AF_PACKET ---------------------------------------------------------- */
 
 static void afpacket_offloads(void **state)
@@ -399,6 +435,7 @@ static void afpacket_vlan_moved(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tap_offloads),
 		cmocka_unit_test(afpacket_offloads),
 		cmocka_unit_test(afpacket_vlan_moved),
 	};
