@@ -161,3 +161,124 @@ tcp() {
 	ip netns exec "$3" iperf3 -c "$2" -p "$5" -t "$4" -J 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second // empty' 2>/dev/null || true
 }
+
+# ---- the kernel's default offloads left on (issue 14) ----------------------
+
+# ext_host_defaults IP: as ext_host, every offload as the kernel sets it
+ext_host_defaults() {
+	netns "$NS_EXT"
+	up=vqu$ID
+	ip link add "$up" type veth peer name eth0 netns "$NS_EXT"
+	LINKS="$LINKS $up"
+	sysctl -qw "net.ipv6.conf.$up.disable_ipv6=1" 2>/dev/null || true
+	ip link set "$up" up
+	ip -n "$NS_EXT" link set eth0 address 02:ee:00:00:00:01 up
+	ip -n "$NS_EXT" addr add "$1/24" dev eth0
+}
+
+# vm_up_defaults NS IF MAC IP: as vm_up, offloads left as they are
+vm_up_defaults() {
+	ip -n "$1" link set "$2" address "$3" up
+	ip -n "$1" addr add "$4/24" dev "$2"
+}
+
+# veth_vm NS HOSTIF MAC IP: a container behind a veth pair: HOSTIF stays in
+# the root namespace (for an afpacket or afxdp vif), eth0 in NS, defaults
+veth_vm() {
+	ip link add "$2" type veth peer name eth0 netns "$1"
+	LINKS="$LINKS $2"
+	sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" 2>/dev/null || true
+	ip link set "$2" up
+	vm_up_defaults "$1" eth0 "$3" "$4"
+}
+
+# csum_errors NS: TCP and UDP InCsumErrors of the namespace's stack, summed
+csum_errors() {
+	ip netns exec "$1" awk '
+		/^(Tcp|Udp):/ { if (!($1 in h)) { for (i = 2; i <= NF; i++) h[$1, i] = $i; h[$1] = 1; next }
+			for (i = 2; i <= NF; i++) if (h[$1, i] == "InCsumErrors") s += $i }
+		END { print s + 0 }' /proc/net/snmp
+}
+
+# tcp_xfer NS_SERVER IP NS_CLIENT BYTES PORT: BYTES of a fixed pattern
+# over one TCP connection; prints what the server read: "BYTES SHA256"
+# (tcp_xfer_want BYTES prints what it must be)
+tcp_xfer() {
+	ip netns exec "$1" /usr/bin/python3 - "$2" "$5" > "$T/tcp.$5" <<'P' &
+import hashlib, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+print("ready", flush=True)
+s.settimeout(60)
+c, _ = s.accept()
+c.settimeout(60)
+h, n = hashlib.sha256(), 0
+while True:
+    d = c.recv(1 << 20)
+    if not d:
+        break
+    h.update(d)
+    n += len(d)
+print(n, h.hexdigest(), flush=True)
+P
+	for _ in $(seq 100); do grep -q ready "$T/tcp.$5" 2>/dev/null && break; sleep 0.05; done
+	ip netns exec "$3" /usr/bin/python3 - "$2" "$5" "$4" <<'P' || true
+import socket, sys
+blk = bytes((i * 7 + 3) & 0xff for i in range(65536))
+n = int(sys.argv[3])
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
+while n > 0:
+    s.sendall(blk[:min(n, len(blk))])
+    n -= min(n, len(blk))
+s.close()
+P
+	wait $!
+	tail -1 "$T/tcp.$5"
+}
+tcp_xfer_want() {
+	/usr/bin/python3 - "$1" <<'P'
+import hashlib, sys
+blk = bytes((i * 7 + 3) & 0xff for i in range(65536))
+h, n = hashlib.sha256(), int(sys.argv[1])
+while n > 0:
+    h.update(blk[:min(n, len(blk))])
+    n -= min(n, len(blk))
+print(sys.argv[1], h.hexdigest())
+P
+}
+
+# udp_count NS_SERVER IP NS_CLIENT COUNT PORT: COUNT datagrams of 1400
+# bytes, 1 ms apart; prints how many arrived with the right contents
+udp_count() {
+	ip netns exec "$1" /usr/bin/python3 - "$2" "$5" "$4" > "$T/udp.$5" <<'P' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+s.settimeout(3)
+n = 0
+try:
+    while True:
+        d = s.recv(2000)
+        k = int.from_bytes(d[:4], "big")
+        if len(d) == 1400 and d[4:] == bytes([k & 0xff]) * 1396:
+            n += 1
+        if n == int(sys.argv[3]):
+            break
+except socket.timeout:
+    pass
+print(n, flush=True)
+P
+	for _ in $(seq 100); do grep -q ready "$T/udp.$5" 2>/dev/null && break; sleep 0.05; done
+	ip netns exec "$3" /usr/bin/python3 - "$2" "$5" "$4" <<'P'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for k in range(int(sys.argv[3])):
+    s.sendto(k.to_bytes(4, "big") + bytes([k & 0xff]) * 1396, (sys.argv[1], int(sys.argv[2])))
+    time.sleep(0.001)
+P
+	wait $!
+	tail -1 "$T/udp.$5"
+}
