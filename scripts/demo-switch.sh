@@ -28,13 +28,10 @@ for n in vqe$ID vq1$ID vq2$ID vq3$ID; do
 	ip netns add $n 2>/dev/null || { echo "== 0. The switch, live: skipped (no network namespaces)"; exit 0; }
 	ip -n $n link set lo up
 done
-noff() { ip netns exec "$1" ethtool -K "$2" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true; }
 ip link add vqu$ID type veth peer name eth0 netns vqe$ID
 ip link set vqu$ID up
-ethtool -K vqu$ID rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
 ip -n vqe$ID link set eth0 address 02:ee:00:00:00:01 up
 ip -n vqe$ID addr add 10.99.0.100/24 dev eth0
-noff vqe$ID eth0
 sed "s/@ID@/$ID/g" "$top/examples/switch.conf.in" > "$T/switch.conf"
 echo "== 0. The switch, live: examples/switch.conf.in"
 echo
@@ -47,7 +44,6 @@ for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
 for i in 1 2 3; do
 	ip -n vq$i$ID link set vqt$i$ID address 02:00:00:00:00:0$i up
 	ip -n vq$i$ID addr add 10.99.0.$i/24 dev vqt$i$ID
-	noff vq$i$ID vqt$i$ID
 done
 ctl() { "$V" ctl --ctl "$T/ctl.sock" "$@"; }
 say() { printf '    %-44s ' "$1"; }
