@@ -40,8 +40,9 @@ _Static_assert(PORT_OFF_CSUM == VMDQ_OFF_CAP_CSUM && PORT_OFF_TSO4 == VMDQ_OFF_C
  * jumbo frames fit, or eight super-frames: the same memory either way. */
 #define VHU_TXBUF ((size_t)VHU_BURST * VHU_FRAME)
 /* Whether a vif offers the virtio-net offloads unless its line says
- * `offloads on|off`. */
-#define VHU_OFFLOADS_DEFAULT false
+ * `offloads on|off`: on, since the switch segments and completes for the
+ * next hops that cannot take what the guest sends. */
+#define VHU_OFFLOADS_DEFAULT true
 #define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
 #define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
 #define VHU_REFILL_MIN 16       /* refill once this many buffers fit (large rings) */
