@@ -1,7 +1,7 @@
 # vmdq: the README's two commands.
 #   make demo   installs what is missing, builds, runs the bundled example
 #   make check  installs what is missing, builds, runs every test
-# Other targets: build, deps, unit, asan, fuzz, bench, bench-switch, bench-vhost, clean.
+# Other targets: build, deps, unit, asan, fuzz, bench, bench-switch, bench-vhost, bench-tcp, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -18,7 +18,7 @@ PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        netsniff-ng dpdk-dev librte-net-virtio23 librte-net-vhost23 \
        librte-mempool-ring23 qemu-system-x86 linux-image-amd64 busybox-static cpio
 
-.PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost clean
+.PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost bench-tcp clean
 
 all: build
 
@@ -70,6 +70,9 @@ bench-switch: build
 
 bench-vhost: build
 	./scripts/bench-vhost.sh $(BUILD) 5
+
+bench-tcp: build
+	./scripts/bench-tcp.sh $(BUILD) 5 3
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
