@@ -85,9 +85,12 @@ iperf() {
 	if timeout $((SECS + 15)) ip netns exec "$3" iperf3 -c "$4" -t "$SECS" \
 		--connect-timeout 3000 -J > "$T/j" 2> /dev/null; then
 		r=$(python3 -c 'import json,sys
-j = json.load(open(sys.argv[1]))["end"]
-print("%.2f %d" % (j["sum_received"]["bits_per_second"] / 1e9,
-                   j["sum_sent"].get("retransmits", 0)))' "$T/j")
+try:
+    j = json.load(open(sys.argv[1]))["end"]
+    print("%.2f %d" % (j["sum_received"]["bits_per_second"] / 1e9,
+                       j["sum_sent"].get("retransmits", 0)))
+except (KeyError, ValueError):
+    print("0 -")' "$T/j")
 	else
 		r="0 -"
 	fi
