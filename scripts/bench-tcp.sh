@@ -61,7 +61,7 @@ ip link set vh$ID up
 for n in $E $C $M; do ip netns exec $n iperf3 -s -D -I "$T/iperf-$n.pid"; done
 
 start_sw() {
-	rm -f "$T/ctl.sock"
+	rm -f "$T/ctl.sock" "$T/st0.json"
 	"$V" switch -c "$1" --ctl "$T/ctl.sock" --cpu 1 2> "$T/sw.log" &
 	SW=$!
 	for _ in $(seq 50); do
@@ -103,20 +103,27 @@ except (KeyError, ValueError):
 		printf '  %-9s %-10s %6s Gbit/s  %6s retransmits\n' "$1" "$2" "$3" "$4"
 	fi
 }
-# counters: the switch's offload object and its drops, one line each
+# counters: the switch's offload counters for the run just made, and its
+# drops since it started (non-zero counters with "drop" in their name)
 counters() {
 	"$V" ctl --ctl "$T/ctl.sock" -j show stats > "$T/st.json" 2>/dev/null || return 0
 	python3 -c 'import json,sys
 s = json.load(open(sys.argv[1]))
 o = s.get("offload", {})
-print("    offload: " + " ".join("%s=%s" % kv for kv in o.items()))
+try:
+    p = json.load(open(sys.argv[2])).get("offload", {})
+except (OSError, ValueError):
+    p = {}
+print("    offload (this run): " + " ".join("%s=%s" % (k, v - p.get(k, 0))
+                                          for k, v in o.items()))
 def walk(x, p=""):
     if isinstance(x, dict):
         for k, v in x.items():
             walk(v, p + "." + k if p else k)
     elif isinstance(x, (int, float)) and x and "drop" in p:
         print("    %s=%s" % (p, x))
-walk(s)' "$T/st.json"
+walk(s)' "$T/st.json" "$T/st0.json"
+	mv "$T/st.json" "$T/st0.json"
 }
 
 # one path both ways
@@ -157,13 +164,13 @@ vmdq() {
 }
 
 echo "TCP, one stream, ${SECS}s, $ROUNDS rounds, uplink $UPLINK, switch on CPU 1"
-r=1
-while [ $r -le "$ROUNDS" ]; do
-	echo "round $r"
+round=1
+while [ $round -le "$ROUNDS" ]; do
+	echo "round $round"
 	for k in $KINDS; do
 		if [ "$k" = bridge ]; then bridge; else vmdq "$k"; fi
 	done
-	r=$((r + 1))
+	round=$((round + 1))
 done
 echo
 python3 - "$T/res" "$KINDS" <<'P'
