@@ -98,6 +98,7 @@ struct xdp_port {
 	struct bpf_object *obj;   /* our program (native, kfunc), NULL: libxdp's */
 	int link_fd;              /* its XDP attachment, -1 */
 	bool vlan_kfunc;          /* tags held out of band are put back */
+	bool veth;                /* a veth: its peer's checksums may be partial */
 	uint32_t feat_off[2];     /* ethtool feature bits we turned off, */
 	unsigned nfeat_off, feat_words; /* restored on close */
 	const char *vlan_how;     /* for describe */
@@ -419,6 +420,7 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 	/* before any frame flows: the NIC keeps tags in the frame (not veth:
 	 * its flag changes nothing, see the top of the file) */
 	bool veth = is_veth(x->ifname);
+	x->veth = veth;
 	int offload_on = veth ? -1 : vlan_offload_off(x);
 	char why[128] = "generic mode";
 	rc = -EINVAL;
@@ -490,7 +492,8 @@ static int xp_open(struct port *p, char **args, int nargs, char *err, size_t err
 	/* one UMEM frame per received frame (no multi-buffer); a larger frame
 	 * goes out through the packet socket, up to the link's MTU */
 	p->caps = (struct port_caps){ .max_frame_in = XF_SIZE - XDP_PACKET_HEADROOM,
-				      .max_frame_out = port_link_frame_max(x->ifname) };
+				      .max_frame_out = port_link_frame_max(x->ifname),
+				      .rx_offloads = veth ? PORT_OFF_CSUM : 0 };
 	return 0;
 }
 
@@ -500,6 +503,66 @@ static void xp_describe(struct port *p, char *buf, size_t len)
 	snprintf(buf, len, "afxdp %s queue %u, %s mode, %s, %s", x->ifname, x->queue,
 		 x->native ? "native" : "generic", x->zerocopy ? "zero-copy" : "copy",
 		 x->vlan_how);
+}
+
+static uint32_t be16at(const uint8_t *d)
+{
+	return (uint32_t)d[0] << 8 | d[1];
+}
+
+/*
+ * A frame from a veth's peer through XDP: the peer's kernel may have left
+ * its TCP/UDP checksum to "the device" (checksum offload stays on when XDP
+ * turns the peer's TSO off), and XDP does not say so.  Whatever the field
+ * holds, the frame is made partial: the field gets the pseudo-header sum
+ * and the frame says CSUM_PARTIAL, so the next hop that can completes it
+ * (a TAP, a packet socket, a guest) and the switch completes it for the
+ * others.  Only for IPv4 (not a fragment) and IPv6 (TCP/UDP right after
+ * the fixed header) whose IP length is the frame's; a UDP/IPv4 checksum of
+ * 0 (none) is left alone.  The frame is the port's (its UMEM) until the
+ * next rx.
+ */
+static void make_partial(uint8_t *d, uint32_t len, struct vmdq_offload *off)
+{
+	uint32_t o = 12;
+	for (int t = 0; t < 2 && o + 2 <= len && (be16at(d + o) == 0x8100 || be16at(d + o) == 0x88a8); t++)
+		o += 4;
+	if (o + 2 > len)
+		return;
+	uint32_t et = be16at(d + o), l3 = o + 2, l4, l4len, proto;
+	uint64_t sum = 0;
+	if (et == 0x0800) {
+		if (l3 + 20 > len || (d[l3] >> 4) != 4)
+			return;
+		uint32_t ihl = (uint32_t)(d[l3] & 15) * 4;
+		if (ihl < 20 || (be16at(d + l3 + 6) & 0x3fff) || be16at(d + l3 + 2) != len - l3)
+			return;
+		l4 = l3 + ihl;
+		proto = d[l3 + 9];
+		for (unsigned i = 12; i < 20; i += 2)
+			sum += be16at(d + l3 + i);
+	} else if (et == 0x86dd) {
+		if (l3 + 40 > len || (d[l3] >> 4) != 6 || be16at(d + l3 + 4) != len - l3 - 40)
+			return;
+		l4 = l3 + 40;
+		proto = d[l3 + 6];
+		for (unsigned i = 8; i < 40; i += 2)
+			sum += be16at(d + l3 + i);
+	} else {
+		return;
+	}
+	uint32_t field = proto == 6 ? 16 : proto == 17 ? 6 : 0;
+	if (!field || l4 + field + 2 > len || (proto == 6 && l4 + 20 > len) ||
+	    (proto == 17 && (l4 + 8 > len || (et == 0x0800 && be16at(d + l4 + 6) == 0))))
+		return;
+	l4len = len - l4;
+	sum += proto + l4len;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	d[l4 + field] = (uint8_t)(sum >> 8);
+	d[l4 + field + 1] = (uint8_t)sum;
+	*off = (struct vmdq_offload){ .flags = VMDQ_OFF_CSUM_PARTIAL, .csum_start = (uint16_t)l4,
+				      .csum_offset = (uint16_t)field };
 }
 
 static unsigned xp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
@@ -526,8 +589,14 @@ static unsigned xp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsig
 			continue;
 		}
 		x->held[x->nheld++] = base - base % XF_SIZE;
-		f[got++] = (struct vmdq_frame){ .data = x->area + off, .caplen = d->len,
-						.len = d->len };
+		f[got] = (struct vmdq_frame){ .data = x->area + off, .caplen = d->len,
+					      .len = d->len };
+		if (x->veth) {
+			make_partial(x->area + off, d->len, &f[got].off);
+			if (vmdq_off_check(f[got].data, d->len, &f[got].off) != VMDQ_OFF_ERR_NONE)
+				f[got].off = (struct vmdq_offload){ 0 }; /* as it came */
+		}
+		got++;
 		p->rx_frames++;
 		p->rx_bytes += d->len;
 	}

@@ -66,8 +66,6 @@ ext_host() {
 	ip link set "$up" up
 	ip -n "$NS_EXT" link set eth0 address 02:ee:00:00:00:01 up
 	ip -n "$NS_EXT" addr add "$1/24" dev eth0
-	no_offload - "$up"
-	no_offload "$NS_EXT" eth0
 }
 
 # vhost_uplink: the external host 10.9.0.1 behind the uplink veth; the
@@ -107,7 +105,6 @@ stop_switch() {
 vm_up() {
 	ip -n "$1" link set "$2" address "$3" up
 	ip -n "$1" addr add "$4/24" dev "$2"
-	no_offload "$1" "$2"
 }
 
 # send_raw NS IF HEXFRAME [COUNT]: a raw Ethernet frame, as is (tags included)
