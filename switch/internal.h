@@ -174,6 +174,7 @@ struct vmdq_switch {
 	struct sw_vif **vif;    /* (p) vif index -> vif; NULL: free */
 	unsigned vif_cap;       /* (p) entries of vif[] and of every per-vif array */
 	unsigned nvifs;         /* (p) */
+	unsigned ntargeted;     /* (p) vifs whose port shares its VM's buffers */
 	struct sw_vif **live;   /* (p) the nvifs vifs, dense */
 	int32_t *name_ix;       /* (p) name -> vif index (-1: empty), open addressing */
 	int32_t *key_ix;        /* (p) (MAC, VLAN) -> vif index, keyed hash (key_ix_key) */
@@ -257,6 +258,11 @@ bool vmdq_sw_off_admit(struct vmdq_switch *sw, int w, const struct vmdq_frame *f
  * were taken (a prefix, as tx). */
 unsigned vmdq_sw_port_tx(struct vmdq_switch *sw, int w, struct port *p,
 			 const struct vmdq_frame *f, unsigned n);
+/* The uplink's burst into the device.  While a targeted vif exists, its
+ * super-frames are cut first: the device would place one whole into a VM's
+ * buffer, and a VM's buffers (a Linux guest's are 1.5-4 KiB) are smaller
+ * than a super-frame. */
+void vmdq_sw_wire_in(struct vmdq_switch *sw, int w, const struct vmdq_frame *f, unsigned n);
 bool vmdq_sw_gso_scratch(struct sw_worker *k);
 void vmdq_sw_gso_scratch_free(struct sw_worker *k);
 

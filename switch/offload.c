@@ -11,6 +11,7 @@
  * before; a frame that had to be made fit goes in a call of its own (one
  * call per super-frame, not per segment).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -86,6 +87,47 @@ static bool send_fitted(struct sw_worker *k, struct port *p, const struct vmdq_f
 		return false;
 	k->wc.off[SWO_CSUM]++;
 	return p->ops->tx(p, &g, 1) == 1;
+}
+
+void vmdq_sw_wire_in(struct vmdq_switch *sw, int w, const struct vmdq_frame *f, unsigned n)
+{
+	struct sw_worker *k = &sw->wk[w];
+	unsigned i = 0;
+	if (!sw->ntargeted)
+		goto whole;
+	while (i < n) {
+		unsigned j = i;
+		while (j < n && !f[j].off.gso_type)
+			j++;
+		if (j > i)
+			vmdq_rx_burst(sw->dev, f + i, j - i, NULL);
+		if (j == n)
+			return;
+		/* f[j], a super-frame: its segments into the device, a burst at a
+		 * time (counted as a super-frame and its segments) */
+		uint32_t len = f[j].caplen < f[j].len ? f[j].caplen : f[j].len;
+		int m = vmdq_sw_gso_scratch(k) && vmdq_gso_segs(&f[j].off, len) <= SW_GSO_MAX_SEGS ?
+			vmdq_gso_segment(f[j].data, len, &f[j].off, k->gso_out, SW_GSO_BYTES,
+					 k->gso_f, SW_GSO_MAX_SEGS) : -EINVAL;
+		if (m > 0) {
+			k->wc.off[SWO_SUPER]++;
+			k->wc.off[SWO_SEGMENTS] += (unsigned)m;
+			for (int s = 0; s < m; s += BURST) {
+				for (int t = s; t < m && t < s + BURST; t++)
+					k->gso_f[t].ts_ns = f[j].ts_ns;
+				vmdq_rx_burst(sw->dev, k->gso_f + s,
+					      (unsigned)(m - s < BURST ? m - s : BURST), NULL);
+			}
+		} else {
+			/* cannot be cut: the device judges it whole (a targeted
+			 * vif's buffer counts it missed) */
+			vmdq_rx_burst(sw->dev, f + j, 1, NULL);
+		}
+		i = j + 1;
+	}
+	return;
+whole:
+	vmdq_rx_burst(sw->dev, f, n, NULL);
 }
 
 unsigned vmdq_sw_port_tx(struct vmdq_switch *sw, int w, struct port *p,

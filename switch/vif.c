@@ -82,6 +82,7 @@ void vmdq_sw_reindex(struct vmdq_switch *sw)
 {
 	uint32_t pos[SW_VLANS];
 	unsigned n = 0;
+	sw->ntargeted = 0;
 	for (int w = 0; w < sw->nworkers; w++)
 		sw->wk[w].nvifs = sw->wk[w].nact = 0;
 	memset(sw->vlan_off, 0, sizeof(sw->vlan_off));
@@ -90,6 +91,7 @@ void vmdq_sw_reindex(struct vmdq_switch *sw)
 		if (!v)
 			continue;
 		sw->live[n++] = v;
+		sw->ntargeted += v->targeted;
 		struct sw_worker *k = &sw->wk[v->worker];
 		k->vifs[k->nvifs++] = v;
 		sw->vlan_off[v->vlan + 1]++;

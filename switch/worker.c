@@ -175,7 +175,7 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 			unsigned n = sw->uplink.ops->rx(&sw->uplink, 0, f, BURST);
 			if (n) {
 				vmdq_sw_learn_from_wire(sw, f, n, now);
-				vmdq_rx_burst(sw->dev, f, n, NULL);
+				vmdq_sw_wire_in(sw, w, f, n);
 				work += n; /* (a sleeping worker's queues interrupt it) */
 			}
 		}

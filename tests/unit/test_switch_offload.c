@@ -327,6 +327,41 @@ static void wire_super_frames_of_64k(void **s)
 	rig_down(&r);
 }
 
+/* While a targeted vif exists, the uplink's super-frames are cut before the
+ * device: a targeted vif's buffers (2048 bytes here) get the segments, each
+ * in a buffer of its own, instead of a frame that fits none (missed). */
+static void targeted_vif_gets_segments(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_up(&r, "csum,tso4");
+	char *args[] = { (char[]){ "targeted" } };
+	struct sw_vif_spec sp = { .name = "t", .kind = "dummy", .queue = -1, .args = args,
+				  .nargs = 1 };
+	mac_from_u64(VM1, sp.mac);
+	char err[256] = "";
+	if (vmdq_switch_vif_add(r.sw, &sp, err, sizeof(err)) < 0)
+		fail_msg("vif add: %s", err);
+	struct vmdq_dummy *t = vmdq_dummy_find("t");
+	vmdq_dummy_refill(t);
+	struct vmdq_offload off;
+	uint32_t len = tcp4(B, VM1, EXT, 0, 10000, 0x10, &off, 1448);
+	assert_int_equal(vmdq_dummy_inject_off(r.up, B, len, &off), 0);
+	run(&r);
+	assert_int_equal(vmdq_dummy_sent(t), 7);
+	for (unsigned i = 0; i < 7; i++) {
+		uint32_t l;
+		const uint8_t *d = vmdq_dummy_frame(t, i, &l);
+		assert_true(tcp4_ok(d, l));
+		assert_int_equal(l, i < 6 ? 54 + 1448 : 54 + 10000 - 6 * 1448);
+	}
+	struct vmdq_queue_stats qs;
+	vmdq_queue_stats(r.dev, (unsigned)vmdq_dummy_queue(t), &qs);
+	assert_int_equal(qs.missed, 0);
+	counters(&r, 1, 7, 0);
+	rig_down(&r);
+}
+
 /* A super-frame that would make more segments than SW_GSO_MAX_SEGS is
  * dropped where it enters (gso-segs); its neighbour's frames are not. */
 static void too_many_segments_dropped_at_entry(void **s)
@@ -365,6 +400,7 @@ int main(void)
 		cmocka_unit_test(vm_to_vm_by_next_hop),
 		cmocka_unit_test(access_vlan_tags_super_frames),
 		cmocka_unit_test(wire_super_frames_of_64k),
+		cmocka_unit_test(targeted_vif_gets_segments),
 		cmocka_unit_test(too_many_segments_dropped_at_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
