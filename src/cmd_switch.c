@@ -193,7 +193,12 @@ int cmd_switch(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (apply_config(&env, &cfg) < 0) {
+	/* one snapshot of the device's filters for the whole config, not one
+	 * per vif (nothing is sorted before the switch runs) */
+	vmdq_dev_batch_begin(dev);
+	int arc = apply_config(&env, &cfg);
+	vmdq_dev_batch_commit(dev);
+	if (arc < 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
