@@ -19,6 +19,13 @@
  * freed.  A newcomer finding every slot taken closes the client idle
  * longest, so clients that hold connections cannot lock others out.  The
  * thread wakes for the stop request whatever the clients do.
+ *
+ * A batch (ctl_proto.h) is read whole into a buffer of the slot's own
+ * (CTL_MAX_BATCH bytes at most, within the same deadline), parsed whole by
+ * the control thread, and handed to the main worker as one request, which
+ * runs it CTL_BATCH_CHUNK commands per visit (the workers parked once per
+ * visit, frames forwarded between visits), so a thousand vifs cost one
+ * connection and a few dozen parkings, not a thousand of each.
  */
 #include <errno.h>
 #include <poll.h>
@@ -51,6 +58,12 @@ struct ctl_req {
 	int rc;
 	char err[VMDQ_ERRMSG_MAX];
 	bool done;
+	/* a batch: ncmds commands, lines[i] the line of cmds[i]; the worker
+	 * runs them from next on and appends their output to out (outlen) */
+	struct vmdq_cmd *cmds;
+	unsigned *lines;
+	size_t ncmds, next, outlen;
+	unsigned fail_line; /* the line of the command refused */
 };
 
 struct ctl_client {
@@ -58,6 +71,8 @@ struct ctl_client {
 	bool replying;        /* the request ran; out waits to be sent */
 	size_t inlen;
 	char in[CTL_MAX_REQUEST + 1];
+	char *batch;          /* a batch's lines (after the "-f" line), malloc'd */
+	size_t blen, bcap;
 	char *out;            /* status line and body, malloc'd */
 	size_t outlen, outoff;
 	uint64_t deadline_ns; /* the line complete, then the reply taken, by then */
@@ -76,27 +91,84 @@ struct ctl {
 	pthread_cond_t cv;
 	struct ctl_req *pending;
 	_Atomic bool has_pending;
+	struct ctl_req *busy; /* the batch the worker is in the middle of (its own) */
+	bool closing;         /* the worker's own: ctl_close cancels what is left */
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 };
 
-/* The worker's side: carry out the waiting request, if any. */
+/* The next CTL_BATCH_CHUNK commands of a batch (the other workers parked);
+ * true once it is over: every command done, one refused, or the switch
+ * stopping. */
+static bool batch_step(struct ctl *c, struct ctl_req *r)
+{
+	if (c->closing) {
+		r->rc = -ECANCELED;
+		r->fail_line = r->lines[r->next];
+		snprintf(r->err, sizeof(r->err), "the switch is stopping");
+		return true;
+	}
+	struct vmdq_switch *sw = c->env->sw;
+	size_t end = r->ncmds - r->next > CTL_BATCH_CHUNK ? r->next + CTL_BATCH_CHUNK : r->ncmds;
+	vmdq_switch_park(sw);
+	for (; r->next < end; r->next++) {
+		int rc = switch_apply(c->env, &r->cmds[r->next], r->cmd_out, sizeof(r->cmd_out),
+				      r->err, sizeof(r->err));
+		size_t ol = strlen(r->cmd_out);
+		char *o = ol ? realloc(r->out, r->outlen + ol + 1) : r->out;
+		if (ol && o) {
+			memcpy(o + r->outlen, r->cmd_out, ol + 1);
+			r->out = o;
+			r->outlen += ol;
+		} else if (ol && rc == 0) {
+			rc = -ENOMEM;
+			snprintf(r->err, sizeof(r->err), "out of memory");
+		}
+		if (rc < 0) {
+			r->rc = rc;
+			r->fail_line = r->lines[r->next];
+			r->next = r->ncmds;
+			break;
+		}
+	}
+	vmdq_switch_unpark(sw);
+	return r->next == r->ncmds;
+}
+
+/* The worker's side: carry out the waiting request, if any, or the next
+ * part of the batch it is in. */
 void ctl_serve(struct ctl *c)
 {
-	if (!c || !atomic_load_explicit(&c->has_pending, memory_order_acquire))
+	if (!c || (!c->busy && !atomic_load_explicit(&c->has_pending, memory_order_acquire)))
 		return;
 	uint64_t v;
 	if (read(c->wake_fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: already read */
 	}
-	pthread_mutex_lock(&c->mu);
-	struct ctl_req *r = c->pending;
-	c->pending = NULL;
-	atomic_store(&c->has_pending, false);
-	pthread_mutex_unlock(&c->mu);
+	struct ctl_req *r = c->busy;
+	if (!r) {
+		pthread_mutex_lock(&c->mu);
+		r = c->pending;
+		c->pending = NULL;
+		atomic_store(&c->has_pending, false);
+		pthread_mutex_unlock(&c->mu);
+	}
 	if (!r)
 		return;
-	/* the other workers stop between two rounds while the request runs */
 	struct vmdq_switch *sw = c->env->sw;
+	if (r->cmds) {
+		c->busy = r;
+		if (!batch_step(c, r)) {
+			/* more next time: the worker is not to sleep meanwhile */
+			uint64_t one = 1;
+			if (write(c->wake_fd, &one, sizeof(one)) < 0) {
+				/* saturated: readable all the same */
+			}
+			return;
+		}
+		c->busy = NULL;
+		goto done;
+	}
+	/* the other workers stop between two rounds while the request runs */
 	vmdq_switch_park(sw);
 	if (r->show) {
 		r->out = show_run(r->show, sw, r->json);
@@ -106,6 +178,7 @@ void ctl_serve(struct ctl *c)
 				     sizeof(r->err));
 	}
 	vmdq_switch_unpark(sw);
+done:
 	pthread_mutex_lock(&c->mu);
 	r->done = true;
 	pthread_cond_broadcast(&c->cv);
@@ -212,11 +285,95 @@ static void serve_one(struct ctl *c, struct ctl_client *k, char *buf, size_t len
 	free(r);
 }
 
+/* A whole batch (its lines NUL-terminated in k->batch): every line parsed,
+ * then the lot to the worker; the reply in the client's slot. */
+static void serve_batch(struct ctl *c, struct ctl_client *k)
+{
+	char status[VMDQ_ERRMSG_MAX + 32];
+	struct ctl_req *r = calloc(1, sizeof(*r));
+	size_t cap = 0;
+	if (!r) {
+		reply(k, "error: out of memory", NULL);
+		return;
+	}
+	char *p = k->batch, *end = k->batch + k->blen;
+	unsigned line = 0;
+	bool bad = false;
+	while (p < end && !bad) {
+		char *e = memchr(p, '\n', (size_t)(end - p));
+		if (!e)
+			e = end;
+		*e = '\0';
+		line++;
+		struct vmdq_cmd cmd;
+		if (strlen(p) != (size_t)(e - p)) {
+			snprintf(status, sizeof(status), "error: %u: unexpected NUL character", line);
+			bad = true;
+		} else if (vmdq_cmd_parse(p, &cmd, r->err, sizeof(r->err)) < 0) {
+			snprintf(status, sizeof(status), "error: %u: %s", line, r->err);
+			bad = true;
+		} else if (cmd.kind == VMDQ_CMD_AT) {
+			vmdq_cmd_clear(&cmd);
+			snprintf(status, sizeof(status), "error: %u: at: only vmdq sort runs a schedule",
+				 line);
+			bad = true;
+		} else if (cmd.kind != VMDQ_CMD_NONE) {
+			if (r->ncmds == CTL_MAX_BATCH_CMDS) {
+				snprintf(status, sizeof(status), "error: %u: more than "
+					 CTL_STR(CTL_MAX_BATCH_CMDS) " commands in one batch", line);
+				bad = true;
+			} else if (r->ncmds == cap) {
+				size_t nc = cap ? 2 * cap : 64;
+				struct vmdq_cmd *nv = realloc(r->cmds, nc * sizeof(*nv));
+				unsigned *nl = nv ? realloc(r->lines, nc * sizeof(*nl)) : NULL;
+				if (nv)
+					r->cmds = nv;
+				if (nl)
+					r->lines = nl;
+				if (!nv || !nl) {
+					snprintf(status, sizeof(status), "error: out of memory");
+					bad = true;
+				}
+				cap = nv && nl ? nc : cap;
+			}
+			if (bad) {
+				vmdq_cmd_clear(&cmd);
+			} else {
+				r->cmds[r->ncmds] = cmd;
+				r->lines[r->ncmds++] = line;
+			}
+		}
+		p = e + 1;
+	}
+	if (bad) {
+		reply(k, status, NULL);
+	} else if (r->ncmds == 0) {
+		reply(k, "ok", NULL);
+	} else {
+		to_worker(c, r);
+		if (r->rc < 0) {
+			snprintf(status, sizeof(status), "error: %u: %s", r->fail_line, r->err);
+			reply(k, status, r->out);
+		} else {
+			reply(k, "ok", r->out);
+		}
+	}
+	for (size_t i = 0; i < r->ncmds; i++)
+		vmdq_cmd_clear(&r->cmds[i]);
+	free(r->cmds);
+	free(r->lines);
+	free(r->out);
+	free(r);
+}
+
 static void client_close(struct ctl_client *k)
 {
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k->out);
+	free(k->batch);
+	k->batch = NULL;
+	k->blen = k->bcap = 0;
 	k->fd = -1;
 	k->out = NULL;
 	k->outlen = k->outoff = k->inlen = 0;
@@ -242,10 +399,57 @@ static void client_send(struct ctl_client *k, uint64_t now)
 	client_close(k);
 }
 
+/* Room for more of a batch (doubling up to CTL_MAX_BATCH + 1 bytes: one
+ * past the bound tells a batch too long); false: out of memory. */
+static bool batch_room(struct ctl_client *k)
+{
+	if (k->blen < k->bcap)
+		return true;
+	size_t nc = k->bcap ? 2 * k->bcap : 65536;
+	if (nc > CTL_MAX_BATCH + 1)
+		nc = CTL_MAX_BATCH + 1;
+	char *nb = nc > k->bcap ? realloc(k->batch, nc + 1) : NULL;
+	if (!nb)
+		return false;
+	k->batch = nb;
+	k->bcap = nc;
+	return true;
+}
+
+/* One read of a batch; it runs once the client has sent all of it. */
+static void batch_recv(struct ctl *c, struct ctl_client *k, uint64_t now)
+{
+	if (!batch_room(k)) {
+		reply(k, "error: out of memory", NULL);
+		client_send(k, now);
+		return;
+	}
+	ssize_t n = recv(k->fd, k->batch + k->blen, k->bcap - k->blen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n < 0) {
+		client_close(k);
+		return;
+	}
+	k->active_ns = now;
+	k->blen += (size_t)n;
+	if (k->blen > CTL_MAX_BATCH)
+		reply(k, "error: batch too long (" CTL_STR(CTL_MAX_BATCH) " bytes at most)", NULL);
+	else if (n > 0)
+		return; /* more to come, or the end */
+	else
+		serve_batch(c, k);
+	client_send(k, now);
+}
+
 /* One read of what the client sent (one per round: clients take turns);
  * the request runs once its line is complete. */
 static void client_recv(struct ctl *c, struct ctl_client *k, uint64_t now)
 {
+	if (k->batch) {
+		batch_recv(c, k, now);
+		return;
+	}
 	ssize_t n = recv(k->fd, k->in + k->inlen, CTL_MAX_REQUEST - k->inlen, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
@@ -257,9 +461,20 @@ static void client_recv(struct ctl *c, struct ctl_client *k, uint64_t now)
 		char *nl = memchr(k->in + k->inlen, '\n', (size_t)n);
 		k->inlen += (size_t)n;
 		k->active_ns = now;
-		if (nl) {
+		size_t l1 = nl ? (size_t)(nl - k->in) : 0;
+		if (nl && l1 == sizeof(CTL_BATCH_HDR) - 1 && memcmp(k->in, CTL_BATCH_HDR, l1) == 0) {
+			/* a batch: what came after the line is its start */
+			size_t rest = k->inlen - l1 - 1;
+			if (!batch_room(k)) {
+				reply(k, "error: out of memory", NULL);
+			} else {
+				memcpy(k->batch, nl + 1, rest);
+				k->blen = rest;
+				return;
+			}
+		} else if (nl) {
 			*nl = '\0';
-			serve_one(c, k, k->in, (size_t)(nl - k->in));
+			serve_one(c, k, k->in, l1);
 		} else if (k->inlen < CTL_MAX_REQUEST) {
 			return; /* more to come */
 		} else {
@@ -432,6 +647,7 @@ void ctl_close(struct ctl *c)
 		return;
 	if (c->running) {
 		uint64_t one = 1;
+		c->closing = true; /* a batch in flight: the rest is not run */
 		if (write(c->stop_fd, &one, sizeof(one)) < 0) {
 			/* cannot happen on a fresh eventfd */
 		}

@@ -73,6 +73,57 @@ for payload in (b"\x00\xff garbage", b"device vmdq", b"x" * 10000):
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"\x01\x02\n"); print(s.recv(100)); s.close()
 P
 eq "still serving" "$(ctl -j show filters | jq length)" 2
+# a batch (-f FILE): one connection; every line checked first, then run in
+# order up to the first refused; outputs in order on stdout
+nf=$(ctl -j show filters | jq length)
+printf 'filter add mac 02:00:00:00:01:01 queue 6\n# a comment\n\nvif vm3 pcap vm1.pcap vm3-out.pcap mac 02:00:00:00:00:03\nfilter add mac 02:00:00:00:01:02 vlan 3 queue 7\nvif vm4 pcap vm1.pcap vm4-out.pcap mac 02:00:00:00:00:04\n' > b1
+ctl -f b1 > out
+ids() { ctl -j show filters | jq -r ".[] | select(.mac == \"$1\") | .id"; }
+eq "batch: the filters' ids, in order" "$(tr '\n' ' ' < out)" "$(ids 02:00:00:00:01:01) $(ids 02:00:00:00:01:02) "
+eq "batch: its vifs" "$(ctl -j show vifs | jq -c '[.[].name]')" '["vm3","vm4"]'
+eq "batch: its filters (and the vifs')" "$(ctl -j show filters | jq length)" $((nf + 4))
+nf=$((nf + 4))
+set +e
+printf 'filter add mac 02:00:00:00:01:03 queue 6\nfrobnicate\n' > b2
+ctl -f b2 > out 2> err; eq "batch with a bad line: exit" $? 1
+eq "batch with a bad line: FILE:LINE: reason" "$(cat err)" "b2:2: unknown command 'frobnicate' (expected device, filter, queue, at, uplink or vif)"
+eq "batch with a bad line: nothing run" "$(ctl -j show filters | jq length)" "$nf"
+printf 'filter add mac 02:00:00:00:01:04 queue 6\nvif del vm3\nfilter add mac 02:00:00:00:01:01 queue 6\nvif del vm4\n' |
+	ctl -f - > out 2> err; eq "batch refused at line 3: exit" $? 1
+eq "batch refused at line 3: the reason" "$(cat err)" "<stdin>:3: filter add: a filter for this MAC already exists"
+eq "batch refused at line 3: what ran before" "$(cat out)" "$(ids 02:00:00:00:01:04)"
+eq "batch refused at line 3: lines 1-2 done, 4 not" "$(ctl -j show vifs | jq -c '[.[].name]')" '["vm4"]'
+eq "batch refused at line 3: filters" "$(ctl -j show filters | jq length)" "$nf"
+python3 -c '
+for i in range(4097): print("filter add mac 02:00:00:02:%02x:%02x queue 6" % (i >> 8, i & 255))' > b3
+ctl -f b3 2> err; eq "batch of 4097: exit" $? 1
+eq "batch of 4097: refused" "$(cat err)" "b3:4097: more than 4096 commands in one batch"
+eq "batch of 4097: nothing run" "$(ctl -j show filters | jq length)" "$nf"
+ctl -f b1 show vifs 2> err; eq "batch and a command: exit" $? 2
+set -e
+# 130 commands: three visits of the main worker (64 at a time)
+python3 -c '
+for i in range(1, 131): print("queue 0 weight %d" % i)' > b4
+eq "batch of 130: no output" "$(ctl -f b4 | wc -c)" 0
+eq "batch of 130: the last one ran last" "$(ctl -j show queues | jq '.[0].weight')" 130
+ctl queue 0 weight 1
+set +e
+# the switch's own bounds: a batch past CTL_MAX_BATCH bytes, and one never
+# finished (the deadline), are refused; the switch goes on serving
+/usr/bin/python3 - "$S" <<'P2' > out
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+try:
+    s.sendall(b"-f\n" + b"#" * (1048576 + 10)); s.shutdown(socket.SHUT_WR)
+except OSError:
+    pass
+print(s.recv(200).decode().split("\n")[0]); s.close()
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"-f\nfilter add mac 02:00:00:00:01:05 queue 6\n")
+s.settimeout(10); print(s.recv(200).decode().split("\n")[0]); s.close()
+P2
+set -e
+eq "batch too long, batch never finished" "$(cat out | tr '\n' '|')" "error: batch too long (1048576 bytes at most)|error: request not finished within 5 s|"
+eq "still serving, nothing of either run" "$(ctl -j show filters | jq length)" "$nf"
 # one socket, one switch
 set +e
 "$VMDQ" switch -c sw.conf --ctl "$S" 2> err; eq "second switch exit" $? 1
