@@ -131,6 +131,7 @@ static pthread_mutex_t closing_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t closing_cv = PTHREAD_COND_INITIALIZER;
 static struct tap_closing *closing; /* under closing_mu */
 
+/* c out of the list and freed (before anyone waiting for it goes on) */
 static void closing_drop(struct tap_closing *c)
 {
 	pthread_mutex_lock(&closing_mu);
@@ -139,6 +140,7 @@ static void closing_drop(struct tap_closing *c)
 			*p = c->next;
 			break;
 		}
+	free(c);
 	pthread_cond_broadcast(&closing_cv);
 	pthread_mutex_unlock(&closing_mu);
 }
@@ -148,7 +150,6 @@ static void *close_thread(void *arg)
 	struct tap_closing *c = arg;
 	close(c->fd); /* the device goes: grace periods */
 	closing_drop(c);
-	free(c);
 	return NULL;
 }
 
@@ -174,6 +175,7 @@ static void close_later(int fd, const char *ifname, const char *netns)
 		if (rc == 0)
 			return;
 		closing_drop(c);
+		c = NULL;
 	}
 	free(c);
 	close(fd);
