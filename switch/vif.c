@@ -14,7 +14,6 @@
  * 2 vif_cap slots or more: by name, and by (MAC, VLAN) under a keyed hash
  * (SipHash: a VM chooses the destination MACs looked up in it).
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -118,109 +117,6 @@ void vmdq_sw_reindex(struct vmdq_switch *sw)
 		ix_put(sw->name_ix, sw->ix_mask, v->name_hash, v->idx);
 		ix_put(sw->key_ix, sw->ix_mask, v->key_hash, v->idx);
 	}
-}
-
-/* Removes vif index i from an index (linear probing, no tombstones): the
- * later members of its probe run move back into the hole. */
-static void ix_del(const struct vmdq_switch *sw, int32_t *ix, bool by_name, int32_t i)
-{
-	uint32_t mask = sw->ix_mask;
-	const struct sw_vif *v = sw->vif[i];
-	uint32_t h = (by_name ? v->name_hash : v->key_hash) & mask;
-	while (ix[h] != i)
-		h = (h + 1) & mask;
-	uint32_t hole = h;
-	for (uint32_t j = (h + 1) & mask; ix[j] >= 0; j = (j + 1) & mask) {
-		const struct sw_vif *o = sw->vif[ix[j]];
-		uint32_t home = (by_name ? o->name_hash : o->key_hash) & mask;
-		/* ix[j] may move to the hole if the hole lies cyclically in [home, j) */
-		if (hole <= j ? (home <= hole || home > j) : (home <= hole && home > j)) {
-			ix[hole] = ix[j];
-			hole = j;
-		}
-	}
-	ix[hole] = -1;
-}
-
-#ifndef NDEBUG
-/* Debug builds: what an incremental change made equals a rebuild. */
-static void check_incremental(struct vmdq_switch *sw)
-{
-	unsigned n = sw->nvifs, nw[SW_MAX_WORKERS];
-	struct sw_vif **live = malloc((n ? n : 1) * sizeof(*live));
-	struct sw_vif **vv = malloc((n ? n : 1) * sizeof(*vv));
-	uint32_t *off = malloc(sizeof(sw->vlan_off));
-	assert(live && vv && off);
-	memcpy(live, sw->live, n * sizeof(*live));
-	memcpy(vv, sw->vlan_vifs, n * sizeof(*vv));
-	memcpy(off, sw->vlan_off, sizeof(sw->vlan_off));
-	unsigned used = 0;
-	for (uint32_t h = 0; h <= sw->ix_mask; h++)
-		used += (sw->name_ix[h] >= 0) + (sw->key_ix[h] >= 0);
-	assert(used == 2 * n);
-	for (unsigned j = 0; j < n; j++) {
-		assert(vmdq_switch_vif_find(sw, live[j]->port.name) == live[j]->idx);
-		assert(vmdq_sw_vif_lookup(sw, live[j]->mac, live[j]->vlan) == live[j]->idx);
-	}
-	struct sw_vif **wv[SW_MAX_WORKERS] = { 0 };
-	for (int w = 0; w < sw->nworkers; w++) {
-		nw[w] = sw->wk[w].nvifs;
-		wv[w] = malloc((nw[w] ? nw[w] : 1) * sizeof(**wv));
-		assert(wv[w]);
-		memcpy(wv[w], sw->wk[w].vifs, nw[w] * sizeof(**wv));
-	}
-	vmdq_sw_reindex(sw);
-	assert(sw->nvifs == n && memcmp(live, sw->live, n * sizeof(*live)) == 0);
-	assert(memcmp(vv, sw->vlan_vifs, n * sizeof(*vv)) == 0);
-	assert(memcmp(off, sw->vlan_off, sizeof(sw->vlan_off)) == 0);
-	for (int w = 0; w < sw->nworkers; w++) {
-		assert(nw[w] == sw->wk[w].nvifs);
-		assert(memcmp(wv[w], sw->wk[w].vifs, nw[w] * sizeof(**wv)) == 0);
-		free(wv[w]);
-	}
-	free(live), free(vv), free(off);
-}
-#else
-static void check_incremental(struct vmdq_switch *sw)
-{
-	(void)sw;
-}
-#endif
-
-/* v, just put in the table, has the highest index of all and the table is
- * dense below it: the lists and indexes take it in without a rebuild (the
- * order a rebuild makes is index order, and v goes last everywhere).
- * O(vifs) in pointer moves at worst, not a rebuild's hashing of every vif:
- * a config of 4096 vifs loads without a quadratic term worth the name. */
-static void reindex_append(struct vmdq_switch *sw, struct sw_vif *v)
-{
-	sw->live[sw->nvifs++] = v;
-	struct sw_worker *k = &sw->wk[v->worker];
-	k->vifs[k->nvifs++] = v;
-	uint32_t at = sw->vlan_off[v->vlan + 1];
-	memmove(&sw->vlan_vifs[at + 1], &sw->vlan_vifs[at],
-		(sw->nvifs - 1 - at) * sizeof(*sw->vlan_vifs));
-	sw->vlan_vifs[at] = v;
-	for (unsigned l = v->vlan + 1u; l <= SW_VLANS; l++)
-		sw->vlan_off[l]++;
-	ix_put(sw->name_ix, sw->ix_mask, v->name_hash, v->idx);
-	ix_put(sw->key_ix, sw->ix_mask, v->key_hash, v->idx);
-	check_incremental(sw);
-}
-
-/* The reverse for the vif of the highest index (switch destroy takes them
- * in that order): out of the lists and indexes; still in the table. */
-static void reindex_drop_last(struct vmdq_switch *sw, struct sw_vif *v)
-{
-	ix_del(sw, sw->name_ix, true, v->idx);
-	ix_del(sw, sw->key_ix, false, v->idx);
-	sw->nvifs--;
-	sw->wk[v->worker].nvifs--;
-	uint32_t at = sw->vlan_off[v->vlan + 1] - 1;
-	memmove(&sw->vlan_vifs[at], &sw->vlan_vifs[at + 1],
-		(sw->nvifs - at) * sizeof(*sw->vlan_vifs));
-	for (unsigned l = v->vlan + 1u; l <= SW_VLANS; l++)
-		sw->vlan_off[l]--;
 }
 
 /* realloc to n elements of size sz (at least one); false: *p as it was */
@@ -483,10 +379,7 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 	for (unsigned i = 0; i < nq; i++)
 		sw->queue_vif[q + (int)i] = (int16_t)idx;
 	sw->vif[idx] = v;
-	if ((unsigned)idx == sw->nvifs)
-		reindex_append(sw, v);
-	else
-		vmdq_sw_reindex(sw);
+	vmdq_sw_reindex(sw);
 	return idx;
 undo_port:
 	v->port.ops->close(&v->port);
@@ -553,18 +446,8 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 		vmdq_fdb_flush_port(sw->fdb, VIF_PORT(idx));
 	for (unsigned i = 0; i < nq; i++)
 		vmdq_queue_stop(sw->dev, q0 + i);
-	/* the last vif (switch destroy deletes from the end): out of its
-	 * worker's list and into the main worker's, still last in both */
-	bool last = sw->live[sw->nvifs - 1] == v;
-	if (last && v->worker != 0) {
-		sw->wk[v->worker].nvifs--;
-		v->worker = 0;
-		sw->wk[0].vifs[sw->wk[0].nvifs++] = v;
-		check_incremental(sw);
-	} else if (!last) {
-		v->worker = 0;
-		vmdq_sw_reindex(sw);
-	}
+	v->worker = 0;
+	vmdq_sw_reindex(sw);
 	vmdq_sw_drain_inboxes(sw, 0, v);
 	/* a targeted port keeps its hands off the stopped queues from now on */
 	v->port.dev = NULL;
@@ -594,14 +477,8 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 			if (k->sig[j] == v)
 				k->sig[j--] = k->sig[--k->nsig];
 	}
-	if (last && sw->live[sw->nvifs - 1] == v) {
-		reindex_drop_last(sw, v);
-		sw->vif[idx] = NULL;
-		check_incremental(sw);
-	} else {
-		sw->vif[idx] = NULL;
-		vmdq_sw_reindex(sw);
-	}
+	sw->vif[idx] = NULL;
+	vmdq_sw_reindex(sw);
 	free_vif(v);
 	return rc;
 }
