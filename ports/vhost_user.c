@@ -715,6 +715,9 @@ static bool vhu_idle(struct port *p)
 {
 	struct vhu *h = p->priv;
 	h->check_now = true; /* whatever wakes us is looked at at once */
+	if (h->client && h->cfd < 0)
+		return false; /* service retries the connection every second: no
+			       * descriptor announces that, so never cold */
 	if (!h->notify_on) {
 		for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
 			if (vu_ring_live(&h->d, i) && h->d.vq[i].inflight)
