@@ -174,8 +174,10 @@ static uint32_t mk_tcp(struct conn *c, uint8_t *b, uint8_t flags, const uint8_t 
 	t[12] = (uint8_t)((th / 4) << 4);
 	t[13] = flags;
 	wr16(t + 14, 65535);
-	memcpy(t + 20, opt, optlen);
-	memcpy(t + th, pay, plen);
+	if (optlen)
+		memcpy(t + 20, opt, optlen);
+	if (plen)
+		memcpy(t + th, pay, plen);
 	/* the pseudo-header's sum in the checksum field: a partial checksum */
 	wr16(t + 16, fold(sum16(ip + 12, 8, 6u + th + plen)));
 	struct vmdq_offload po = { .flags = VMDQ_OFF_CSUM_PARTIAL, .csum_start = (uint16_t)l4,

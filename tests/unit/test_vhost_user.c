@@ -51,7 +51,8 @@ static void send_msg(int s, uint32_t req, const void *payload, uint32_t size, in
 	memcpy(buf, &req, 4);
 	memcpy(buf + 4, &flags, 4);
 	memcpy(buf + 8, &size, 4);
-	memcpy(buf + VU_HDR_SIZE, payload, size);
+	if (size)
+		memcpy(buf + VU_HDR_SIZE, payload, size);
 	struct iovec iov = { buf, VU_HDR_SIZE + size };
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
