@@ -338,11 +338,8 @@ static void afp_status(struct port *p, struct port_status *st)
 		st->names[n] = cnames[i];
 		st->vals[n++] = a->c[i];
 	}
-	for (unsigned e = VMDQ_OFF_ERR_NONE + 1; e < VMDQ_OFF_ERR__COUNT; e++) {
-		st->names[n] = vmdq_off_err_name((enum vmdq_off_err)e);
-		st->vals[n++] = a->refused[e];
-	}
 	st->n = n;
+	port_status_off_refused(st, a->refused);
 }
 
 const struct port_ops port_afpacket_ops = {

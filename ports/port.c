@@ -40,3 +40,11 @@ uint32_t port_link_frame_max(const char *ifname)
 		return 0;
 	return (uint32_t)ifr.ifr_mtu + 18; /* Ethernet header and one 802.1Q tag */
 }
+
+void port_status_off_refused(struct port_status *st, const uint64_t *refused)
+{
+	for (unsigned e = VMDQ_OFF_ERR_NONE + 1; e < VMDQ_OFF_ERR__COUNT; e++) {
+		st->names[st->n] = vmdq_off_err_name((enum vmdq_off_err)e);
+		st->vals[st->n++] = refused[e];
+	}
+}

@@ -202,6 +202,10 @@ struct port {
 	uint64_t owner;            /* the vif's owner id on its queues */
 };
 
+/* Appends the counts of frames refused for their offload state, one per
+ * named reason (refused[] indexed by enum vmdq_off_err), to st. */
+void port_status_off_refused(struct port_status *st, const uint64_t *refused);
+
 /* The backend named kind, or NULL. */
 const struct port_ops *port_ops_find(const char *kind);
 /* The largest frame interface ifname sends (its MTU, an Ethernet header

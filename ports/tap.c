@@ -585,11 +585,8 @@ static void tap_status(struct port *p, struct port_status *st)
 		st->names[n] = cnames[i];
 		st->vals[n++] = t->c[i];
 	}
-	for (unsigned e = VMDQ_OFF_ERR_NONE + 1; e < VMDQ_OFF_ERR__COUNT; e++) {
-		st->names[n] = vmdq_off_err_name((enum vmdq_off_err)e);
-		st->vals[n++] = t->refused[e];
-	}
 	st->n = n;
+	port_status_off_refused(st, t->refused);
 }
 
 static void tap_describe(struct port *p, char *buf, size_t len)

@@ -759,10 +759,7 @@ static void vhu_status(struct port *p, struct port_status *st)
 	}
 	st->n = C__COUNT + VU_E__COUNT;
 	/* the guest's frames refused for their virtio-net header */
-	for (unsigned e = VMDQ_OFF_ERR_NONE + 1; e < VMDQ_OFF_ERR__COUNT; e++) {
-		st->names[st->n] = vmdq_off_err_name((enum vmdq_off_err)e);
-		st->vals[st->n++] = h->off_err[e];
-	}
+	port_status_off_refused(st, h->off_err);
 	st->ring = NULL;
 	if (h->cfd >= 0 && h->d.features_set)
 		st->ring = h->d.features & (1ull << VU_F_RING_PACKED) ? "packed" : "split";
