@@ -138,6 +138,12 @@ static inline uint64_t cookie(const struct vhu *h, unsigned pair, uint16_t head)
 	return (uint64_t)h->gen << 32 | (uint64_t)pair << 16 | head;
 }
 
+/* Dirty-page logging is on (live migration): a batch's one test. */
+static inline bool vhu_logging(struct vhu *h)
+{
+	return __builtin_expect(vu_log_on(&h->d) != NULL, 0);
+}
+
 /* Frames are moving: the guest need not kick us on either ring while the
  * worker polls (vhu_idle enables the kicks again before it sleeps). */
 static inline void quiet(struct vhu *h)

@@ -230,6 +230,23 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 		p->tx_bytes += len;
 		done++;
 	}
+	if (vhu_logging(h) && live) {
+		/* logging (migration): the pages of what was written into the
+		 * guest's buffers, before the used entries are published: the
+		 * device's frame (and lead-in), a completed checksum, the
+		 * virtio-net header.  Written on the sorter's thread, marked
+		 * here, on the vif's: the buffer is not the guest's until
+		 * published, and the log is only ever touched by this thread */
+		for (unsigned i = 0; i < n; i++) {
+			uint16_t head = (uint16_t)d[i].cookie;
+			if (head >= r->ring_num)
+				continue;
+			if (d[i].len || d[i].lead)
+				vu_log_host(&h->d, d[i].buf, (uint64_t)d[i].lead + d[i].len);
+			if (r->vhdr[head])
+				vu_log_host(&h->d, r->vhdr[head], h->d.hdr_len);
+		}
+	}
 	vu_used_put_many(v, used, nused);
 	if (back) {
 		int err;
@@ -253,14 +270,12 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
  * vif's queue).  Mergeable buffers when negotiated, else one buffer per
  * frame; a frame that does not fit is dropped, its buffers untouched. */
 #define VHU_MRG_MAX 64
-static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *f,
-			unsigned n)
+/* log: dirty-page logging is on (a constant in each of tx_pair's two
+ * copies of this: off, the copy loop has no test for it) */
+static inline __attribute__((always_inline)) unsigned
+tx_pair_do(struct port *p, struct vhu *h, struct vu_vring *v, const struct vmdq_frame *f,
+	   unsigned n, bool log)
 {
-	struct vhu *h = p->priv;
-	if (!rx_live(h, pair) || h->r[pair].ring_num != h->d.vq[RXQ(pair)].num)
-		return 0;
-	struct vu_vring *v = &h->d.vq[RXQ(pair)];
-	quiet(h);
 	uint32_t hl = h->d.hdr_len;
 	bool mrg = hl == 12 && (h->d.features & (1ull << 15)); /* VIRTIO_NET_F_MRG_RXBUF */
 	unsigned sent = 0, have = vu_avail_count(&h->d, v), nused = 0;
@@ -312,6 +327,9 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 				}
 				uint32_t k = need - off < room ? need - off : room;
 				memcpy(dst, f[i].data + (off - hl), k);
+				if (log)
+					vu_log_host(&h->d, c.seg[s].p,
+						    (uint64_t)(dst - c.seg[s].p) + k);
 				off += k;
 				lens[nb] += k;
 			}
@@ -343,6 +361,8 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 			vh[10] = (uint8_t)nb; /* num_buffers, little-endian */
 			vh[11] = (uint8_t)(nb >> 8);
 		}
+		if (log) /* the header's last write (num_buffers) came after the copy's mark */
+			vu_log_host(&h->d, vh, hl);
 		p->tx_frames++;
 		p->tx_bytes += len;
 		sent++;
@@ -350,6 +370,18 @@ static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *
 	vu_used_put_many(v, used, nused);
 	vu_used_publish(v);
 	return sent;
+}
+
+static unsigned tx_pair(struct port *p, unsigned pair, const struct vmdq_frame *f,
+			unsigned n)
+{
+	struct vhu *h = p->priv;
+	if (!rx_live(h, pair) || h->r[pair].ring_num != h->d.vq[RXQ(pair)].num)
+		return 0;
+	struct vu_vring *v = &h->d.vq[RXQ(pair)];
+	quiet(h);
+	/* the one test of logging a batch pays */
+	return vhu_logging(h) ? tx_pair_do(p, h, v, f, n, true) : tx_pair_do(p, h, v, f, n, false);
 }
 
 /* Several pairs: each frame goes to the pair its flow hashes to, as the

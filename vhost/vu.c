@@ -43,7 +43,8 @@ uint64_t vu_offered_features(void)
 	return 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MRG_RXBUF |
 	       1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX |
 	       1ull << VIRTIO_NET_F_MQ | 1ull << VIRTIO_F_ANY_LAYOUT |
-	       1ull << VU_F_RING_PACKED | 1ull << VU_F_PROTOCOL_FEATURES;
+	       1ull << VU_F_RING_PACKED | 1ull << VU_F_PROTOCOL_FEATURES |
+	       1ull << VU_F_LOG_ALL;
 }
 
 uint64_t vu_offload_features(void)
@@ -59,7 +60,7 @@ uint64_t vu_offload_features(void)
 uint64_t vu_offered_protocol_features(void)
 {
 	return 1ull << VU_PF_MQ | 1ull << VU_PF_REPLY_ACK | 1ull << VU_PF_RESET_DEVICE |
-	       1ull << VU_PF_STATUS;
+	       1ull << VU_PF_STATUS | 1ull << VU_PF_LOG_SHMFD;
 }
 
 void vu_break(struct vu_dev *d, enum vu_err why)
@@ -98,6 +99,46 @@ uint8_t *vu_uva(const struct vu_mem *m, uint64_t uva, uint64_t len)
 			return r->host + (uva - r->uva);
 	}
 	return NULL;
+}
+
+/* The guest-physical address of uva (inside one region), or false. */
+static bool uva_gpa(const struct vu_mem *m, uint64_t uva, uint64_t *gpa)
+{
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct vu_region *r = &m->r[i];
+		if (uva >= r->uva && uva - r->uva < r->size) {
+			*gpa = r->gpa + (uva - r->uva);
+			return true;
+		}
+	}
+	return false;
+}
+
+void vu_log_host(struct vu_dev *d, const void *p, uint64_t len)
+{
+	/* regions are mapped apart: a host address is in one at most */
+	uintptr_t a = (uintptr_t)p;
+	for (unsigned i = 0; i < d->mem.n; i++) {
+		const struct vu_region *r = &d->mem.r[i];
+		uintptr_t h = (uintptr_t)r->host;
+		if (a >= h && a - h < r->size) {
+			uint64_t off = a - h;
+			vu_log_mark(&d->log, r->gpa + off, len < r->size - off ? len : r->size - off);
+			return;
+		}
+	}
+}
+
+static void log_unmap(struct vu_dev *d)
+{
+	if (d->log.map && d->ops.unmap)
+		d->ops.unmap(d->ops.arg, d->log.map, d->log.map_len);
+	d->log.map = NULL;
+	d->log.map_len = 0;
+	d->log.base = NULL;
+	d->log.size = 0;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		d->vq[i].log = NULL;
 }
 
 static void mem_unmap(struct vu_dev *d)
@@ -144,6 +185,7 @@ void vu_dev_reset(struct vu_dev *d)
 {
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
 		vring_clear(&d->vq[i]);
+	log_unmap(d);
 	mem_unmap(d);
 	d->features = d->protocol_features = 0;
 	d->features_set = d->owner = false;
@@ -153,6 +195,19 @@ void vu_dev_reset(struct vu_dev *d)
 	d->resets++;
 }
 
+/* A ring's writes are logged while logging is on and its VHOST_VRING_F_LOG
+ * is set (its log address checked by vring_map). */
+static void vring_log(struct vu_dev *d, struct vu_vring *v)
+{
+	v->log = v->log_flag && v->used ? vu_log_on(d) : NULL;
+}
+
+static void log_rings(struct vu_dev *d)
+{
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		vring_log(d, &d->vq[i]);
+}
+
 /* Rings keep their guest addresses (uva); their host addresses follow the
  * memory table.  False if a ring is not wholly inside guest memory. */
 static bool vring_map(struct vu_dev *d, struct vu_vring *v)
@@ -160,6 +215,7 @@ static bool vring_map(struct vu_dev *d, struct vu_vring *v)
 	v->desc = NULL;
 	v->avail = NULL;
 	v->used = NULL;
+	v->log = NULL;
 	v->packed = d->features & (1ull << VU_F_RING_PACKED);
 	if (!v->addr_set || !v->num)
 		return true; /* not yet: mapped when both are known */
@@ -178,6 +234,18 @@ static bool vring_map(struct vu_dev *d, struct vu_vring *v)
 	v->desc = (struct vring_desc *)(void *)desc;
 	v->avail = (struct vring_avail *)(void *)avail;
 	v->used = (struct vring_used *)(void *)used;
+	v->desc_gpa = 0;
+	uva_gpa(&d->mem, v->desc_uva, &v->desc_gpa); /* translated just above */
+	if (v->log_flag) {
+		/* the used area's log address must be where it is: the pages
+		 * we mark are those we write */
+		enum vu_err e;
+		if (vu_gpa(&d->mem, v->log_addr, v->packed ? 4 : 6 + 8 * n, &e) != used) {
+			vu_break(d, VU_E_LOG);
+			v->log_flag = false;
+		}
+	}
+	vring_log(d, v);
 	return true;
 }
 
@@ -272,7 +340,7 @@ static bool set_features(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	 * nothing in the new layout: refused. */
 	if (((m->u.u64 ^ d->features) & (1ull << VU_F_RING_PACKED)) && any_started(d))
 		return false;
-	d->features = m->u.u64;
+	d->features = m->u.u64; /* VU_F_LOG_ALL: logging on or off (vring_map) */
 	d->features_set = true;
 	d->hdr_len = (d->features & (1ull << VIRTIO_F_VERSION_1 |
 				     1ull << VIRTIO_NET_F_MRG_RXBUF)) ? 12 : 10;
@@ -383,6 +451,52 @@ bad:
 	return false;
 }
 
+/* The dirty log (LOG_SHMFD: its fd with the message, size and offset in
+ * the payload).  Refused, counted as bad-log: no fd, an empty log, offset +
+ * size past VU_LOG_MAX_MAP (or wrapping), a log too small for the guest
+ * memory's highest address, an fd that is not shared memory (region_file_ok:
+ * a pipe, a socket, a file on a disk) or shorter than offset + size.  It
+ * replaces the log before (the worker is the only one that marks: nothing
+ * else holds it). */
+static bool set_log_base(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
+{
+	(void)r;
+	uint64_t size = m->u.log.size, off = m->u.log.offset, end = 0;
+	int fd = m->fds[0];
+	for (unsigned i = 0; i < d->mem.n; i++)
+		if (d->mem.r[i].gpa + d->mem.r[i].size > end)
+			end = d->mem.r[i].gpa + d->mem.r[i].size;
+	void *map = NULL;
+	if ((d->protocol_features & (1ull << VU_PF_LOG_SHMFD)) && size && off + size >= off &&
+	    off + size <= VU_LOG_MAX_MAP && size >= vu_log_bytes_for(end) &&
+	    region_file_ok(fd, off + size) && d->ops.map)
+		map = d->ops.map(d->ops.arg, fd, off + size);
+	if (!map) {
+		vu_break(d, VU_E_LOG);
+		return false;
+	}
+	log_unmap(d);
+	d->log.map = map;
+	d->log.map_len = off + size;
+	d->log.base = (uint8_t *)map + off;
+	d->log.size = size;
+	log_rings(d);
+	return true;
+}
+
+/* An eventfd the back-end could signal log changes through: vmdq never
+ * does (QEMU does not ask it of a vhost-user back-end), so it is checked
+ * and closed. */
+static bool set_log_fd(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
+{
+	(void)r;
+	if (!eventfd_ok(m->fds[0])) {
+		vu_break(d, VU_E_LOG);
+		return false;
+	}
+	return true; /* vu_handle closes it */
+}
+
 static bool set_vring_num(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 {
 	(void)r;
@@ -421,6 +535,8 @@ static bool set_vring_addr(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	v->desc_uva = m->u.addr.desc;
 	v->used_uva = m->u.addr.used;
 	v->avail_uva = m->u.addr.avail;
+	v->log_flag = m->u.addr.flags & (1u << VU_VRING_F_LOG);
+	v->log_addr = m->u.addr.log;
 	v->addr_set = true;
 	if (!vring_map(d, v)) {
 		v->addr_set = false;
@@ -613,6 +729,16 @@ enum fds {
 	NO_FDS,      /* none (those sent are closed, not refused) */
 	REGION_FDS,  /* one a memory region, in order: exactly nregions */
 	RING_FD,     /* one, or none if bit 8 of the payload says so */
+	ONE_FD,      /* exactly one */
+};
+
+/* Whether a request answers. */
+enum answer {
+	NO_ANSWER = 0,
+	ANSWERS = 1,     /* with a payload of its own, when served */
+	ANSWERS_SHMFD,   /* SET_LOG_BASE with LOG_SHMFD negotiated: always (the
+			  * front-end waits for it), size 0 when served, a
+			  * u64 1 when refused */
 };
 
 struct vu_request {
@@ -623,12 +749,13 @@ struct vu_request {
 	uint8_t fds;       /* enum fds */
 	bool quiesce;      /* changes or removes rings or memory: in-flight
 			    * buffers are finished first (vu_host_ops.quiesce) */
-	bool reply;        /* answers with a payload of its own */
+	uint8_t reply;     /* enum answer */
 };
 
 #define U64 sizeof(uint64_t)
 #define STATE sizeof(((struct vu_msg *)0)->u.state)
 #define ADDR sizeof(((struct vu_msg *)0)->u.addr)
+#define LOG sizeof(((struct vu_msg *)0)->u.log)
 #define MEM_HDR (offsetof(struct vu_msg, u.mem.r) - offsetof(struct vu_msg, u.mem))
 #define REQ(id, fn, pl, sz, fd, q, rep) \
 	[VU_##id] = { .name = #id, .handle = fn, .payload = pl, .size = sz, .fds = fd, \
@@ -646,8 +773,8 @@ static const struct vu_request requests[] = {
 	REQ(SET_OWNER,            set_owner,              ANY, 0,       NO_FDS,     false, false),
 	REQ(RESET_OWNER,          reset_owner,            ANY, 0,       NO_FDS,     true,  false),
 	REQ(SET_MEM_TABLE,        set_mem_table,          REGIONS, MEM_HDR, REGION_FDS, true, false),
-	REQ(SET_LOG_BASE,         NULL,                   ANY, 0,       NO_FDS,     false, false),
-	REQ(SET_LOG_FD,           NULL,                   EXACT, U64,   NO_FDS,     false, false),
+	REQ(SET_LOG_BASE,         set_log_base,           EXACT, LOG,   ONE_FD,     false, ANSWERS_SHMFD),
+	REQ(SET_LOG_FD,           set_log_fd,             ANY, 0,       ONE_FD,     false, false),
 	REQ(SET_VRING_NUM,        set_vring_num,          EXACT, STATE, NO_FDS,     true,  false),
 	REQ(SET_VRING_ADDR,       set_vring_addr,         EXACT, ADDR,  NO_FDS,     true,  false),
 	REQ(SET_VRING_BASE,       set_vring_base,         EXACT, STATE, NO_FDS,     true,  false),
@@ -710,6 +837,8 @@ static bool fds_ok(const struct vu_request *e, const struct vu_msg *m)
 		return m->nfds == m->u.mem.nregions;
 	case RING_FD:
 		return m->nfds == ((m->u.u64 & 0x100) ? 0u : 1u);
+	case ONE_FD:
+		return m->nfds == 1;
 	case NO_FDS:
 		break;
 	}
@@ -735,7 +864,17 @@ int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	close_msg_fds(m, 0);
 	if (m->size > VU_MAX_PAYLOAD)
 		return -1; /* the stream is out of step: hang up */
-	if (ok && e->reply)
+	if (e && e->reply == ANSWERS_SHMFD &&
+	    (d->protocol_features & (1ull << VU_PF_LOG_SHMFD))) {
+		/* QEMU waits for this answer whatever became of the message:
+		 * without it the front-end hangs.  No payload when served (what
+		 * QEMU expects), a failure as REPLY_ACK says it when refused */
+		reply_u64(m, r, 1);
+		if (ok)
+			r->size = 0;
+		return 1;
+	}
+	if (ok && e->reply == ANSWERS)
 		return 1;
 	if ((m->flags & VU_FLAG_NEED_REPLY) &&
 	    (d->protocol_features & (1ull << VU_PF_REPLY_ACK)))
@@ -807,14 +946,38 @@ void vu_unpop(struct vu_vring *v, const uint16_t *heads, unsigned n)
 		vu_split_unpop(v, heads, n);
 }
 
+/* Logging (v->log): the used entries just written, n of them from used
+ * position at.  Split: entries of the used ring at log_addr (a run that
+ * wraps marks two ranges); packed: the used descriptor at at's slot. */
+static void log_used(struct vu_vring *v, uint16_t at, unsigned n)
+{
+	if (v->packed) {
+		if (at < 2 * v->num)
+			vu_log_mark(v->log, v->desc_gpa + 16 * (uint64_t)vu_pk_slot(v, at), 16);
+		return;
+	}
+	uint64_t ring = v->log_addr + offsetof(struct vring_used, ring);
+	if (n >= v->num) {
+		vu_log_mark(v->log, ring, 8 * (uint64_t)v->num);
+		return;
+	}
+	unsigned slot = at & (v->num - 1), k = n < v->num - slot ? n : v->num - slot;
+	vu_log_mark(v->log, ring + 8 * (uint64_t)slot, 8 * (uint64_t)k);
+	if (n > k)
+		vu_log_mark(v->log, ring, 8 * (uint64_t)(n - k));
+}
+
 void vu_used_put(struct vu_vring *v, uint16_t head, uint32_t len)
 {
 	if (!v->desc)
 		return; /* not mapped: nothing to write to */
+	uint16_t at = v->used_idx;
 	if (v->packed)
 		vu_packed_used_put(v, head, len);
 	else
 		vu_split_used_put(v, head, len);
+	if (v->log)
+		log_used(v, at, 1);
 }
 
 void vu_used_put_many(struct vu_vring *v, const struct vring_used_elem *e, unsigned n)
@@ -822,11 +985,18 @@ void vu_used_put_many(struct vu_vring *v, const struct vring_used_elem *e, unsig
 	if (!v->desc)
 		return;
 	if (v->packed) {
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
+			uint16_t at = v->used_idx;
 			vu_packed_used_put(v, (uint16_t)e[i].id, e[i].len);
+			if (v->log)
+				log_used(v, at, 1);
+		}
 		return;
 	}
+	uint16_t at = v->used_idx;
 	vu_split_used_put_many(v, e, n);
+	if (v->log && n)
+		log_used(v, at, n);
 }
 
 void vu_used_publish(struct vu_vring *v)
@@ -835,8 +1005,11 @@ void vu_used_publish(struct vu_vring *v)
 		return;
 	/* the entries before the index */
 	atomic_thread_fence(memory_order_release);
-	if (!v->packed) /* packed: each used descriptor's flags published it */
+	if (!v->packed) { /* packed: each used descriptor's flags published it */
 		vu_split_publish(v);
+		if (v->log)
+			vu_log_mark(v->log, v->log_addr + offsetof(struct vring_used, idx), 2);
+	}
 }
 
 bool vu_call(struct vu_dev *d, struct vu_vring *v)
@@ -877,8 +1050,14 @@ void vu_notify_enable(struct vu_dev *d, struct vu_vring *v, bool enable)
 			return;
 		}
 		vu_packed_notify(d, v, enable);
+		if (v->log) /* the device area */
+			vu_log_mark(v->log, v->log_addr, 4);
 	} else {
 		vu_split_notify(d, v, enable);
+		if (v->log) { /* flags, and avail_event after the ring */
+			vu_log_mark(v->log, v->log_addr, 2);
+			vu_log_mark(v->log, v->log_addr + 4 + 8 * (uint64_t)v->num, 2);
+		}
 	}
 	atomic_thread_fence(memory_order_seq_cst);
 }

@@ -34,6 +34,8 @@
 
 #include <linux/virtio_ring.h>
 
+#include "vu_log.h"
+
 /* requests (front-end to back-end) */
 enum {
 	VU_GET_FEATURES = 1, VU_SET_FEATURES = 2, VU_SET_OWNER = 3, VU_RESET_OWNER = 4,
@@ -53,12 +55,15 @@ enum {
 
 /* protocol feature bits */
 #define VU_PF_MQ 0
+#define VU_PF_LOG_SHMFD 1     /* the log comes as an fd with SET_LOG_BASE */
 #define VU_PF_REPLY_ACK 3
 #define VU_PF_RESET_DEVICE 13
 #define VU_PF_STATUS 16
 
 /* virtio feature bits we use (linux/virtio_*.h have the rest) */
 #define VU_F_PROTOCOL_FEATURES 30
+#define VU_F_LOG_ALL 26       /* VHOST_F_LOG_ALL: dirty-page logging on */
+#define VU_VRING_F_LOG 0      /* SET_VRING_ADDR flags: log the used ring's writes */
 #define VU_F_RING_PACKED 34   /* VIRTIO_F_RING_PACKED */
 /* virtio-net offloads (virtio 1.x, 5.1.3; UDP segmentation is newer than
  * some linux/virtio_net.h) */
@@ -111,7 +116,8 @@ enum {
 	X(INDIRECT, "bad-indirect",         "a bad indirect table") \
 	X(AVAIL,    "bad-avail-idx",        "avail idx moved more than the ring size") \
 	X(REUSED,   "head-reused",          "a head made available twice while in flight") \
-	X(MSG,      "bad-message",          "a malformed message")
+	X(MSG,      "bad-message",          "a malformed message") \
+	X(LOG,      "bad-log",              "a dirty log refused: its size, offset or fd, or a ring's log address")
 
 enum vu_err {
 #define VU_ERR_ENUM_(e, name, what) VU_E_##e,
@@ -159,6 +165,16 @@ struct vu_vring {
 	bool enabled, started;
 	uint8_t *inflight;       /* per head: 1 while we hold it (num bytes) */
 	uint16_t *ndesc;         /* packed, per buffer id: ring slots its chain took */
+	/* dirty-page logging: SET_VRING_ADDR's VHOST_VRING_F_LOG and
+	 * log_guest_addr (the used area's guest-physical address, checked
+	 * against the memory table: it must be where used is); log is the
+	 * device's log while logging is on and this ring's flag is set, else
+	 * NULL (the one test the ring calls make) */
+	bool log_flag;
+	uint64_t log_addr;
+	uint64_t desc_gpa;       /* packed: the descriptor ring's guest-physical
+				  * address (used descriptors are written there) */
+	struct vu_log *log;
 };
 
 /* What the message handler needs from its host (the port, or a fuzzer). */
@@ -191,6 +207,8 @@ struct vu_dev {
 	uint64_t errors[VU_E__COUNT];
 	uint64_t messages, resets;
 	uint64_t calls_lost;     /* call fd full (the guest does not read it) */
+	struct vu_log log;       /* SET_LOG_BASE's, mapped; logging is on while
+				  * it is and VU_F_LOG_ALL is negotiated */
 	struct vu_host_ops ops;
 };
 
@@ -204,6 +222,7 @@ struct vu_msg {
 			uint32_t nregions, padding;
 			struct { uint64_t gpa, size, uva, mmap_off; } r[VU_MAX_REGIONS];
 		} mem;
+		struct { uint64_t size, offset; } log;
 		uint8_t raw[VU_MAX_PAYLOAD];
 	} u;
 	int fds[VU_MAX_FDS];
@@ -238,6 +257,18 @@ void vu_break(struct vu_dev *d, enum vu_err why);
  * one region, else NULL (err says ADDR or WRAP). */
 uint8_t *vu_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t len, enum vu_err *err);
 uint8_t *vu_uva(const struct vu_mem *m, uint64_t uva, uint64_t len);
+
+/* Dirty-page logging (vu_log.h): the device's log while logging is on (the
+ * front-end negotiated VU_F_LOG_ALL and sent a log), else NULL.  Callers
+ * test it once per batch; the ring calls below mark their own writes. */
+static inline struct vu_log *vu_log_on(struct vu_dev *d)
+{
+	return (d->features & (1ull << VU_F_LOG_ALL)) && d->log.base ? &d->log : NULL;
+}
+/* Marks the guest pages of host memory [p, p + len) (inside one region of
+ * the memory table, as the pieces of a chain are: anything else is not
+ * marked).  Only while vu_log_on(d). */
+void vu_log_host(struct vu_dev *d, const void *p, uint64_t len);
 
 /* Is vring i ready to move frames? */
 static inline bool vu_ring_live(const struct vu_dev *d, unsigned i)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -387,7 +388,7 @@ static void request_table(void **s)
 	 * device unharmed, any fds closed; the payload's size is checked for
 	 * the requests whose payload we know */
 	struct { uint32_t req, size; } refused[] = {
-		{ VU_SET_LOG_BASE, 40 }, { VU_SET_LOG_FD, 8 }, { VU_SEND_RARP, 8 },
+		{ VU_SEND_RARP, 8 },
 		{ VU_NET_SET_MTU, 8 }, { VU_GET_MAX_MEM_SLOTS, 0 }, { 0, 0 }, { 21, 3 },
 		{ 24, 200 }, { 41, 8 }, { 1000, 17 },
 	};
@@ -408,7 +409,7 @@ static void request_table(void **s)
 		assert_false(fd_open(efd));
 	}
 	struct { uint32_t req, size; } bad_size[] = {
-		{ VU_SET_LOG_FD, 0 }, { VU_SEND_RARP, 6 }, { VU_NET_SET_MTU, 2 },
+		{ VU_SET_LOG_BASE, 8 }, { VU_SEND_RARP, 6 }, { VU_NET_SET_MTU, 2 },
 		{ VU_SET_VRING_ADDR, 8 }, { VU_GET_VRING_BASE, 4 }, { VU_SET_STATUS, 16 },
 		{ VU_SET_PROTOCOL_FEATURES, 0 }, { VU_SET_VRING_CALL, 12 },
 		{ VU_SET_MEM_TABLE, 4 }, { VU_SET_MEM_TABLE, 8 + 32 * 9 },
@@ -1019,6 +1020,252 @@ static void memory_tables(void **s)
 	close(fd);
 }
 
+/* ---- issue 15: the dirty-page log ------------------------------------- */
+
+/* SET_LOG_BASE of fd (dup'ed: the caller keeps it) with size and offset,
+ * LOG_SHMFD negotiated; the answer in r. */
+static int log_base(int fd, uint64_t size, uint64_t off, struct vu_msg *r)
+{
+	struct vu_msg m = msg(VU_SET_LOG_BASE, 16);
+	m.u.log.size = size;
+	m.u.log.offset = off;
+	m.fds[0] = fd >= 0 ? dup(fd) : -1;
+	m.nfds = fd >= 0 ? 1 : 0;
+	return vu_handle(&D, &m, r);
+}
+
+static void setup_log_dev(void)
+{
+	setup_dev(0);
+	D.ops = (struct vu_host_ops){ .map = real_map, .unmap = real_unmap };
+	D.protocol_features = 1ull << VU_PF_LOG_SHMFD | 1ull << VU_PF_REPLY_ACK;
+}
+
+/* How many bits of the log (n bytes) are set. */
+static unsigned log_bits(const uint8_t *log, size_t n)
+{
+	unsigned k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += (unsigned)__builtin_popcount(log[i]);
+	return k;
+}
+
+static void log_ring_addr(uint32_t i, uint32_t flags, uint64_t log)
+{
+	struct vu_msg r, m = msg(VU_SET_VRING_ADDR, 40);
+	m.u.addr.index = i;
+	m.u.addr.flags = flags;
+	m.u.addr.desc = GPA + DESC + i * 0x8000;
+	m.u.addr.avail = GPA + AVAIL + i * 0x8000;
+	m.u.addr.used = GPA + USED + i * 0x8000;
+	m.u.addr.log = log;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+}
+
+static void set_features(uint64_t f)
+{
+	struct vu_msg r, m = msg(VU_SET_FEATURES, 8);
+	m.u.u64 = f;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.broken);
+}
+
+/* QEMU's migration: the log sent (answered, no payload), logging on with
+ * SET_FEATURES and the rings' VHOST_VRING_F_LOG; the used ring's writes
+ * and the buffers' mark exactly their pages; logging off marks nothing. */
+static void dirty_log(void **s)
+{
+	(void)s;
+	assert_true(vu_offered_features() & 1ull << VU_F_LOG_ALL);
+	assert_true(vu_offered_protocol_features() & 1ull << VU_PF_LOG_SHMFD);
+	setup_log_dev();
+	int lfd = memfd(4096);
+	uint8_t *log = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, lfd, 0);
+	assert_true(log != MAP_FAILED);
+	struct vu_msg r;
+	/* guest memory ends at GPA + MEM: pages up to 0x10f, 34 bytes; the
+	 * log starts 64 bytes into its file */
+	assert_int_equal(log_base(lfd, 34, 64, &r), 1);
+	assert_int_equal(r.request, VU_SET_LOG_BASE);
+	assert_int_equal(r.flags, VU_VERSION | VU_FLAG_REPLY);
+	assert_int_equal(r.size, 0);
+	assert_false(D.broken);
+	assert_int_equal(D.log.size, 34);
+	uint8_t *bits = log + 64;
+	/* the log is there, VU_F_LOG_ALL is not: off */
+	assert_null(vu_log_on(&D));
+	log_ring_addr(0, 1u << VU_VRING_F_LOG, GPA + USED);
+	assert_null(D.vq[0].log);
+	put_desc(0, GPA + DATA, 64, VRING_DESC_F_WRITE, 0);
+	offer(0);
+	struct vu_chain c;
+	assert_int_equal(pop(true, &c), 0);
+	vu_used_put(&D.vq[0], c.head, 64);
+	vu_used_publish(&D.vq[0]);
+	assert_int_equal(log_bits(log, 4096), 0);
+	/* on: SET_FEATURES again, on the running ring */
+	uint64_t f = D.features | 1ull << VU_F_LOG_ALL;
+	set_features(f);
+	assert_ptr_equal(vu_log_on(&D), &D.log);
+	assert_ptr_equal(D.vq[0].log, &D.log);
+	assert_null(D.vq[1].log); /* its flag is not set */
+	put_desc(1, GPA + DATA, 64, VRING_DESC_F_WRITE, 0);
+	offer(1);
+	assert_int_equal(pop(true, &c), 0);
+	/* entry 1, then the index: page GPA + USED = 0x102, byte 0x20 bit 2 */
+	vu_used_put(&D.vq[0], c.head, 64);
+	assert_int_equal(bits[0x20], 0x04);
+	assert_int_equal(log_bits(log, 4096), 1);
+	bits[0x20] = 0;
+	vu_used_publish(&D.vq[0]);
+	assert_int_equal(bits[0x20], 0x04);
+	assert_int_equal(log_bits(log, 4096), 1);
+	assert_int_equal(D.log.marked, 2);
+	/* a buffer written across two pages (the copy path's pieces) */
+	vu_log_host(&D, guest + DATA + 4090, 12); /* pages 0x104, 0x105 */
+	assert_int_equal(bits[0x20], 0x04 | 0x10 | 0x20);
+	assert_int_equal(D.log.marked, 4);
+	/* the front-end clears what it copied; the next write marks again */
+	bits[0x20] = 0;
+	vu_log_host(&D, guest + DATA, 1);
+	assert_int_equal(bits[0x20], 0x10);
+	assert_int_equal(D.log.marked, 5);
+	/* the last page of guest memory, the last bit the log has */
+	vu_log_host(&D, guest + MEM - 1, 1); /* page 0x10f: byte 0x21, bit 7 */
+	assert_int_equal(bits[0x21], 0x80);
+	/* not guest memory: nothing */
+	vu_log_host(&D, beyond, 8);
+	assert_int_equal(log_bits(log, 4096), 2);
+	assert_int_equal(D.log.beyond, 0);
+	/* many entries at once, wrapping: ring 1's used ring straddles pages
+	 * 0x103 and 0x104 (entries 0..31 before GPA + 0x4000, 32.. after) */
+	struct vu_msg m = msg(VU_SET_VRING_ADDR, 40);
+	m.u.addr.index = 1;
+	m.u.addr.flags = 1u << VU_VRING_F_LOG;
+	m.u.addr.desc = GPA + DESC + 0x8000;
+	m.u.addr.avail = GPA + AVAIL + 0x8000;
+	m.u.addr.used = m.u.addr.log = GPA + 0x3f00;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_ptr_equal(D.vq[1].log, &D.log);
+	memset(bits, 0, 34);
+	struct vring_used_elem e[NUM];
+	for (unsigned i = 0; i < NUM; i++)
+		e[i] = (struct vring_used_elem){ (uint32_t)i, 0 };
+	D.vq[1].used_idx = NUM - 2; /* entries 62, 63, 0, 1 */
+	vu_used_put_many(&D.vq[1], e, 4);
+	assert_int_equal(bits[0x20], 0x08 | 0x10);
+	assert_int_equal(log_bits(log, 4096), 2);
+	memset(bits, 0, 34);
+	vu_used_put_many(&D.vq[1], e, 2); /* entries 2, 3 */
+	assert_int_equal(bits[0x20], 0x08);
+	memset(bits, 0, 34);
+	D.vq[1].used_idx = 61;
+	vu_used_put(&D.vq[1], 0, 0); /* entry 61: 0x3f04 + 488, page 0x104 */
+	assert_int_equal(bits[0x20], 0x10);
+	memset(bits, 0, 34);
+	vu_used_put_many(&D.vq[1], e, NUM); /* the whole ring */
+	assert_int_equal(bits[0x20], 0x08 | 0x10);
+	assert_int_equal(log_bits(log, 4096), 2);
+	/* off again: nothing marked any more */
+	memset(bits, 0, 34);
+	uint64_t before = D.log.marked;
+	set_features(f & ~(1ull << VU_F_LOG_ALL));
+	assert_null(vu_log_on(&D));
+	assert_null(D.vq[0].log);
+	vu_used_put(&D.vq[0], 0, 0);
+	vu_used_publish(&D.vq[0]);
+	assert_int_equal(log_bits(log, 4096), 0);
+	assert_int_equal(D.log.marked, before);
+	/* a ring whose log address is not where its used ring is: the
+	 * pages marked would not be those written; refused */
+	log_ring_addr(1, 1u << VU_VRING_F_LOG, GPA + USED + 0x8000 + 8);
+	assert_true(D.broken);
+	assert_int_equal(D.broken_why, VU_E_LOG);
+	assert_int_equal(D.errors[VU_E_LOG], 1);
+	/* a reset forgets the log (unmapped) */
+	vu_dev_reset(&D);
+	assert_null(D.log.base);
+	munmap(log, 4096);
+	close(lfd);
+}
+
+/* SET_LOG_BASE from a hostile front-end: refused, counted as bad-log,
+ * answered (QEMU waits for the answer), the device broken; nothing mapped. */
+static void dirty_log_hostile(void **s)
+{
+	(void)s;
+	int lfd = memfd(4096), p[2], sv[2];
+	int big = memfd(VU_LOG_MAX_MAP + 4096); /* sparse */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct { int fd; uint64_t size, off; } bad[] = {
+		{ lfd, 0, 0 },                          /* empty */
+		{ lfd, 33, 0 },                         /* short of page 0x10f */
+		{ lfd, 64, UINT64_MAX - 10 },           /* offset + size wraps */
+		{ lfd, UINT64_MAX, 2 },                 /* size + offset wraps */
+		{ lfd, 64, 4096 - 63 },                 /* past the file's end */
+		{ big, VU_LOG_MAX_MAP, 4096 },          /* more than we map */
+		{ p[1], 64, 0 },                        /* a pipe */
+		{ sv[0], 64, 0 },                       /* a socket */
+	};
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		setup_log_dev();
+		struct vu_msg r;
+		assert_int_equal(log_base(bad[k].fd, bad[k].size, bad[k].off, &r), 1);
+		assert_int_equal(r.request, VU_SET_LOG_BASE);
+		assert_int_equal(r.size, 8);
+		assert_int_equal(r.u.u64, 1);
+		assert_broken(VU_E_LOG);
+		assert_int_equal(D.errors[VU_E_MSG], 1); /* as every refused request */
+		assert_null(D.log.base);
+	}
+	/* the size that just covers guest memory is taken, at an offset */
+	setup_log_dev();
+	struct vu_msg r;
+	assert_int_equal(log_base(lfd, 34, 4096 - 34, &r), 1);
+	assert_int_equal(r.size, 0);
+	assert_false(D.broken);
+	/* no fd: malformed for the request, still answered */
+	setup_log_dev();
+	assert_int_equal(log_base(-1, 64, 0, &r), 1);
+	assert_int_equal(r.u.u64, 1);
+	assert_broken(VU_E_MSG);
+	/* a payload of the wrong size: answered too */
+	setup_log_dev();
+	struct vu_msg m = msg(VU_SET_LOG_BASE, 8);
+	m.fds[0] = dup(lfd);
+	m.nfds = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.u64, 1);
+	assert_broken(VU_E_MSG);
+	/* LOG_SHMFD not negotiated: no fd may come, nothing answered */
+	setup_log_dev();
+	D.protocol_features = 0;
+	assert_int_equal(log_base(lfd, 64, 0, &r), 0);
+	assert_broken(VU_E_LOG);
+	/* SET_LOG_FD: an eventfd is taken (and closed), anything else refused */
+	setup_log_dev();
+	int efd = eventfd(0, 0);
+	m = msg(VU_SET_LOG_FD, 0);
+	m.fds[0] = efd;
+	m.nfds = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.broken);
+	assert_false(fd_open(efd));
+	m = msg(VU_SET_LOG_FD, 0);
+	m.fds[0] = dup(p[1]);
+	m.nfds = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_broken(VU_E_LOG);
+	vu_dev_reset(&D);
+	close(lfd);
+	close(big);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1045,6 +1292,8 @@ int main(void)
 		cmocka_unit_test(huge_indirect_table),
 		cmocka_unit_test(notification_fds),
 		cmocka_unit_test(memory_tables),
+		cmocka_unit_test(dirty_log),
+		cmocka_unit_test(dirty_log_hostile),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vu_dev_reset(&D);
