@@ -9,7 +9,11 @@
 #
 # trafgen (netsniff-ng) sends for SECONDS (default 5) pinned to CPU 0; the
 # switch runs pinned to CPU 1.  Frames delivered = the VMs' eth0 rx_packets.
+# Every interface keeps the kernel's default offloads (issue 14).
 # Needs root.  Usage: scripts/bench-switch.sh [BUILD] [SECONDS]
+#   AB=OLD_VMDQ: instead, an older build's switch (the binary OLD_VMDQ)
+#   against this one, AF_PACKET ports then AF_XDP ports, old and new
+#   interleaved, ROUNDS (default 3) rounds, medians and new/old ratios
 set -eu
 B=${1:-build}
 SECS=${2:-5}
@@ -32,19 +36,15 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-noff() { ethtool -K "$1" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true; }
 ip netns add be$ID
 ip link add up$ID type veth peer name eth0 netns be$ID
 ip -n be$ID link set eth0 address 02:ee:00:00:00:01 up
-ip netns exec be$ID sh -c "ethtool -K eth0 rx off tx off tso off gso off gro off >/dev/null 2>&1 || true"
 ip link set up$ID up
-noff up$ID
 for i in 1 2 3; do
 	ip netns add b$i$ID
 	ip link add vm${i}h$ID type veth peer name eth0 netns b$i$ID
 	ip -n b$i$ID link set eth0 address 02:00:00:00:00:0$i up
 	ip link set vm${i}h$ID up
-	noff vm${i}h$ID
 done
 
 # 64-byte UDP frames (60 + FCS) to each VM in turn, with valid IPv4 headers
@@ -70,6 +70,7 @@ sent() { ip netns exec be$ID cat /sys/class/net/eth0/statistics/tx_packets; }
 # run NAME: trafgen for SECS, prints "NAME sent delivered fps"
 # start_sw CONFIG: starts the switch on CPU 1, returns once its socket is up
 start_sw() {
+	rm -f "$T/ctl.sock"
 	taskset -c 1 "$V" switch -c "$1" --ctl "$T/ctl.sock" -s "$T/stats.json" 2> "$T/sw.log" &
 	SW=$!
 	for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
@@ -83,6 +84,41 @@ run() {
 	d=$(( $(delivered) - d0 )); s=$(( $(sent) - s0 ))
 	printf '%-14s %12s %12s %12s %6s%%\n' "$1" "$s" "$d" "$((d / SECS))" "$((100 * d / (s ? s : 1)))"
 }
+
+conf() { # afpacket|afxdp: the switch's config, every port of that kind
+	cat > "$T/sw.conf" <<X
+uplink up $1 up$ID
+vif vm1 $1 vm1h$ID mac 02:00:00:00:00:01
+vif vm2 $1 vm2h$ID mac 02:00:00:00:00:02
+vif vm3 $1 vm3h$ID mac 02:00:00:00:00:03
+X
+}
+
+if [ -n "${AB:-}" ]; then
+	NEW=$V
+	ROUNDS=${ROUNDS:-3}
+	printf '%-14s %12s %12s %12s %7s\n' "" "sent" "delivered" "frames/s" "share"
+	for r in $(seq "$ROUNDS"); do
+		for kind in afpacket afxdp; do
+			conf $kind
+			for b in old new; do
+				if [ $b = old ]; then V=$AB; else V=$NEW; fi
+				start_sw "$T/sw.conf"
+				run "$b $kind" | tee -a "$T/ab"
+				kill -TERM $SW; wait $SW || true; SW=
+			done
+		done
+	done
+	echo
+	echo "medians of $ROUNDS rounds, frames/s delivered (old: $AB)"
+	for kind in afpacket afxdp; do
+		o=$(grep "^old $kind " "$T/ab" | awk '{ print $5 }' | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+		n=$(grep "^new $kind " "$T/ab" | awk '{ print $5 }' | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+		awk -v k=$kind -v o="$o" -v n="$n" 'BEGIN {
+			printf "%-9s old %9d  new %9d  new/old %.2fx\n", k, o, n, o ? n / o : 0 }'
+	done
+	exit 0
+fi
 
 printf '%-14s %12s %12s %12s %7s\n' "" "sent" "delivered" "frames/s" "share"
 # 1. the Linux bridge
@@ -102,12 +138,7 @@ run "linux bridge"
 for l in up$ID vm1h$ID vm2h$ID vm3h$ID; do ip link set $l nomaster; done
 ip link del br$ID
 # 2. vmdq switch
-cat > "$T/sw.conf" <<X
-uplink up afpacket up$ID
-vif vm1 afpacket vm1h$ID mac 02:00:00:00:00:01
-vif vm2 afpacket vm2h$ID mac 02:00:00:00:00:02
-vif vm3 afpacket vm3h$ID mac 02:00:00:00:00:03
-X
+conf afpacket
 start_sw "$T/sw.conf"
 run "vmdq switch"
 "$V" ctl --ctl "$T/ctl.sock" show stats | sed 's/^/  /'
@@ -117,12 +148,7 @@ run "vmdq switch"
 run "vmdq per-frame"
 kill -TERM $SW; wait $SW || true; SW=
 # 4. the switch with AF_XDP ports (native XDP on the veths)
-cat > "$T/sw.conf" <<X
-uplink up afxdp up$ID
-vif vm1 afxdp vm1h$ID mac 02:00:00:00:00:01
-vif vm2 afxdp vm2h$ID mac 02:00:00:00:00:02
-vif vm3 afxdp vm3h$ID mac 02:00:00:00:00:03
-X
+conf afxdp
 start_sw "$T/sw.conf"
 run "vmdq AF_XDP"
 "$V" ctl --ctl "$T/ctl.sock" show stats | sed 's/^/  /'
