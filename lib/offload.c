@@ -287,12 +287,27 @@ enum vmdq_off_err vmdq_off_check(const uint8_t *frame, uint32_t len, struct vmdq
 	return VMDQ_OFF_ERR_NONE;
 }
 
+/* The pseudo-header sum without its length: the addresses of the IP
+ * header at l3 and the protocol. */
+static uint64_t pseudo_addr_sum(const uint8_t *frame, uint32_t l3, int ipv6, uint8_t proto)
+{
+	uint64_t a = ipv6 ? csum_add_bytes(frame + l3 + 8, 32, 0)
+			  : csum_add_bytes(frame + l3 + 12, 8, 0);
+	return add64(a, be16_word(proto));
+}
+
 /* The pseudo-header sum (addresses and protocol) of parsed headers h. */
 static uint64_t pseudo_sum(const uint8_t *frame, const struct hdrs *h)
 {
-	uint64_t a = h->ipv6 ? csum_add_bytes(frame + h->l3 + 8, 32, 0)
-			     : csum_add_bytes(frame + h->l3 + 12, 8, 0);
-	return add64(a, be16_word(h->tcp ? 6 : 17));
+	return pseudo_addr_sum(frame, h->l3, h->ipv6, h->tcp ? 6 : 17);
+}
+
+uint16_t vmdq_csum_pseudo(const uint8_t *frame, uint32_t l3, int ipv6, uint8_t proto,
+			  uint32_t l4len)
+{
+	uint64_t a = pseudo_addr_sum(frame, l3, ipv6, proto);
+	a = add64(a, be16_word((uint16_t)(l4len >> 16)));
+	return csum_fold64(add64(a, be16_word((uint16_t)l4len)));
 }
 
 enum vmdq_off_err vmdq_off_gso_partial(uint8_t *frame, uint32_t len, struct vmdq_offload *o)
@@ -309,7 +324,7 @@ enum vmdq_off_err vmdq_off_gso_partial(uint8_t *frame, uint32_t len, struct vmdq
 	uint16_t off = h.tcp ? TCP_CSUM_OFF : UDP_CSUM_OFF;
 	/* the sum itself, not complemented: what a sender leaves in the field
 	 * for the checksum to be completed over [l4, len) */
-	uint16_t s = csum_fold64(add64(pseudo_sum(frame, &h), be16_word((uint16_t)(len - h.l4))));
+	uint16_t s = vmdq_csum_pseudo(frame, h.l3, h.ipv6, h.tcp ? 6 : 17, len - h.l4);
 	memcpy(frame + h.l4 + off, &s, 2);
 	o->flags = (uint16_t)((o->flags | VMDQ_OFF_CSUM_PARTIAL) & ~VMDQ_OFF_CSUM_VALID);
 	o->csum_start = (uint16_t)h.l4;

@@ -529,8 +529,7 @@ static void make_partial(uint8_t *d, uint32_t len, struct vmdq_offload *off)
 		o += 4;
 	if (o + 2 > len)
 		return;
-	uint32_t et = be16at(d + o), l3 = o + 2, l4, l4len, proto;
-	uint64_t sum = 0;
+	uint32_t et = be16at(d + o), l3 = o + 2, l4, proto;
 	if (et == 0x0800) {
 		if (l3 + 20 > len || (d[l3] >> 4) != 4)
 			return;
@@ -539,15 +538,11 @@ static void make_partial(uint8_t *d, uint32_t len, struct vmdq_offload *off)
 			return;
 		l4 = l3 + ihl;
 		proto = d[l3 + 9];
-		for (unsigned i = 12; i < 20; i += 2)
-			sum += be16at(d + l3 + i);
 	} else if (et == 0x86dd) {
 		if (l3 + 40 > len || (d[l3] >> 4) != 6 || be16at(d + l3 + 4) != len - l3 - 40)
 			return;
 		l4 = l3 + 40;
 		proto = d[l3 + 6];
-		for (unsigned i = 8; i < 40; i += 2)
-			sum += be16at(d + l3 + i);
 	} else {
 		return;
 	}
@@ -555,12 +550,8 @@ static void make_partial(uint8_t *d, uint32_t len, struct vmdq_offload *off)
 	if (!field || l4 + field + 2 > len || (proto == 6 && l4 + 20 > len) ||
 	    (proto == 17 && (l4 + 8 > len || (et == 0x0800 && be16at(d + l4 + 6) == 0))))
 		return;
-	l4len = len - l4;
-	sum += proto + l4len;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	d[l4 + field] = (uint8_t)(sum >> 8);
-	d[l4 + field + 1] = (uint8_t)sum;
+	uint16_t sum = vmdq_csum_pseudo(d, l3, et == 0x86dd, (uint8_t)proto, len - l4);
+	memcpy(d + l4 + field, &sum, 2);
 	*off = (struct vmdq_offload){ .flags = VMDQ_OFF_CSUM_PARTIAL, .csum_start = (uint16_t)l4,
 				      .csum_offset = (uint16_t)field };
 }

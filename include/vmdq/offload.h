@@ -165,6 +165,18 @@ enum vmdq_off_err vmdq_off_check(const uint8_t *frame, uint32_t len,
  * written) the reason vmdq_off_check would give for the headers. */
 enum vmdq_off_err vmdq_off_gso_partial(uint8_t *frame, uint32_t len, struct vmdq_offload *o);
 
+/* The pseudo-header sum a sender leaves in a partial TCP/UDP checksum
+ * field (the form vmdq_csum_complete completes): the ones'-complement sum
+ * of the source and destination addresses of the IP header at frame + l3
+ * (IPv4: 8 bytes from l3 + 12; ipv6 non-zero: 32 bytes from l3 + 8), the
+ * protocol proto and the layer-4 length l4len, folded, not complemented.
+ * Returned as the two bytes to store in the field (memcpy: network order in
+ * memory).  Reads only those address bytes: the caller has checked they are
+ * inside the frame.  Used by vmdq_off_gso_partial and by the AF_XDP port
+ * (a veth peer's checksums). */
+uint16_t vmdq_csum_pseudo(const uint8_t *frame, uint32_t l3, int ipv6, uint8_t proto,
+			  uint32_t l4len);
+
 /* What a frame with (checked) offload state o needs from whoever takes it
  * whole: VMDQ_OFF_CAP_* bits.  A port refuses what it did not negotiate
  * (needs & ~negotiated: VMDQ_OFF_ERR_NOT_NEGOTIATED); the switch segments or
