@@ -46,16 +46,6 @@ netns() {
 		net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
 }
 
-# no_offload NS IF: plain frames (no GSO super-frames, no partial checksums)
-no_offload() {
-	if [ "$1" = - ]; then
-		ethtool -K "$2" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
-	else
-		ip netns exec "$1" ethtool -K "$2" rx off tx off tso off gso off gro off \
-			>/dev/null 2>&1 || true
-	fi
-}
-
 # ext_host IP: namespace $NS_EXT behind a veth; the root end, the switch's
 # uplink, is printed (its name)
 ext_host() {
