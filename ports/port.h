@@ -41,6 +41,7 @@
 #ifndef VMDQ_PORT_H
 #define VMDQ_PORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -200,6 +201,13 @@ struct port {
 	int queue;                 /* the first of nqueues queue pairs */
 	unsigned nqueues;
 	uint64_t owner;            /* the vif's owner id on its queues */
+	/* True while the port's VM is not there: a vhost-user vif without its
+	 * guest (not connected, or every ring stopped: GET_VRING_BASE, reset,
+	 * a live migration's source).  Only then may the switch let the VM's
+	 * MAC move to the wire (DESIGN.md, threat model: a frame from the wire
+	 * never takes a live VM's MAC).  Written by the owning worker (release),
+	 * read by the main worker (acquire); false for ports that never set it. */
+	_Atomic bool peer_gone;
 };
 
 /* Appends the counts of frames refused for their offload state, one per

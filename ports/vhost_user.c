@@ -280,6 +280,12 @@ static void resync(struct port *p)
 			r->ring_num = r->hdrbuf && r->vhdr ? num : 0;
 		}
 	}
+	/* the VM is here while it is connected and runs a ring; gone, its MAC
+	 * may move to the wire (switch/forward.c, DESIGN.md threat model) */
+	bool here = false;
+	for (unsigned i = 0; h->cfd >= 0 && i < 2 * h->nqp; i++)
+		here |= h->d.vq[i].started;
+	atomic_store_explicit(&p->peer_gone, !here, memory_order_release);
 	if (!p->dev)
 		return;
 	unsigned live = live_pairs(h);
@@ -509,6 +515,7 @@ static int vhu_open(struct port *p, char **args, int nargs, char *err, size_t er
 		h->reg[i] = -1;
 	h->targeted = true;
 	h->offloads = VHU_OFFLOADS_DEFAULT;
+	atomic_store_explicit(&p->peer_gone, true, memory_order_release); /* no guest yet */
 	for (int i = 1; i < nargs; i++) {
 		bool onoff = i + 1 < nargs &&
 			     (strcmp(args[i + 1], "on") == 0 || strcmp(args[i + 1], "off") == 0);
@@ -697,6 +704,40 @@ static int vhu_service(struct port *p, uint64_t now)
 	return PORT_SERVICE_OK;
 }
 
+void vhu_rarp_frame(const uint8_t mac[6], uint8_t *out)
+{
+	static const uint8_t rarp[8] = { 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03 };
+	memset(out, 0, VHU_RARP_LEN);
+	memset(out, 0xff, 6);          /* to everyone */
+	memcpy(out + 6, mac, 6);
+	out[12] = 0x80;                /* RARP */
+	out[13] = 0x35;
+	memcpy(out + 14, rarp, 8);     /* Ethernet, IPv4, 6 and 4 bytes, request reverse */
+	memcpy(out + 22, mac, 6);      /* sender: mac, 0.0.0.0 */
+	memcpy(out + 32, mac, 6);      /* target: mac, 0.0.0.0 */
+}
+
+/* The guest's frames of pair `pair` (vhost_user_input.c), the
+ * announcement SEND_RARP asked for first (pair 0): it enters the switch as
+ * the guest's own frame (anti-spoofing, the vif's VLAN, floods). */
+static unsigned vhu_rx_port(struct port *p, unsigned pair, struct vmdq_frame *f, unsigned n)
+{
+	struct vhu *h = p->priv;
+	unsigned k = 0;
+	if (pair == 0 && n && h->d.rarp_due) {
+		h->d.rarp_due = false;
+		if (h->cfd >= 0 && !h->d.broken) {
+			vhu_rarp_frame(h->d.rarp_mac, h->rarp);
+			f[0] = (struct vmdq_frame){ .data = h->rarp, .caplen = VHU_RARP_LEN,
+						    .len = VHU_RARP_LEN };
+			p->rx_frames++;
+			p->rx_bytes += VHU_RARP_LEN;
+			k = 1;
+		}
+	}
+	return k + vhu_rx(p, pair, f + k, n - k);
+}
+
 static int vhu_fd(struct port *p)
 {
 	struct vhu *h = p->priv;
@@ -715,6 +756,8 @@ static bool vhu_idle(struct port *p)
 {
 	struct vhu *h = p->priv;
 	h->check_now = true; /* whatever wakes us is looked at at once */
+	if (h->d.rarp_due)
+		return false; /* an announcement to send */
 	if (h->client && h->cfd < 0)
 		return false; /* service retries the connection every second: no
 			       * descriptor announces that, so never cold */
@@ -786,7 +829,7 @@ static void vhu_describe(struct port *p, char *buf, size_t len)
 
 const struct port_ops port_vhost_user_ops = {
 	.kind = "vhost-user", .uplink_ok = false, .vif_ok = true, .max_queues = VU_MAX_QP,
-	.open = vhu_open, .close = vhu_close, .rx = vhu_rx, .tx = vhu_tx, .fd = vhu_fd,
+	.open = vhu_open, .close = vhu_close, .rx = vhu_rx_port, .tx = vhu_tx, .fd = vhu_fd,
 	.describe = vhu_describe, .service = vhu_service, .idle = vhu_idle,
 	.flush = vhu_flush, .targeted = vhu_targeted, .complete = vhu_complete,
 	.status = vhu_status,

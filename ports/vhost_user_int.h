@@ -43,6 +43,7 @@ _Static_assert(PORT_OFF_CSUM == VMDQ_OFF_CAP_CSUM && PORT_OFF_TSO4 == VMDQ_OFF_C
  * `offloads on|off`: on, since the switch segments and completes for the
  * next hops that cannot take what the guest sends. */
 #define VHU_OFFLOADS_DEFAULT true
+#define VHU_RARP_LEN 60         /* SEND_RARP's announcement: a minimum frame */
 #define VHU_HDR 32              /* header replica of a targeted frame: MACs, two tags */
 #define VHU_POST_MAX 256        /* shared buffers on the device queue, at most */
 #define VHU_REFILL_MIN 16       /* refill once this many buffers fit (large rings) */
@@ -115,6 +116,9 @@ struct vhu {
 						* their virtio-net header, by reason */
 	/* the message being read: the socket is never waited on, a message
 	 * that came in part waits here for the rest */
+	/* the announcement SEND_RARP asked for (vhu_rarp_frame), given by rx
+	 * before the guest's own frames */
+	uint8_t rarp[VHU_RARP_LEN];
 	uint8_t in[VU_HDR_SIZE + VU_MAX_PAYLOAD];
 	unsigned in_len;
 	int in_fds[VU_MAX_FDS];
@@ -209,6 +213,12 @@ static inline void vhu_caps_of(uint64_t f, uint32_t *rx, uint32_t *tx)
 enum vmdq_off_err vhu_chain_frame(const struct vu_chain *c, uint32_t hl, uint32_t rx_caps,
 				  uint8_t *dst, struct vmdq_frame *f);
 
+/* The announcement of a migrated guest's MAC (SEND_RARP): to everyone,
+ * ethertype RARP (0x8035), a request reverse (opcode 3) for Ethernet and
+ * IPv4 whose sender and target hardware addresses are mac and protocol
+ * addresses 0, zeros to VHU_RARP_LEN bytes: what QEMU's own announcement
+ * (and DPDK's) says.  Writes VHU_RARP_LEN bytes to out. */
+void vhu_rarp_frame(const uint8_t mac[6], uint8_t *out);
 /* vhost_user.c: the device learns the guest's memory (loud: say why not) */
 void vhu_share_mem(struct port *p, bool loud);
 /* vhost_user_input.c */

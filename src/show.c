@@ -151,6 +151,9 @@ json_t *show_stats_json(struct vmdq_switch *sw)
 	json_object_set_new(fdb, "aged", json_integer((json_int_t)fs.aged));
 	json_object_set_new(fdb, "evicted", json_integer((json_int_t)fs.evicted));
 	json_object_set_new(fdb, "max_probe", json_integer((json_int_t)fs.max_probe));
+	/* a migrated VM's MAC: left to the wire by its vif, and taken back */
+	json_object_set_new(fdb, "yielded", json_integer((json_int_t)fs.yielded));
+	json_object_set_new(fdb, "reclaimed", json_integer((json_int_t)fs.reclaimed));
 	json_object_set_new(fr, "full", json_integer((json_int_t)fs.refused_full));
 	json_object_set_new(fr, "probe", json_integer((json_int_t)fs.refused_probe));
 	json_object_set_new(fr, "port_limit", json_integer((json_int_t)fs.refused_port));

@@ -305,6 +305,35 @@ int vmdq_fdb_add_static(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan,
 	return 0;
 }
 
+int vmdq_fdb_yield(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan, int from, int to,
+		   uint64_t now_ns)
+{
+	struct slot *sl = find(f, key_of(mac, vlan));
+	if (!sl || !sl->is_static || sl->port != from)
+		return -ENOENT;
+	f->st.yielded++;
+	if (!may_learn(f, to)) {
+		remove_slot(f, sl); /* static: no learned count to take back */
+		return -EDQUOT;
+	}
+	sl->is_static = 0;
+	sl->port = to;
+	sl->last_ns = now_ns;
+	f->learned[port_idx(to)]++;
+	return 0;
+}
+
+int vmdq_fdb_reclaim(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan, int port)
+{
+	const struct slot *sl = find(f, key_of(mac, vlan));
+	if (sl && sl->is_static && sl->port == port)
+		return 0;
+	int rc = vmdq_fdb_add_static(f, mac, vlan, port);
+	if (rc == 0)
+		f->st.reclaimed++;
+	return rc;
+}
+
 int vmdq_fdb_del(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan)
 {
 	struct slot *sl = find(f, key_of(mac, vlan));

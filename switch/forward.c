@@ -249,6 +249,10 @@ static void switch_burst(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 		return;
 	}
 	struct sw_vif *v = sw->vif[vi];
+	/* its VM moved to another host and is gone from here: the wire has
+	 * that MAC (frames from the wire never go back to it) */
+	bool moved = atomic_load_explicit(&v->away, memory_order_relaxed) &&
+		     atomic_load_explicit(&v->port.peer_gone, memory_order_relaxed);
 	if (v->targeted) {
 		/* Level 2: the frames are in the VM's buffers already; decide on
 		 * the header replicas and complete the buffers (no copy) */
@@ -256,7 +260,9 @@ static void switch_burst(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 		for (unsigned i = 0; i < n; i++) {
 			uint16_t fl = d[i].flags;
 			ok[i] = false;
-			if (fl & VMDQ_ERR_MASK)
+			if (moved)
+				drop_wire(sw, w, v, SWD_NOT_LOCAL);
+			else if (fl & VMDQ_ERR_MASK)
 				drop_wire(sw, w, v, SWD_BAD);
 			else if (v->vlan && (!(fl & VMDQ_RXD_STRIPPED) || d[i].vlan != v->vlan))
 				drop_wire(sw, w, v, SWD_WRONG_VLAN);
@@ -283,8 +289,8 @@ static void switch_burst(struct vmdq_switch *sw, int w, int vi, struct vmdq_rxd 
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *data = d[i].buf;
 		uint32_t len = d[i].len;
-		if (d[i].flags & VMDQ_ERR_MASK) {
-			drop_wire(sw, w, v, SWD_BAD);
+		if (moved || (d[i].flags & VMDQ_ERR_MASK)) {
+			drop_wire(sw, w, v, moved ? SWD_NOT_LOCAL : SWD_BAD);
 			continue;
 		}
 		struct vmdq_frame *g = &f[k];
@@ -377,6 +383,57 @@ unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v)
 	return total;
 }
 
+/* ---- a VM that moved: its MAC on the wire -------------------------------
+ * A live migration moves a VM to another host's switch, which announces it
+ * (SEND_RARP): its MAC then comes from the wire here, while a vif of ours
+ * has it as its own (a static FDB entry: learning refuses, -EPERM).  The
+ * rule (DESIGN.md, threat model): the MAC moves to the wire only if the
+ * vif's VM is gone (port.peer_gone: a vhost-user guest disconnected or with
+ * every ring stopped, as a migration's source is once the VM runs on the
+ * destination); a live VM's MAC is never taken by a frame from the wire
+ * (refused_static counts the attempts).  The vif is then away: the VMs here
+ * reach that MAC through the wire, frames the filter still sorts to it from
+ * the wire are not delivered into it (not-local), and its MAC comes back to
+ * it as soon as its VM runs again (vmdq_sw_reclaim). */
+
+static void station_on_wire(struct vmdq_switch *sw, const uint8_t *mac, uint16_t vid,
+			    uint64_t now)
+{
+	int port = vmdq_fdb_lookup(sw->fdb, mac, vid);
+	if (port <= 0 || (unsigned)port > sw->vif_cap || !sw->vif[port - 1])
+		return;
+	struct sw_vif *v = sw->vif[port - 1];
+	if (!atomic_load_explicit(&v->port.peer_gone, memory_order_acquire) ||
+	    atomic_load_explicit(&v->away, memory_order_relaxed) || sw->naway >= SW_MAX_VIFS)
+		return; /* a live VM keeps its MAC */
+	vmdq_fdb_yield(sw->fdb, mac, vid, port, UPLINK_PORT, now);
+	atomic_store_explicit(&v->away, true, memory_order_release);
+	sw->away[sw->naway++] = (uint16_t)v->idx;
+}
+
+void vmdq_sw_reclaim(struct vmdq_switch *sw)
+{
+	for (unsigned j = 0; j < sw->naway;) {
+		struct sw_vif *v = sw->vif[sw->away[j]];
+		if (atomic_load_explicit(&v->port.peer_gone, memory_order_acquire)) {
+			j++;
+			continue;
+		}
+		vmdq_fdb_reclaim(sw->fdb, v->mac, v->vlan, VIF_PORT(v->idx));
+		atomic_store_explicit(&v->away, false, memory_order_release);
+		sw->away[j] = sw->away[--sw->naway];
+	}
+}
+
+void vmdq_sw_away_drop(struct vmdq_switch *sw, int vi)
+{
+	for (unsigned j = 0; j < sw->naway; j++)
+		if (sw->away[j] == vi) {
+			sw->away[j] = sw->away[--sw->naway];
+			return;
+		}
+}
+
 void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, unsigned n,
 			    uint64_t now)
 {
@@ -394,7 +451,8 @@ void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f,
 			vid = (uint16_t)((d[14] << 8 | d[15]) & 0xfff);
 		if (last && vid == last_vid && memcmp(last, d + 6, 6) == 0)
 			continue;
-		vmdq_fdb_learn(sw->fdb, d + 6, vid, UPLINK_PORT, now);
+		if (vmdq_fdb_learn(sw->fdb, d + 6, vid, UPLINK_PORT, now) == -EPERM)
+			station_on_wire(sw, d + 6, vid, now); /* a vif's MAC */
 		last = d + 6;
 		last_vid = vid;
 	}

@@ -79,6 +79,12 @@ struct sw_vif {
 	int worker;         /* (p) the worker that owns it */
 	bool targeted;      /* (c) its port shares the VM's buffers (Level 2) */
 	uint32_t filter_id; /* (c) */
+	/* Its VM left (live migration): its MAC was seen on the wire while its
+	 * port said the VM was gone (port.peer_gone), so its FDB entry moved
+	 * to the uplink and the VMs here reach that MAC through the wire
+	 * (vmdq_sw_vif_lookup skips it while the VM is still gone).  (a)
+	 * written by the main worker (release), read by every worker. */
+	_Atomic bool away;
 	uint32_t key_hash;  /* (c) keyed hash of (MAC, VLAN) */
 	uint32_t name_hash; /* (c) */
 	/* A round visits only the vifs on its worker's active list (`act`):
@@ -183,6 +189,9 @@ struct vmdq_switch {
 	uint32_t vlan_off[SW_VLANS + 1]; /* (p) VLAN v's vifs: vlan_vifs[vlan_off[v] .. vlan_off[v + 1]) */
 	struct sw_vif **vlan_vifs;       /* (p) */
 	int16_t queue_vif[VMDQ_MAX_QUEUES]; /* (p) -1: no vif */
+	uint16_t away[SW_MAX_VIFS]; /* (m) the vifs away (sw_vif.away), naway of them:
+				     * each round looks whether their VM came back */
+	unsigned naway;         /* (m) */
 	struct vmdq_fdb *fdb;   /* (m) the main worker's alone */
 	uint8_t *defmem;        /* (c) the default queue's buffers */
 	uint32_t rx_buf;        /* (p) receive buffer bytes for vifs added from now on */
@@ -246,6 +255,12 @@ void vmdq_sw_drain_rx(struct vmdq_switch *sw, struct sw_vif *v);
 unsigned vmdq_sw_drain_inboxes(struct vmdq_switch *sw, int w, struct sw_vif *v);
 void vmdq_sw_learn_from_wire(struct vmdq_switch *sw, const struct vmdq_frame *f, unsigned n,
 			     uint64_t now);
+/* The vifs away whose VM is back (its port no longer says peer_gone) get
+ * their MAC back: FDB entry static on the vif again (main worker, when
+ * naway). */
+void vmdq_sw_reclaim(struct vmdq_switch *sw);
+/* Vif vi leaves the away list (vif del). */
+void vmdq_sw_away_drop(struct vmdq_switch *sw, int vi);
 /* offload.c */
 /* Admits a frame with offload state where it enters the switch: a
  * super-frame that would make more segments than a worker can make is

@@ -58,7 +58,8 @@ int vmdq_switch_vif_find(const struct vmdq_switch *sw, const char *name)
 	}
 }
 
-int vmdq_sw_vif_lookup(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan)
+/* The vif that has (mac, vlan), away or not (vif add: one vif a MAC). */
+static int vif_of_key(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan)
 {
 	if (!sw->key_ix)
 		return -1;
@@ -69,6 +70,17 @@ int vmdq_sw_vif_lookup(const struct vmdq_switch *sw, const uint8_t *mac, uint16_
 		if (sw->vif[i]->vlan == vlan && memcmp(sw->vif[i]->mac, mac, 6) == 0)
 			return i;
 	}
+}
+
+int vmdq_sw_vif_lookup(const struct vmdq_switch *sw, const uint8_t *mac, uint16_t vlan)
+{
+	int i = vif_of_key(sw, mac, vlan);
+	/* a vif whose VM moved to another host while it is still gone: that
+	 * MAC is on the wire now (forward.c, station_on_wire) */
+	if (i >= 0 && atomic_load_explicit(&sw->vif[i]->away, memory_order_relaxed) &&
+	    atomic_load_explicit(&sw->vif[i]->port.peer_gone, memory_order_relaxed))
+		return -1;
+	return i;
 }
 
 static void ix_put(int32_t *ix, uint32_t mask, uint32_t h, int32_t i)
@@ -250,7 +262,7 @@ int vmdq_switch_vif_add(struct vmdq_switch *sw, const struct sw_vif_spec *s, cha
 		snprintf(err, errlen, "vif %s: exists already", s->name);
 		return -EEXIST;
 	}
-	int other = vmdq_sw_vif_lookup(sw, s->mac, s->vlan);
+	int other = vif_of_key(sw, s->mac, s->vlan);
 	if (other >= 0) {
 		snprintf(err, errlen, "vif %s: vif %s has that MAC on that VLAN already", s->name,
 			 sw->vif[other]->port.name);
@@ -441,7 +453,11 @@ int vmdq_switch_vif_del(struct vmdq_switch *sw, const char *name, char *err, siz
 	vmdq_sw_warm(sw, v); /* out of its worker's epoll */
 	/* 1. no new frames: FDB entry and filter go (stop removes filters);
 	 *    the other workers are parked: the main worker finishes the vif */
-	vmdq_fdb_del(sw->fdb, v->mac, v->vlan); /* its own entry: no walk of the table */
+	/* its own entry (no walk of the table), unless its VM moved away and
+	 * the entry is the wire's now */
+	if (vmdq_fdb_lookup(sw->fdb, v->mac, v->vlan) == VIF_PORT(idx))
+		vmdq_fdb_del(sw->fdb, v->mac, v->vlan);
+	vmdq_sw_away_drop(sw, idx);
 	if (vmdq_fdb_learned_on(sw->fdb, VIF_PORT(idx)))
 		vmdq_fdb_flush_port(sw->fdb, VIF_PORT(idx));
 	for (unsigned i = 0; i < nq; i++)

@@ -218,6 +218,8 @@ unsigned vmdq_switch_poll_worker(struct vmdq_switch *sw, int w, uint64_t now)
 	wk->nflush = 0;
 	if (w == 0) {
 		work += vmdq_sw_wire_out(sw, w, now);
+		if (sw->naway)
+			vmdq_sw_reclaim(sw); /* a VM back on a vif its MAC had left */
 		/* a pass over the FDB each second, SW_AGE_SLOTS slots a round */
 		if (now && (vmdq_fdb_age_pending(sw->fdb) ||
 			    now - sw->last_age_ns > 1000000000ull)) {

@@ -59,8 +59,8 @@ uint64_t vu_offload_features(void)
 
 uint64_t vu_offered_protocol_features(void)
 {
-	return 1ull << VU_PF_MQ | 1ull << VU_PF_REPLY_ACK | 1ull << VU_PF_RESET_DEVICE |
-	       1ull << VU_PF_STATUS | 1ull << VU_PF_LOG_SHMFD;
+	return 1ull << VU_PF_MQ | 1ull << VU_PF_RARP | 1ull << VU_PF_REPLY_ACK |
+	       1ull << VU_PF_RESET_DEVICE | 1ull << VU_PF_STATUS | 1ull << VU_PF_LOG_SHMFD;
 }
 
 void vu_break(struct vu_dev *d, enum vu_err why)
@@ -192,6 +192,7 @@ void vu_dev_reset(struct vu_dev *d)
 	d->status = 0;
 	d->hdr_len = 10;
 	d->broken = false;
+	d->rarp_due = false;
 	d->resets++;
 }
 
@@ -693,6 +694,18 @@ static bool set_vring_enable(struct vu_dev *d, struct vu_msg *m, struct vu_msg *
 	return true;
 }
 
+/* SEND_RARP: the MAC is the payload's first 6 bytes.  The host announces
+ * it as a frame of the guest's: the switch's anti-spoofing drops an
+ * announcement for a MAC that is not the vif's. */
+static bool send_rarp(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
+{
+	(void)r;
+	memcpy(d->rarp_mac, m->u.raw, 6);
+	d->rarp_due = true;
+	d->rarps++;
+	return true;
+}
+
 static bool set_status(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 {
 	(void)r;
@@ -762,7 +775,7 @@ struct vu_request {
 		      .quiesce = q, .reply = rep }
 
 /* Every request we know, declared once.  A request with no handler is one
- * we do not offer (logging, RARP, MTU, configuration, ...): refused, with
+ * we do not offer (MTU, configuration, ...): refused, with
  * REPLY_ACK's failure if asked, the device unharmed unless its payload has
  * the wrong size.  A request not here at all is refused the same way, its
  * payload not looked at. */
@@ -786,7 +799,7 @@ static const struct vu_request requests[] = {
 	REQ(SET_PROTOCOL_FEATURES, set_protocol_features, EXACT, U64,   NO_FDS,     false, false),
 	REQ(GET_QUEUE_NUM,        get_queue_num,          ANY, 0,       NO_FDS,     false, true),
 	REQ(SET_VRING_ENABLE,     set_vring_enable,       EXACT, STATE, NO_FDS,     false, false),
-	REQ(SEND_RARP,            NULL,                   EXACT, U64,   NO_FDS,     false, false),
+	REQ(SEND_RARP,            send_rarp,              EXACT, U64,   NO_FDS,     false, false),
 	REQ(NET_SET_MTU,          NULL,                   EXACT, U64,   NO_FDS,     false, false),
 	REQ(RESET_DEVICE,         reset_device,           ANY, 0,       NO_FDS,     true,  false),
 	REQ(GET_MAX_MEM_SLOTS,    NULL,                   ANY, 0,       NO_FDS,     false, false),

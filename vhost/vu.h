@@ -56,6 +56,7 @@ enum {
 /* protocol feature bits */
 #define VU_PF_MQ 0
 #define VU_PF_LOG_SHMFD 1     /* the log comes as an fd with SET_LOG_BASE */
+#define VU_PF_RARP 2          /* SEND_RARP: the destination announces the VM */
 #define VU_PF_REPLY_ACK 3
 #define VU_PF_RESET_DEVICE 13
 #define VU_PF_STATUS 16
@@ -209,6 +210,12 @@ struct vu_dev {
 	uint64_t calls_lost;     /* call fd full (the guest does not read it) */
 	struct vu_log log;       /* SET_LOG_BASE's, mapped; logging is on while
 				  * it is and VU_F_LOG_ALL is negotiated */
+	/* SEND_RARP (after a live migration, on the destination): the MAC the
+	 * front-end asks us to announce; the host sends the announcement (a
+	 * RARP from that MAC, as if the guest sent it) and clears rarp_due */
+	uint8_t rarp_mac[6];
+	bool rarp_due;
+	uint64_t rarps;          /* SEND_RARP messages taken */
 	struct vu_host_ops ops;
 };
 

@@ -62,6 +62,9 @@ struct vmdq_fdb_stats {
 	uint64_t evicted;        /* learned entries a static entry took the slot of */
 	uint64_t aged;           /* learned entries removed by ageing */
 	uint64_t age_examined;   /* slots the incremental ageing examined */
+	uint64_t yielded;        /* static entries that moved to another port
+				  * (vmdq_fdb_yield: a VM that left its vif) */
+	uint64_t reclaimed;      /* static entries put back (vmdq_fdb_reclaim) */
 	uint32_t max_probe;      /* most slots from its home any entry was placed
 				  * (1: in its home slot); <= VMDQ_FDB_PROBE_MAX */
 };
@@ -101,6 +104,19 @@ size_t vmdq_fdb_learned_on(const struct vmdq_fdb *f, int port);
  * holds max_entries, or every slot within reach of its home is static).
  * When only learned entries are within reach, one of them makes room. */
 int vmdq_fdb_add_static(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan, int port);
+/* A VM left its vif (live migration: its MAC was seen on port `to`, the
+ * uplink): the static entry (mac, vlan) of port `from` becomes an entry
+ * learned on `to` at now_ns, which ages as any.  0; -ENOENT if (mac, vlan)
+ * is not static on `from` (nothing done); -EDQUOT if `to` is at its
+ * learning limit (the static entry is removed all the same, counted
+ * refused_port).  Counted (yielded) but for -ENOENT. */
+int vmdq_fdb_yield(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan, int from, int to,
+		   uint64_t now_ns);
+/* The VM is back on its vif: (mac, vlan) static on port again, whatever
+ * was learned for it.  0 (counted: reclaimed; nothing done and not counted
+ * if it is static on port already), -EEXIST (static on another port) or
+ * -ENOSPC, as vmdq_fdb_add_static. */
+int vmdq_fdb_reclaim(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan, int port);
 /* 0 or -ENOENT. Removes static or learned. */
 int vmdq_fdb_del(struct vmdq_fdb *f, const uint8_t mac[6], uint16_t vlan);
 /* Removes every entry (static and learned) pointing at port; returns how many. */

@@ -345,6 +345,58 @@ static void per_port_learning_limit(void **s)
 	vmdq_fdb_destroy(f);
 }
 
+/* A VM left its vif (live migration): its static entry becomes one learned
+ * on the uplink, ageing as any; back, it is static again; each counted. */
+static void yield_and_reclaim(void **s)
+{
+	(void)s;
+	struct vmdq_fdb *f = vmdq_fdb_create(16);
+	struct vmdq_fdb_stats st;
+	assert_int_equal(vmdq_fdb_add_static(f, MAC(VM1), 0, 3), 0);
+	assert_int_equal(vmdq_fdb_add_static(f, MAC(VM2), 100, 4), 0);
+	/* only the static entry of that port */
+	assert_int_equal(vmdq_fdb_yield(f, MAC(VM1), 0, 4, 0, 5), -ENOENT);
+	assert_int_equal(vmdq_fdb_yield(f, MAC(VM1), 100, 3, 0, 5), -ENOENT);
+	assert_int_equal(vmdq_fdb_yield(f, MAC(OTHER), 0, 3, 0, 5), -ENOENT);
+	vmdq_fdb_get_stats(f, &st);
+	assert_int_equal(st.yielded, 0);
+	assert_int_equal(vmdq_fdb_yield(f, MAC(VM1), 0, 3, 0, 5 * S), 0);
+	assert_int_equal(vmdq_fdb_lookup(f, MAC(VM1), 0), 0);
+	assert_int_equal(vmdq_fdb_learned_on(f, 0), 1);
+	/* learned now: the wire refreshes it, a vif's learn would move it */
+	assert_int_equal(vmdq_fdb_learn(f, MAC(VM1), 0, 0, 6 * S), 0);
+	assert_int_equal(vmdq_fdb_yield(f, MAC(VM1), 0, 3, 0, 6 * S), -ENOENT);
+	/* back on its vif: static again, the learned count given back */
+	assert_int_equal(vmdq_fdb_reclaim(f, MAC(VM1), 0, 3), 0);
+	assert_int_equal(vmdq_fdb_lookup(f, MAC(VM1), 0), 3);
+	assert_int_equal(vmdq_fdb_learned_on(f, 0), 0);
+	assert_int_equal(vmdq_fdb_learn(f, MAC(VM1), 0, 0, 7 * S), -EPERM);
+	assert_int_equal(vmdq_fdb_reclaim(f, MAC(VM1), 0, 3), 0); /* static already */
+	assert_int_equal(vmdq_fdb_reclaim(f, MAC(VM2), 100, 3), -EEXIST);
+	vmdq_fdb_get_stats(f, &st);
+	assert_int_equal(st.yielded, 1);
+	assert_int_equal(st.reclaimed, 1);
+	/* yielded, the entry ages as any learned one; reclaimed after that it
+	 * is added afresh */
+	assert_int_equal(vmdq_fdb_yield(f, MAC(VM1), 0, 3, 0, 10 * S), 0);
+	assert_int_equal(vmdq_fdb_age(f, 20 * S, 5 * S), 1);
+	assert_int_equal(vmdq_fdb_lookup(f, MAC(VM1), 0), -1);
+	assert_int_equal(vmdq_fdb_reclaim(f, MAC(VM1), 0, 3), 0);
+	assert_int_equal(vmdq_fdb_lookup(f, MAC(VM1), 0), 3);
+	/* the uplink at its learning limit: the entry goes all the same */
+	assert_int_equal(vmdq_fdb_set_learn_limit(f, 0, 1), 0);
+	assert_int_equal(vmdq_fdb_learn(f, MAC(OTHER), 0, 0, 21 * S), 0);
+	assert_int_equal(vmdq_fdb_yield(f, MAC(VM2), 100, 4, 0, 21 * S), -EDQUOT);
+	assert_int_equal(vmdq_fdb_lookup(f, MAC(VM2), 100), -1);
+	assert_int_equal(vmdq_fdb_learned_on(f, 0), 1);
+	assert_int_equal(vmdq_fdb_count(f), 2);
+	vmdq_fdb_get_stats(f, &st);
+	assert_int_equal(st.yielded, 3);
+	assert_int_equal(st.reclaimed, 2);
+	assert_int_equal(st.refused_port, 1);
+	vmdq_fdb_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +409,7 @@ int main(void)
 		cmocka_unit_test(static_entry_evicts_learned),
 		cmocka_unit_test(incremental_ageing),
 		cmocka_unit_test(per_port_learning_limit),
+		cmocka_unit_test(yield_and_reclaim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

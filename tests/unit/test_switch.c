@@ -820,6 +820,204 @@ static void dummy_port_on_its_own(void **s)
 	rig_free(&r);
 }
 
+/* ---- a VM that moved to another host (issue 15 point 3) ---------------- */
+
+/* Port p's FDB entry for (mac, vlan): its port, and whether it is static. */
+static int fdb_port(struct rig *r, uint64_t mac, uint16_t vlan, bool *is_static)
+{
+	struct vmdq_fdb_entry e[64];
+	size_t n = vmdq_fdb_dump(vmdq_switch_fdb(r->sw), e, 64);
+	assert_true(n <= 64);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(e[i].mac, MAC(mac), 6) == 0 && e[i].vlan == vlan) {
+			*is_static = e[i].is_static;
+			return e[i].port;
+		}
+	return -1;
+}
+
+static void gone(struct rig *r, int k, bool g)
+{
+	atomic_store(&r->sw->vif[r->vi[k]]->port.peer_gone, g);
+}
+
+/* The announcement of VM `mac` (a RARP, as the destination's switch sends
+ * it), with one 802.1Q tag of VID tag unless tag < 0. */
+static void rarp(struct tframe *f, uint64_t mac, int tag)
+{
+	memset(f->b, 0, 64);
+	mac_from_u64(BCAST, f->b);
+	mac_from_u64(mac, f->b + 6);
+	size_t o = 12;
+	if (tag >= 0) {
+		f->b[o++] = 0x81;
+		f->b[o++] = 0x00;
+		f->b[o++] = (uint8_t)(tag >> 8);
+		f->b[o++] = (uint8_t)tag;
+	}
+	static const uint8_t h[10] = { 0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03 };
+	memcpy(f->b + o, h, 10);
+	mac_from_u64(mac, f->b + o + 10);
+	mac_from_u64(mac, f->b + o + 20);
+	f->len = 60 + (tag >= 0 ? 4 : 0);
+}
+
+/* The source switch: vif a (untagged) and c (VLAN 100) lost their VMs to
+ * another host (their ports say peer_gone); the announcements from the
+ * wire move their MACs to the uplink, counted; b's and d's frames for them
+ * then go to the wire, tagged as theirs are; frames the filter still sorts
+ * to a from the wire are not delivered into it (not-local).  When a's VM
+ * comes back, the MAC is a's again. */
+static void vm_moved_mac_goes_to_the_wire(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_new(&r, 16);
+	int a = rig_vif(&r, "a", VM1, 0, -1, "");
+	int b = rig_vif(&r, "b", VM2, 0, -1, "");
+	int c = rig_vif(&r, "c", VM3, 100, -1, "");
+	int d = rig_vif(&r, "d", VM4, 100, -1, "");
+	struct vmdq_fdb *fdb = vmdq_switch_fdb(r.sw);
+	bool st = false;
+	gone(&r, a, true);
+	gone(&r, c, true);
+	struct tframe f;
+	rarp(&f, VM1, -1);
+	inject(r.wire, &f);
+	rarp(&f, VM3, 100);
+	inject(r.wire, &f);
+	settle(&r, -1, 1000);
+	assert_int_equal(fdb_port(&r, VM1, 0, &st), 0);
+	assert_false(st);
+	assert_int_equal(fdb_port(&r, VM3, 100, &st), 0);
+	assert_false(st);
+	struct vmdq_fdb_stats fs;
+	vmdq_fdb_get_stats(fdb, &fs);
+	assert_int_equal(fs.yielded, 2);
+	assert_int_equal(fs.reclaimed, 0);
+	/* each frame with a vif's MAC is refused learning first (counted),
+	 * then moves it if the vif's VM is gone */
+	assert_int_equal(fs.refused_static, 2);
+	assert_int_equal(vmdq_fdb_learned_on(fdb, 0), 2);
+	/* the broadcasts were flooded to their VLANs (a's and c's ports take
+	 * them here: a dummy does not know its VM left; a vhost-user port
+	 * without its guest refuses them, port-tx) */
+	for (int k = a; k <= d; k++) {
+		assert_int_equal(vmdq_dummy_sent(r.d[k]), 1);
+		vmdq_dummy_clear(r.d[k]);
+	}
+	/* b to VM1 and d to VM3: the wire, exact bytes (d's tagged 100) */
+	struct tframe g, w;
+	mk(&g, VM1, VM2, -1, 100, 1);
+	inject(r.d[b], &g);
+	settle(&r, -1, 2000);
+	assert_int_equal(vmdq_dummy_sent(r.wire), 1);
+	assert_got(r.wire, 0, &g);
+	vmdq_dummy_clear(r.wire);
+	mk(&g, VM3, VM4, -1, 100, 2);
+	mk(&w, VM3, VM4, 100, 100, 2);
+	inject(r.d[d], &g);
+	settle(&r, -1, 3000);
+	assert_int_equal(vmdq_dummy_sent(r.wire), 1);
+	assert_got(r.wire, 0, &w);
+	vmdq_dummy_clear(r.wire);
+	assert_int_equal(vmdq_dummy_sent(r.d[a]), 0);
+	assert_int_equal(vmdq_dummy_sent(r.d[c]), 0);
+	/* from the wire to VM1 (a's filter sorts it to a's queue): not into a */
+	struct sw_cnt ca0, ca, cb;
+	vmdq_switch_vif_counters(r.sw, r.vi[a], &ca0);
+	mk(&g, VM1, WIRE_MAC, -1, 100, 3);
+	inject(r.wire, &g);
+	settle(&r, -1, 4000);
+	assert_int_equal(vmdq_dummy_sent(r.d[a]), 0);
+	vmdq_switch_vif_counters(r.sw, r.vi[a], &ca);
+	assert_int_equal(ca.drops[SWD_NOT_LOCAL] - ca0.drops[SWD_NOT_LOCAL], 1);
+	assert_int_equal(ca.to_vm - ca0.to_vm, 0);
+	/* a's VM is back: its MAC is a's again, and b reaches it there */
+	gone(&r, a, false);
+	settle(&r, -1, 5000);
+	assert_int_equal(fdb_port(&r, VM1, 0, &st), VIF_PORT(r.vi[a]));
+	assert_true(st);
+	vmdq_fdb_get_stats(fdb, &fs);
+	assert_int_equal(fs.reclaimed, 1);
+	assert_int_equal(vmdq_fdb_learned_on(fdb, 0), 2); /* VM3 (c is away), WIRE_MAC */
+	mk(&g, VM1, VM2, -1, 100, 4);
+	inject(r.d[b], &g);
+	settle(&r, -1, 6000);
+	assert_int_equal(vmdq_dummy_sent(r.wire), 0);
+	assert_int_equal(vmdq_dummy_sent(r.d[a]), 1);
+	assert_got(r.d[a], 0, &g);
+	vmdq_switch_vif_counters(r.sw, r.vi[b], &cb);
+	assert_int_equal(cb.to_wire, 1);
+	/* c is deleted while away: the wire keeps the entry it learned */
+	char err[256] = "";
+	assert_int_equal(vmdq_switch_vif_del(r.sw, "c", err, sizeof(err)), 0);
+	assert_int_equal(fdb_port(&r, VM3, 100, &st), 0);
+	assert_false(st);
+	assert_int_equal(r.sw->naway, 0);
+	rig_free(&r);
+}
+
+/* A wire host sends frames with a live VM's source MAC (a spoof): the VM
+ * keeps its MAC and its traffic, and the attempts are counted; the rule is
+ * the same for an access VLAN.  Once a's VM is gone (disconnected) the same
+ * frame moves the MAC: only a VM that left yields. */
+static void live_vm_keeps_its_mac(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_new(&r, 16);
+	int a = rig_vif(&r, "a", VM1, 0, -1, "");
+	int b = rig_vif(&r, "b", VM2, 0, -1, "");
+	int c = rig_vif(&r, "c", VM3, 100, -1, "");
+	struct vmdq_fdb *fdb = vmdq_switch_fdb(r.sw);
+	bool st = false;
+	struct tframe f, g;
+	mk(&f, OTHER, VM1, -1, 100, 1); /* VM1's MAC from the wire */
+	for (int i = 0; i < 3; i++) {
+		inject(r.wire, &f);
+		settle(&r, -1, 1000 + (uint64_t)i);
+	}
+	mk(&f, OTHER, VM3, 100, 100, 2); /* VM3's in VLAN 100 */
+	inject(r.wire, &f);
+	settle(&r, -1, 2000);
+	struct vmdq_fdb_stats fs;
+	vmdq_fdb_get_stats(fdb, &fs);
+	assert_int_equal(fs.refused_static, 4);
+	assert_int_equal(fs.yielded, 0);
+	assert_int_equal(fdb_port(&r, VM1, 0, &st), VIF_PORT(r.vi[a]));
+	assert_true(st);
+	assert_int_equal(fdb_port(&r, VM3, 100, &st), VIF_PORT(r.vi[c]));
+	assert_true(st);
+	assert_int_equal(r.sw->naway, 0);
+	for (int k = 0; k <= 2; k++)
+		vmdq_dummy_clear(r.d[k]);
+	/* b's frames for VM1 still reach a, the wire's too */
+	mk(&g, VM1, VM2, -1, 100, 3);
+	inject(r.d[b], &g);
+	settle(&r, -1, 3000);
+	assert_int_equal(vmdq_dummy_sent(r.wire), 0);
+	assert_int_equal(vmdq_dummy_sent(r.d[a]), 1);
+	assert_got(r.d[a], 0, &g);
+	mk(&g, VM1, WIRE_MAC, -1, 100, 4);
+	inject(r.wire, &g);
+	settle(&r, -1, 4000);
+	assert_int_equal(vmdq_dummy_sent(r.d[a]), 2);
+	assert_got(r.d[a], 1, &g);
+	/* the same frame after a's guest left: the MAC goes */
+	gone(&r, a, true);
+	inject(r.wire, &f);
+	mk(&f, OTHER, VM1, -1, 100, 5);
+	inject(r.wire, &f);
+	settle(&r, -1, 5000);
+	vmdq_fdb_get_stats(fdb, &fs);
+	assert_int_equal(fs.refused_static, 6); /* VM3's once more (c is live), VM1's */
+	assert_int_equal(fs.yielded, 1);
+	assert_int_equal(fdb_port(&r, VM1, 0, &st), 0);
+	assert_int_equal(fdb_port(&r, VM3, 100, &st), VIF_PORT(r.vi[c]));
+	rig_free(&r);
+}
+
 int main(void)
 {
 	vmdq_thread_online();
@@ -833,6 +1031,8 @@ int main(void)
 		cmocka_unit_test(txrate_budget),
 		cmocka_unit_test(flood_among_4095_vifs),
 		cmocka_unit_test(dummy_port_on_its_own),
+		cmocka_unit_test(vm_moved_mac_goes_to_the_wire),
+		cmocka_unit_test(live_vm_keeps_its_mac),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();

@@ -17,8 +17,10 @@
 #include <linux/virtio_config.h>
 
 #include "helpers.h"
+#include "../../ports/dummy.h"
 #include "../../ports/port.h"
 #include "../../ports/vhost_user_int.h"
+#include "../../switch/internal.h"
 #include "../../vhost/vu.h"
 
 #define MEMSZ (4u << 20)
@@ -899,6 +901,144 @@ static void vnet_header_targeted(void **s)
 	}
 }
 
+/* ---- live migration (issue 15) ---------------------------------------- */
+
+/* The announcement of VM (02:00:00:00:00:01) as it must leave the switch:
+ * untagged, and on VLAN 100's uplink. */
+static const uint8_t rarp_untagged[60] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x03,
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+};
+static const uint8_t rarp_vlan100[64] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x81, 0x00, 0x00, 0x64,
+	0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x03,
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+};
+
+static uint64_t get_protocol_features(struct port *p, int g)
+{
+	send_msg(g, VU_GET_PROTOCOL_FEATURES, NULL, 0, -1);
+	assert_int_equal(service(p), PORT_SERVICE_OK);
+	uint8_t buf[VU_HDR_SIZE + 8];
+	assert_int_equal(recv(g, buf, sizeof(buf), MSG_DONTWAIT), (ssize_t)sizeof(buf));
+	uint64_t f;
+	memcpy(&f, buf + VU_HDR_SIZE, 8);
+	return f;
+}
+
+static void send_rarp(struct port *p, int g, uint64_t mac)
+{
+	uint8_t m[8] = { 0 };
+	mac_from_u64(mac, m);
+	uint64_t v;
+	memcpy(&v, m, 8);
+	msg_u64(p, g, VU_SEND_RARP, v, -1);
+}
+
+/* Rounds of the switch until one moves nothing. */
+static void settle_sw(struct vmdq_switch *sw)
+{
+	unsigned rounds = 0;
+	do {
+		clk += 10000000;
+		assert_true(++rounds < 1000);
+	} while (vmdq_switch_poll(sw, clk));
+}
+
+/* SEND_RARP (protocol feature RARP): the destination's switch announces
+ * the migrated VM's MAC as the VM's own frame: on the uplink, byte for
+ * byte the frame QEMU announces a VM with, tagged as the vif's frames are
+ * (access VLAN 100) or not (untagged domain), flooded to the VLAN's other
+ * vifs; an announcement for a MAC that is not the vif's is dropped
+ * (spoofed).  The vif says its VM is gone until the guest runs its rings,
+ * and again once it stops them (the source's side of a migration). */
+static void send_rarp_announces_the_vm(void **s)
+{
+	(void)s;
+	for (int vlan = 0; vlan <= 100; vlan += 100) {
+		memset(gmem, 0, MEMSZ);
+		struct vmdq_dev *dev = vmdq_dev_create();
+		assert_non_null(dev);
+		struct vmdq_switch *sw = vmdq_switch_create(dev);
+		assert_non_null(sw);
+		char err[256] = "";
+		char *ua[] = { "capacity", "64" };
+		assert_int_equal(vmdq_switch_set_uplink(sw, "wire", "dummy", ua, 2, err,
+							sizeof(err)), 0);
+		struct vmdq_dummy *wire = vmdq_dummy_last();
+		char *va[] = { path, "targeted", "off" };
+		struct sw_vif_spec sp = { .name = "vm1", .kind = "vhost-user", .vlan = (uint16_t)vlan,
+					  .queue = -1, .args = va, .nargs = 3 };
+		mac_from_u64(VM, sp.mac);
+		int vi = vmdq_switch_vif_add(sw, &sp, err, sizeof(err));
+		assert_true(vi >= 0);
+		char *na[] = { "capacity", "64" };
+		struct sw_vif_spec sn = { .name = "other", .kind = "dummy", .vlan = (uint16_t)vlan,
+					  .queue = -1, .args = na, .nargs = 2 };
+		mac_from_u64(VM + 1, sn.mac);
+		int ni = vmdq_switch_vif_add(sw, &sn, err, sizeof(err));
+		assert_true(ni >= 0);
+		struct vmdq_dummy *other = vmdq_dummy_last();
+		struct port *p = &sw->vif[vi]->port;
+		assert_true(atomic_load(&p->peer_gone)); /* no guest yet */
+
+		int g = guest_up(p, 1);
+		assert_false(atomic_load(&p->peer_gone));
+		assert_true(get_protocol_features(p, g) & (1ull << VU_PF_RARP));
+		send_rarp(p, g, VM);
+		settle_sw(sw);
+		assert_int_equal(vmdq_dummy_sent(wire), 1);
+		uint32_t len = 0;
+		const uint8_t *fr = vmdq_dummy_frame(wire, 0, &len);
+		if (vlan) {
+			assert_int_equal(len, sizeof(rarp_vlan100));
+			assert_memory_equal(fr, rarp_vlan100, sizeof(rarp_vlan100));
+		} else {
+			assert_int_equal(len, sizeof(rarp_untagged));
+			assert_memory_equal(fr, rarp_untagged, sizeof(rarp_untagged));
+		}
+		/* the VLAN's other vif gets it untagged */
+		assert_int_equal(vmdq_dummy_sent(other), 1);
+		fr = vmdq_dummy_frame(other, 0, &len);
+		assert_int_equal(len, sizeof(rarp_untagged));
+		assert_memory_equal(fr, rarp_untagged, sizeof(rarp_untagged));
+		struct sw_cnt c;
+		vmdq_switch_vif_counters(sw, vi, &c);
+		assert_int_equal(c.from_vm, 1);
+		assert_int_equal(c.to_wire, 1);
+		assert_int_equal(p->rx_frames, 1);
+		/* once: nothing more */
+		settle_sw(sw);
+		assert_int_equal(vmdq_dummy_sent(wire), 1);
+
+		/* another VM's MAC: the vif may not announce it */
+		send_rarp(p, g, VM + 7);
+		settle_sw(sw);
+		assert_int_equal(vmdq_dummy_sent(wire), 1);
+		assert_int_equal(vmdq_dummy_sent(other), 1);
+		vmdq_switch_vif_counters(sw, vi, &c);
+		assert_int_equal(c.from_vm, 2);
+		assert_int_equal(c.drops[SWD_SPOOFED], 1);
+
+		/* the rings stop (a migration's source): the VM is gone */
+		for (uint32_t r = 0; r < 2; r++) {
+			uint32_t st[2] = { r, 0 };
+			send_msg(g, VU_GET_VRING_BASE, st, 8, -1);
+			assert_int_equal(service(p), PORT_SERVICE_OK);
+			assert_int_equal(reply(g), 0);
+			assert_int_equal(atomic_load(&p->peer_gone), r == 1);
+		}
+		close(g);
+		vmdq_switch_destroy(sw);
+		vmdq_dev_destroy(dev);
+		vmdq_dummy_forget();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -910,6 +1050,7 @@ int main(void)
 		cmocka_unit_test(vnet_header_to_guest),
 		cmocka_unit_test(caps_follow_features),
 		cmocka_unit_test(vnet_header_targeted),
+		cmocka_unit_test(send_rarp_announces_the_vm),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }

@@ -388,7 +388,6 @@ static void request_table(void **s)
 	 * device unharmed, any fds closed; the payload's size is checked for
 	 * the requests whose payload we know */
 	struct { uint32_t req, size; } refused[] = {
-		{ VU_SEND_RARP, 8 },
 		{ VU_NET_SET_MTU, 8 }, { VU_GET_MAX_MEM_SLOTS, 0 }, { 0, 0 }, { 21, 3 },
 		{ 24, 200 }, { 41, 8 }, { 1000, 17 },
 	};
