@@ -99,6 +99,14 @@ struct port_status {
 	const char *names[PORT_STATUS_MAX];  /* static strings */
 	uint64_t vals[PORT_STATUS_MAX];
 	char buf[64];            /* room for state, if the port composes it */
+	/* live migration (a vhost-user vif's dirty-page log): shown when set */
+	struct {
+		bool shown;
+		bool logging;        /* logging on (VHOST_F_LOG_ALL and a log) */
+		uint64_t log_size;   /* bytes of the log's bitmap, 0: no log */
+		uint64_t marked;     /* bits the port set that were clear */
+		uint64_t beyond;     /* pages written past the log's end */
+	} migration;
 };
 
 /* What service asks of the worker. */

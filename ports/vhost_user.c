@@ -801,6 +801,11 @@ static void vhu_status(struct port *p, struct port_status *st)
 		st->vals[C__COUNT + i] = h->d.errors[i];
 	}
 	st->n = C__COUNT + VU_E__COUNT;
+	st->migration.shown = true;
+	st->migration.logging = vu_log_on(&h->d) != NULL;
+	st->migration.log_size = h->d.log.size;
+	st->migration.marked = h->d.log.marked;
+	st->migration.beyond = h->d.log.beyond;
 	/* the guest's frames refused for their virtio-net header */
 	port_status_off_refused(st, h->off_err);
 	st->ring = NULL;

@@ -100,6 +100,19 @@ static json_t *vif_json(struct vmdq_switch *sw, int vi)
 		json_object_set_new(g, "ring", st.ring ? json_string(st.ring) : json_null());
 		for (unsigned i = 0; i < st.n; i++)
 			json_object_set_new(g, st.names[i], json_integer((json_int_t)st.vals[i]));
+		if (st.migration.shown) {
+			/* live migration: the dirty-page log (pages_marked: bits
+			 * the switch set that were clear) */
+			json_t *mg = json_object();
+			json_object_set_new(mg, "logging", json_boolean(st.migration.logging));
+			json_object_set_new(mg, "log_size",
+					    json_integer((json_int_t)st.migration.log_size));
+			json_object_set_new(mg, "pages_marked",
+					    json_integer((json_int_t)st.migration.marked));
+			json_object_set_new(mg, "pages_beyond_log",
+					    json_integer((json_int_t)st.migration.beyond));
+			json_object_set_new(g, "migration", mg);
+		}
 		json_object_set_new(e, "guest", g);
 	}
 	return e;
@@ -217,12 +230,18 @@ static void vifs_table(FILE *o, const json_t *rows)
 		const json_t *n;
 		json_object_foreach((json_t *)json_object_get(v, "drops"), key, n)
 			drops += (unsigned long long)json_integer_value(n);
-		fprintf(o, "%-12s %-10s %-17s %5s %5d %10llu %10llu %10llu %8llu  %s%s\n",
+		/* while the guest migrates: its log */
+		const json_t *mg = json_object_get(json_object_get(v, "guest"), "migration");
+		char lg[64] = "";
+		if (json_is_true(json_object_get(mg, "logging")))
+			snprintf(lg, sizeof(lg), ", logging: %llu pages marked",
+				 u(mg, "pages_marked"));
+		fprintf(o, "%-12s %-10s %-17s %5s %5d %10llu %10llu %10llu %8llu  %s%s%s\n",
 			str(v, "name", ""), str(v, "backend", ""), str(v, "mac", ""), vl,
 			(int)json_integer_value(json_object_get(v, "queue")), u(v, "to_vm"),
 			u(v, "from_vm"), u(v, "to_wire"), drops,
 			str(json_object_get(v, "guest"), "state", "-"),
-			json_is_true(json_object_get(v, "targeted")) ? " (targeted)" : "");
+			json_is_true(json_object_get(v, "targeted")) ? " (targeted)" : "", lg);
 	}
 }
 

@@ -1039,6 +1039,260 @@ static void send_rarp_announces_the_vm(void **s)
 	}
 }
 
+/* ---- issue 15: the dirty-page log through the port ------------------------ */
+
+/* The answer waiting on the socket: its payload's size (-1: none), the
+ * request it answers and its u64 (if it has one). */
+static int answer(int s, uint32_t *req, uint64_t *v)
+{
+	uint8_t buf[VU_HDR_SIZE + 8];
+	ssize_t n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	uint32_t size;
+	memcpy(req, buf, 4);
+	memcpy(&size, buf + 8, 4);
+	assert_int_equal(n, VU_HDR_SIZE + size);
+	*v = 0;
+	if (size == 8)
+		memcpy(v, buf + VU_HDR_SIZE, 8);
+	return (int)size;
+}
+
+/* SET_LOG_BASE of fd (LOG_SHMFD negotiated first); the answer's u64, or
+ * 0 for an answer without payload (taken). */
+static uint64_t send_log(struct port *p, int g, int fd, uint64_t size, uint64_t off)
+{
+	msg_u64(p, g, VU_SET_PROTOCOL_FEATURES, 1ull << VU_PF_LOG_SHMFD, -1);
+	uint64_t lb[2] = { size, off };
+	send_msg(g, VU_SET_LOG_BASE, lb, 16, fd);
+	assert_int_equal(service(p), PORT_SERVICE_OK);
+	uint32_t req = 0;
+	uint64_t v = 99;
+	int n = answer(g, &req, &v);
+	assert_int_equal(req, VU_SET_LOG_BASE);
+	assert_true(n == 0 || n == 8);
+	return n == 0 ? 0 : v;
+}
+
+/* Logging on as QEMU turns it on: the log, LOG_ALL, each ring's flag and
+ * its used ring's guest-physical address. */
+static void log_on(struct port *p, int g, int lfd, uint64_t features)
+{
+	assert_int_equal(send_log(p, g, lfd, MEMSZ / 4096 / 8, 0), 0);
+	msg_u64(p, g, VU_SET_FEATURES, features | F(VU_F_LOG_ALL), -1);
+	for (unsigned r = 0; r < 2; r++) {
+		struct {
+			uint32_t index, flags;
+			uint64_t desc, used, avail, log;
+		} __attribute__((packed)) ad = { r, 1u << VU_VRING_F_LOG, UVA + RING(r),
+						 UVA + RING(r) + 0x2000, UVA + RING(r) + 0x1000,
+						 RING(r) + 0x2000 };
+		send_msg(g, VU_SET_VRING_ADDR, &ad, sizeof(ad), -1);
+		assert_int_equal(service(p), PORT_SERVICE_OK);
+	}
+}
+
+/* The pages whose bits are set, in order (n at most); how many there are. */
+static unsigned dirty(const uint8_t *log, unsigned *pages, unsigned n)
+{
+	unsigned k = 0;
+	for (unsigned b = 0; b < MEMSZ / 4096; b++)
+		if (log[b / 8] & (1u << (b % 8))) {
+			if (k < n)
+				pages[k] = b;
+			k++;
+		}
+	return k;
+}
+
+static struct migration_view {
+	bool logging;
+	uint64_t size, marked;
+} migration(struct port *p)
+{
+	struct port_status st;
+	memset(&st, 0, sizeof(st));
+	p->ops->status(p, &st);
+	assert_true(st.migration.shown);
+	return (struct migration_view){ st.migration.logging, st.migration.log_size,
+					st.migration.marked };
+}
+
+/* While logging is on, every write into guest memory marks its pages, and
+ * only those: a targeted frame (written by the sorter, marked when the
+ * port completes it: its buffer, the used ring), a copied one (mergeable
+ * buffers: two pieces and the header's num_buffers), the rings' flags;
+ * logging off marks nothing.  Exact pages each time. */
+static void dirty_log_port(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	int lfd = memfd_create("log", MFD_CLOEXEC);
+	assert_int_equal(ftruncate(lfd, 4096), 0);
+	uint8_t *log = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, lfd, 0);
+	assert_true(log != MAP_FAILED);
+	unsigned pg[8];
+	/* targeted */
+	struct port p;
+	struct vmdq_dev *dev = targeted_port(&p);
+	int g = guest_up(&p, 1);
+	assert_false(migration(&p).logging);
+	assert_int_equal(migration(&p).size, 0);
+	log_on(&p, g, lfd, F(VIRTIO_F_VERSION_1));
+	assert_true(migration(&p).logging);
+	assert_int_equal(migration(&p).size, 128);
+	guest_rx_offer(8);
+	assert_int_equal(service(&p), PORT_SERVICE_OK); /* posted */
+	struct tframe f;
+	one_frame_in_flight(dev, &f);
+	assert_int_equal(dirty(log, pg, 8), 0); /* written, not yet the guest's */
+	struct vmdq_rxd d[8];
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 8), 1);
+	bool yes = true;
+	assert_int_equal(p.ops->complete(&p, d, 1, &yes), 1);
+	assert_int_equal(used(0)->idx, 1);
+	assert_int_equal(used(0)->ring[0].id, 0);
+	/* ring 0's used ring (page 2; its flags too), ring 1's flags (page
+	 * 6: the port stops the guest's kicks while it works), the buffer of
+	 * head 0 (DATA(0): page 0x40) */
+	assert_int_equal(dirty(log, pg, 8), 3);
+	assert_int_equal(pg[0], 2);
+	assert_int_equal(pg[1], 6);
+	assert_int_equal(pg[2], 0x40);
+	assert_int_equal(migration(&p).marked, 3);
+	/* a frame the switch drops: its buffer was written (posted again):
+	 * marked as well */
+	memset(log, 0, 4096);
+	one_frame_in_flight(dev, &f);
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 8), 1);
+	bool no = false;
+	assert_int_equal(p.ops->complete(&p, d, 1, &no), 0);
+	assert_int_equal(dirty(log, pg, 8), 2); /* and the used index, published */
+	assert_int_equal(pg[0], 2);
+	assert_int_equal(pg[1], 0x40); /* head 1: DATA(0) + 2048 */
+	/* off: SET_FEATURES without LOG_ALL; nothing marked any more */
+	msg_u64(&p, g, VU_SET_FEATURES, F(VIRTIO_F_VERSION_1), -1);
+	assert_false(migration(&p).logging);
+	assert_int_equal(migration(&p).size, 128); /* the log stays */
+	memset(log, 0, 4096);
+	uint64_t before = migration(&p).marked;
+	/* the buffers came back (the message quiesced): offered again */
+	uint16_t ai = avail(0)->idx;
+	for (uint16_t i = 0; i < 8; i++)
+		avail(0)->ring[(ai + i) % NUM] = i;
+	__atomic_store_n(&avail(0)->idx, (uint16_t)(ai + 8), __ATOMIC_RELEASE);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	one_frame_in_flight(dev, &f);
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 8), 1);
+	assert_int_equal(p.ops->complete(&p, d, 1, &yes), 1);
+	assert_int_equal(dirty(log, pg, 8), 0);
+	assert_int_equal(migration(&p).marked, before);
+	vmdq_queue_stop(dev, 1);
+	p.ops->close(&p);
+	vmdq_dev_destroy(dev);
+	close(g);
+
+	/* by copy, mergeable buffers of 2048 bytes: a 5000-byte frame takes
+	 * three; the first (logging off) heads 0-2, the second heads 3-5:
+	 * pages 0x41 (its header and num_buffers) and 0x42 */
+	memset(gmem, 0, MEMSZ);
+	memset(log, 0, 4096);
+	open_port(&p, "off", "off");
+	uint64_t mrg = F(VIRTIO_F_VERSION_1) | F(VU_NET_F_MRG_RXBUF);
+	g = guest_up_f(&p, 1, mrg);
+	guest_rx_offer(8);
+	static struct sframe big;
+	mkframe(&big, 0, 1, 5000 - 42);
+	struct vmdq_frame fr = { .data = big.b, .caplen = big.len, .len = big.len };
+	assert_int_equal(p.ops->tx(&p, &fr, 1), 1); /* logging off: nothing */
+	assert_int_equal(dirty(log, pg, 8), 0);
+	log_on(&p, g, lfd, mrg);
+	assert_int_equal(p.ops->tx(&p, &fr, 1), 1);
+	assert_int_equal(used(0)->idx, 6);
+	assert_int_equal(gmem[DATA(0) + 3 * BUFSZ + 10], 3); /* num_buffers */
+	assert_int_equal(dirty(log, pg, 8), 4);
+	assert_int_equal(pg[0], 2);
+	assert_int_equal(pg[1], 6);
+	assert_int_equal(pg[2], 0x41);
+	assert_int_equal(pg[3], 0x42);
+	p.ops->close(&p);
+	close(g);
+	munmap(log, 4096);
+	close(lfd);
+}
+
+/* A hostile front-end's logs, each refused and counted (bad-log), its vif
+ * broken and answered; an honest vif next to it keeps moving frames. */
+static void dirty_log_hostile_port(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	char hpath[108];
+	snprintf(hpath, sizeof(hpath), "/tmp/vmdq-test-vhu-h-%d.sock", (int)getpid());
+	struct port h = { .ops = port_ops_find("vhost-user"), .nqueues = 1 };
+	snprintf(h.name, sizeof(h.name), "bad");
+	char err[256] = "";
+	char *args[] = { hpath, "targeted", "off" };
+	assert_int_equal(h.ops->open(&h, args, 3, err, sizeof(err)), 0);
+	struct port p;
+	open_port(&p, "off", "off");
+	int g = guest_up(&p, 1);
+	int lfd = memfd_create("log", MFD_CLOEXEC);
+	assert_int_equal(ftruncate(lfd, 4096), 0);
+	int pp[2], sv[2];
+	assert_int_equal(pipe(pp), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct { int fd; uint64_t size, off; } bad[] = {
+		{ lfd, 127, 0 },            /* short of the guest's 4 MiB: 128 */
+		{ pp[1], 128, 0 },          /* a pipe */
+		{ sv[0], 128, 0 },          /* a socket */
+		{ lfd, 128, 4096 - 127 },   /* past the file's end */
+		{ lfd, 128, UINT64_MAX },   /* offset + size wraps */
+	};
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		int b = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		memcpy(a.sun_path, hpath, strlen(hpath) + 1);
+		assert_int_equal(connect(b, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(service(&h), PORT_SERVICE_OK);
+		send_mem_table(b);
+		assert_int_equal(service(&h), PORT_SERVICE_OK);
+		assert_int_equal(send_log(&h, b, bad[k].fd, bad[k].size, bad[k].off), 1);
+		struct port_status st;
+		memset(&st, 0, sizeof(st));
+		h.ops->status(&h, &st);
+		assert_string_equal(st.state, "broken: bad-log");
+		assert_int_equal(status_counter(&h, "bad-log"), k + 1);
+		assert_int_equal(st.migration.log_size, 0);
+		/* the honest one: a frame each way */
+		struct tframe f;
+		untagged(&f, 0x02bb00000001ull + k, 100);
+		guest_tx(0, k, &f);
+		struct vmdq_frame out[2];
+		assert_int_equal(p.ops->rx(&p, 0, out, 2), 1);
+		assert_memory_equal(out[0].data, f.b, 100);
+		close(b);
+		assert_int_equal(service(&h), PORT_SERVICE_OK);
+	}
+	guest_rx_offer(8);
+	struct tframe f;
+	untagged(&f, VM, 64);
+	struct vmdq_frame fr = { .data = f.b, .caplen = 64, .len = 64 };
+	assert_int_equal(p.ops->tx(&p, &fr, 1), 1);
+	assert_int_equal(status_counter(&p, "bad-log"), 0);
+	assert_int_equal(p.rx_frames, 5);
+	assert_int_equal(p.tx_frames, 1);
+	p.ops->close(&p);
+	h.ops->close(&h);
+	close(g);
+	close(lfd);
+	close(pp[0]);
+	close(pp[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -1051,6 +1305,8 @@ int main(void)
 		cmocka_unit_test(caps_follow_features),
 		cmocka_unit_test(vnet_header_targeted),
 		cmocka_unit_test(send_rarp_announces_the_vm),
+		cmocka_unit_test(dirty_log_port),
+		cmocka_unit_test(dirty_log_hostile_port),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }

@@ -666,6 +666,50 @@ static void indirect_bounds(void **s)
 	free(t);
 }
 
+/* Issue 15: with logging on, a used descriptor marks the page of the
+ * descriptor ring it is written to, the event suppression the device area's
+ * page (the ring's log address); nothing else. */
+static void dirty_log_packed(void **s)
+{
+	(void)s;
+	setup_dev(0, -1);
+	static uint8_t bits[64];
+	memset(bits, 0, sizeof(bits));
+	D.log = (struct vu_log){ .base = bits, .size = sizeof(bits) };
+	struct vu_msg r, m = { .request = VU_SET_VRING_ADDR, .flags = VU_VERSION, .size = 40 };
+	m.u.addr.flags = 1u << VU_VRING_F_LOG;
+	m.u.addr.desc = GPA + RING;
+	m.u.addr.avail = GPA + DRIVER;
+	m.u.addr.used = m.u.addr.log = GPA + DEVICE;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_null(V->log); /* not on yet */
+	assert_int_equal(send(VU_SET_FEATURES, 0, D.features | 1ull << VU_F_LOG_ALL), 0);
+	assert_ptr_equal(V->log, &D.log);
+	for (unsigned i = 0; i < 2 * NUM; i++) { /* two laps: both wrap counters */
+		drv_add1(3, GPA + DATA, 1524, VRING_DESC_F_WRITE);
+		struct vu_chain c;
+		assert_int_equal(vu_pop(&D, V, true, &c), 0);
+		vu_used_put(V, c.head, 100);
+		vu_used_publish(V);
+		uint32_t len;
+		assert_int_equal(drv_used(&len), 3);
+		/* page 0x100: byte 0x20, bit 0 */
+		assert_int_equal(bits[0x20], 0x01);
+		for (unsigned b = 0; b < sizeof(bits); b++)
+			assert_int_equal(bits[b], b == 0x20 ? 0x01 : 0);
+		bits[0x20] = 0;
+	}
+	vu_notify_enable(&D, V, true);
+	assert_int_equal(bits[0x20], 0x02); /* page 0x101 */
+	assert_int_equal(D.log.marked, 2 * NUM + 1);
+	/* a log address that is not the device area's */
+	m.u.addr.log = GPA + DRIVER;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_broken(VU_E_LOG);
+	assert_null(V->log);
+	D.log = (struct vu_log){ 0 };
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +730,7 @@ int main(void)
 		cmocka_unit_test(positions_checked),
 		cmocka_unit_test(empty_descriptor_chain),
 		cmocka_unit_test(indirect_bounds),
+		cmocka_unit_test(dirty_log_packed),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vu_dev_reset(&D);
