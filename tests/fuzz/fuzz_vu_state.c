@@ -45,6 +45,16 @@
  * 14 notify r e: vu_notify_enable(e & 1), vu_call
  * 15 index r w v16: w & 1: split used idx, else split avail idx (raw)
  * r is a ring (r % 8: rings 4-7 do not exist and must be refused).
+ * Opcode 8 with the byte's top bit set is the dirty log's (issue 15), r % 4:
+ *  0 SET_LOG_BASE s o: size s * 2 bytes (2 cover the honest table), offset
+ *    o * 16, of a 4 KiB memfd (mapped between guards: the log is never
+ *    written outside it), r & 4: a pipe instead
+ *  1 SET_FEATURES b: as opcode 0, LOG_ALL with it
+ *  2 SET_VRING_ADDR r' d a u x: as opcode 3 on ring r' % 8 with
+ *    VHOST_VRING_F_LOG, its log address the used ring's gpa (x & 1: off by x)
+ *  3 SET_PROTOCOL_FEATURES: LOG_SHMFD and REPLY_ACK
+ * Every answer of SET_LOG_BASE is checked: there is one exactly when
+ * LOG_SHMFD is negotiated, empty if the log was taken.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -168,11 +178,26 @@ static int some_fd(unsigned kind)
 	return eventfd(0, EFD_CLOEXEC);
 }
 
-static void deliver(struct vu_msg *m)
+static int deliver(struct vu_msg *m)
 {
 	struct vu_msg r;
 	m->flags = VU_VERSION;
-	vu_handle(&S.d, m, &r);
+	uint32_t req = m->request;
+	bool shmfd = S.d.protocol_features & (1ull << VU_PF_LOG_SHMFD);
+	uint64_t bad = S.d.errors[VU_E_MSG];
+	int rc = vu_handle(&S.d, m, &r);
+	if (req == VU_SET_LOG_BASE) {
+		/* answered exactly when the front-end waits for it: empty when
+		 * the log was taken, a failure when refused */
+		bool taken = S.d.errors[VU_E_MSG] == bad;
+		if (rc != (shmfd ? 1 : 0))
+			abort();
+		if (rc == 1 && (r.request != req || (taken ? r.size != 0 : r.size != 8 || r.u.u64 != 1)))
+			abort();
+		if (taken && !S.d.log.base)
+			abort();
+	}
+	return rc;
 }
 
 static struct vu_msg msg(uint32_t req, uint32_t size)
@@ -184,20 +209,72 @@ static struct vu_msg msg(uint32_t req, uint32_t size)
 	return m;
 }
 
+static int lfd = -1; /* the dirty log's memfd */
+
+static const unsigned feature_bit[8] = {
+	VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_RING_F_INDIRECT_DESC,
+	VIRTIO_RING_F_EVENT_IDX, VU_F_RING_PACKED, VU_F_PROTOCOL_FEATURES,
+	VIRTIO_F_ANY_LAYOUT, 63 };
+
+static void op_log(unsigned r)
+{
+	struct vu_msg m;
+	switch (r % 4) {
+	case 0:
+		m = msg(VU_SET_LOG_BASE, 16);
+		m.u.log.size = (uint64_t)get8() * 2;
+		m.u.log.offset = (uint64_t)get8() * 16;
+		m.fds[0] = (r & 4) ? some_fd(3) : dup(lfd);
+		m.nfds = 1;
+		deliver(&m);
+		break;
+	case 1: {
+		uint8_t b = get8();
+		m = msg(VU_SET_FEATURES, 8);
+		m.u.u64 = 1ull << VU_F_LOG_ALL;
+		for (unsigned k = 0; k < 8; k++)
+			if (b & (1u << k))
+				m.u.u64 |= 1ull << feature_bit[k];
+		deliver(&m);
+		break;
+	}
+	case 2: {
+		unsigned q = get8() % 8;
+		m = msg(VU_SET_VRING_ADDR, 40);
+		m.u.addr.index = q;
+		uint32_t d = (uint32_t)get8() << 8, a = (uint32_t)get8() << 8, u = (uint32_t)get8() << 8;
+		uint8_t x = get8();
+		m.u.addr.flags = 1u << VU_VRING_F_LOG;
+		m.u.addr.desc = UVA0 + d;
+		m.u.addr.avail = UVA0 + a;
+		m.u.addr.used = UVA0 + u;
+		m.u.addr.log = u + ((x & 1) ? x : 0); /* the honest table: gpa = uva - UVA0 */
+		if (q < VU_MAX_VRINGS) {
+			S.q[q].desc = d;
+			S.q[q].avail = a;
+			S.q[q].used = u;
+		}
+		deliver(&m);
+		break;
+	}
+	default:
+		m = msg(VU_SET_PROTOCOL_FEATURES, 8);
+		m.u.u64 = 1ull << VU_PF_LOG_SHMFD | 1ull << VU_PF_REPLY_ACK;
+		deliver(&m);
+		break;
+	}
+}
+
 static void op_message(unsigned op, unsigned r)
 {
 	struct vu_msg m;
 	switch (op) {
 	case 0: {
 		uint8_t b = get8();
-		static const unsigned bit[8] = {
-			VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_RING_F_INDIRECT_DESC,
-			VIRTIO_RING_F_EVENT_IDX, VU_F_RING_PACKED, VU_F_PROTOCOL_FEATURES,
-			VIRTIO_F_ANY_LAYOUT, 63 };
 		m = msg(VU_SET_FEATURES, 8);
 		for (unsigned k = 0; k < 8; k++)
 			if (b & (1u << k))
-				m.u.u64 |= 1ull << bit[k];
+				m.u.u64 |= 1ull << feature_bit[k];
 		deliver(&m);
 		break;
 	}
@@ -438,6 +515,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		view = mmap(NULL, GMEM, PROT_READ | PROT_WRITE, MAP_SHARED, gfd, 0);
 		if (view == MAP_FAILED)
 			abort();
+		lfd = memfd_create("fuzz-log", MFD_CLOEXEC);
+		if (lfd < 0 || ftruncate(lfd, 4096) < 0)
+			abort();
 	}
 	memset(view, 0, GMEM);
 	memset(&S, 0, sizeof(S));
@@ -449,8 +529,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
 		S.q[i].pk_wrap = true;
 	for (unsigned ops_done = 0; S.left && ops_done < MAXOPS; ops_done++) {
-		unsigned op = get8() % 16, r = get8() % 8;
+		uint8_t ob = get8();
+		unsigned op = ob % 16, r = get8() % 8;
 		bool ring = r < 2 * S.d.max_qp;
+		if (op == 8 && (ob & 0x80)) {
+			op_log(r);
+			continue;
+		}
 		switch (op) {
 		case 9: {
 			uint16_t off = get16();
