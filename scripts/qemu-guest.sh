@@ -9,15 +9,18 @@
 # negotiated, bit 0 first) and listens on TCP port 5001: once a peer has
 # sent it a stream and closed, it prints "guest: tcp-in BYTES" and then
 # sends 1 MiB to PEER port 5002 (retrying each second until it is taken),
-# "guest: tcp-out done".  qemu_kernel prints the kernel's path.
+# "guest: tcp-out done".  EXTRA (optional, a directory) is copied into the
+# initramfs as it is; its executable /job, if any, runs in the background
+# once eth0 is up.  qemu_kernel prints the kernel's path.
 qemu_kernel() { ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1; }
 qemu_initrd() {
-	local out=$1 ip=$2 peer=${3:-} peermac=${4:-} k d
+	local out=$1 ip=$2 peer=${3:-} peermac=${4:-} extra=${5:-} k d
 	k=$(qemu_kernel)
 	k=${k#/boot/vmlinuz-}
 	d=$(mktemp -d)
 	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/lib/modules"
 	cp /bin/busybox "$d/bin/busybox"
+	[ -z "$extra" ] || cp -a "$extra/." "$d/"
 	for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
 		failover net_failover virtio_net; do
 		f=$(find "/lib/modules/$k" -name "$m.ko*" | head -1)
@@ -45,6 +48,7 @@ ip addr add $ip/24 dev eth0
 ${peer:+arp -s $peer $peermac}
 echo "guest: up \$(cat /sys/class/net/eth0/address) queues \$(ls /sys/class/net/eth0/queues | tr '\n' ' ')"
 echo "guest: features \$(cat /sys/class/net/eth0/device/features)"
+[ -x /job ] && /job &
 (
 	echo "guest: tcp-in \$(nc -l -p 5001 | wc -c)"
 	dd if=/dev/urandom of=/blob bs=65536 count=16 2>/dev/null

@@ -119,6 +119,7 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 		  unsigned *work)
 {
 	bool port = !v->cold || v->wake, more = false;
+	unsigned work0 = *work;
 	want_flush(sw, w, v);
 	/* the port may need the completions in its queues before it goes
 	 * on (its VM's rings change): handed over, then it is asked again */
@@ -161,6 +162,11 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 			cool(sw, v);
 		}
 	}
+	/* a cold vif given frames: that may have silenced its descriptor
+	 * (vhost-user turns the guest's kicks off while frames move), and
+	 * only idle() turns it on again; not idle: warm until it is */
+	if (v->cold && *work != work0 && v->port.ops->idle && !v->port.ops->idle(&v->port))
+		vmdq_sw_warm(sw, v);
 	v->wake = held && v->cold; /* its rx is still due */
 	v->more = more || held;
 	return v->more || !v->cold;

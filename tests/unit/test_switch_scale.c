@@ -19,6 +19,8 @@ struct mem {
 	unsigned tx_calls, tx_frames;
 	unsigned rx_calls;
 	int fd;             /* "fd": an eventfd the test makes readable; else -1 */
+	bool silenced;      /* tx silenced the descriptor (as vhost-user turns the
+			     * guest's kicks off); idle() turns it on again */
 };
 
 static int m_open(struct port *p, char **args, int nargs, char *err, size_t errlen)
@@ -59,7 +61,14 @@ static unsigned m_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 	(void)f;
 	m->tx_calls++;
 	m->tx_frames += n;
+	m->silenced = true;
 	return n;
+}
+
+static bool m_idle(struct port *p)
+{
+	((struct mem *)p->priv)->silenced = false;
+	return true;
 }
 
 static int m_fd(struct port *p)
@@ -74,7 +83,7 @@ static bool m_done(struct port *p)
 
 static const struct port_ops mem_ops = {
 	.kind = "mem", .vif_ok = true, .uplink_ok = true, .open = m_open, .close = m_close,
-	.rx = m_rx, .tx = m_tx, .fd = m_fd, .done = m_done,
+	.rx = m_rx, .tx = m_tx, .fd = m_fd, .done = m_done, .idle = m_idle,
 };
 
 /* The switch finds its backends here (instead of ports/port.c). */
@@ -432,6 +441,7 @@ static void idle_vif_goes_cold(void **s)
 	assert_tx(sw, a, 1, 1);
 	assert_true(sw->vif[a]->cold); /* delivered; its port still idle */
 	assert_false(sw->vif[a]->active); /* and it left the round's list */
+	assert_false(ma->silenced); /* its descriptor armed again before it left */
 	/* its VM sends and its descriptor says so: the sleeping worker wakes,
 	 * and the next round reads it */
 	unsigned rx0 = ma->rx_calls;
