@@ -75,14 +75,29 @@ start_sw() {
 	SW=$!
 	for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
 }
+# (CPUSTAT=1: also the switch's CPU time per frame delivered, ns, from perf
+# stat's task-clock over the run: less at the mercy of a busy machine than
+# frames/s)
 run() {
 	d0=$(delivered); s0=$(sent)
+	pp=
+	if [ -n "${CPUSTAT:-}" ] && [ -n "$SW" ]; then
+		perf stat -e task-clock -x, -o "$T/ps" -p "$SW" -- sleep "$SECS" > /dev/null 2>&1 &
+		pp=$!
+	fi
 	# one trafgen process (it forks one per CPU otherwise), stopped by time
 	ip netns exec be$ID timeout -s INT "$SECS" taskset -c 0 \
 		trafgen --dev eth0 --conf "$T/tg.cfg" --cpus 1 > /dev/null 2>&1 || true
 	sleep 0.5
 	d=$(( $(delivered) - d0 )); s=$(( $(sent) - s0 ))
-	printf '%-14s %12s %12s %12s %6s%%\n' "$1" "$s" "$d" "$((d / SECS))" "$((100 * d / (s ? s : 1)))"
+	ns=
+	if [ -n "$pp" ]; then
+		wait "$pp" || true
+		ms=$(awk -F, '/task-clock/ { print $1 }' "$T/ps")
+		ns=$(awk -v ms="$ms" -v d="$d" 'BEGIN { if (d) printf "%.0f", ms * 1e6 / d }')
+	fi
+	printf '%-14s %12s %12s %12s %6s%% %s\n' "$1" "$s" "$d" "$((d / SECS))" \
+		"$((100 * d / (s ? s : 1)))" "$ns"
 }
 
 conf() { # afpacket|afxdp: the switch's config, every port of that kind
@@ -97,7 +112,8 @@ X
 if [ -n "${AB:-}" ]; then
 	NEW=$V
 	ROUNDS=${ROUNDS:-3}
-	printf '%-14s %12s %12s %12s %7s\n' "" "sent" "delivered" "frames/s" "share"
+	CPUSTAT=1
+	printf '%-14s %12s %12s %12s %7s %s\n' "" "sent" "delivered" "frames/s" "share" "ns/frame"
 	for r in $(seq "$ROUNDS"); do
 		for kind in afpacket afxdp; do
 			conf $kind
@@ -110,12 +126,14 @@ if [ -n "${AB:-}" ]; then
 		done
 	done
 	echo
-	echo "medians of $ROUNDS rounds, frames/s delivered (old: $AB)"
+	echo "medians of $ROUNDS rounds (old: $AB): frames/s delivered; the switch's"
+	echo "CPU time per frame delivered"
+	m() { grep "^$1 $2 " "$T/ab" | awk "{ print \$$3 }" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p"; }
 	for kind in afpacket afxdp; do
-		o=$(grep "^old $kind " "$T/ab" | awk '{ print $5 }' | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
-		n=$(grep "^new $kind " "$T/ab" | awk '{ print $5 }' | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
-		awk -v k=$kind -v o="$o" -v n="$n" 'BEGIN {
-			printf "%-9s old %9d  new %9d  new/old %.2fx\n", k, o, n, o ? n / o : 0 }'
+		awk -v k=$kind -v o="$(m old $kind 5)" -v n="$(m new $kind 5)" \
+			-v oc="$(m old $kind 7)" -v nc="$(m new $kind 7)" 'BEGIN {
+			printf "%-9s frames/s old %9d new %9d new/old %.2fx;", k, o, n, o ? n / o : 0
+			printf "  ns/frame old %5d new %5d new/old %.2fx\n", oc, nc, oc ? nc / oc : 0 }'
 	done
 	exit 0
 fi
