@@ -8,8 +8,10 @@
  * port's): a super-frame is cut into the frames the kernel's GSO would
  * have sent (vmdq_gso_segment), a partial checksum is completed on a copy
  * (vmdq_csum_complete).  Runs of frames that fit go out in one tx call as
- * before; a frame that had to be made fit goes in a call of its own (one
- * call per super-frame, not per segment).
+ * before; a super-frame that had to be cut goes in a call of its own (one
+ * call per super-frame, not per segment); a run of frames whose checksums
+ * had to be completed goes in one call too (one per burst, not per frame:
+ * an AF_XDP port's call may be a system call).
  */
 #include <errno.h>
 #include <string.h>
@@ -140,6 +142,40 @@ static inline unsigned lacks(const struct vmdq_offload *o, uint32_t can)
 	return vmdq_off_needs(o) & ~can;
 }
 
+/* f[0..n), frames whose only lack is a partial checksum (n <= BURST):
+ * copied one after the other into the worker's scratch, as many as fit,
+ * completed there and handed to p in one call.  *tried gets how many were
+ * handed over (0 when f[0] cannot be fitted); returns how many p took. */
+static unsigned send_completed(struct sw_worker *k, struct port *p, const struct vmdq_frame *f,
+			       unsigned n, unsigned *tried)
+{
+	*tried = 0;
+	if (!vmdq_sw_gso_scratch(k))
+		return 0;
+	size_t used = 0;
+	unsigned m = 0;
+	while (m < n) {
+		uint32_t len = f[m].caplen < f[m].len ? f[m].caplen : f[m].len;
+		if (len > SW_GSO_BYTES - used)
+			break;
+		struct vmdq_frame *g = &k->gso_f[m];
+		uint8_t *c = k->gso_out + used;
+		*g = f[m];
+		g->data = c;
+		g->caplen = g->len = len;
+		memcpy(c, f[m].data, len);
+		if (vmdq_csum_complete(c, len, &g->off) < 0)
+			break;
+		used += len;
+		m++;
+	}
+	*tried = m;
+	if (!m)
+		return 0;
+	k->wc.off[SWO_CSUM] += m;
+	return p->ops->tx(p, k->gso_f, m);
+}
+
 unsigned vmdq_sw_port_tx(struct vmdq_switch *sw, int w, struct port *p,
 			 const struct vmdq_frame *f, unsigned n)
 {
@@ -154,6 +190,20 @@ unsigned vmdq_sw_port_tx(struct vmdq_switch *sw, int w, struct port *p,
 			unsigned sent = p->ops->tx(p, f + done, end - done);
 			done += sent;
 			if (done < end)
+				return done;
+			continue;
+		}
+		if (!f[done].off.gso_type) {
+			/* partial checksums the port cannot leave partial: a
+			 * run of them completed and sent in one call */
+			unsigned want = 0;
+			while (done + want < n && want < BURST &&
+			       lacks(&f[done + want].off, can) == VMDQ_OFF_CAP_CSUM &&
+			       !f[done + want].off.gso_type)
+				want++;
+			unsigned tried, sent = send_completed(k, p, f + done, want, &tried);
+			done += sent;
+			if (!tried || sent < tried)
 				return done;
 			continue;
 		}

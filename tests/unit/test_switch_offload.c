@@ -393,6 +393,68 @@ static void too_many_segments_dropped_at_entry(void **s)
 	rig_down(&r);
 }
 
+/* Partial checksums for a port that cannot leave them partial: a run of
+ * them is completed and handed over in one call (an AF_XDP port's call may
+ * be a system call), in order, around an ordinary frame in the middle;
+ * with room for fewer, the port takes what it can and the rest is dropped
+ * as port-tx, as for any frames. */
+static void partial_checksums_completed_in_one_call(void **s)
+{
+	(void)s;
+	for (int short_room = 0; short_room <= 1; short_room++) {
+		struct rig r;
+		rig_up(&r, NULL);
+		struct vmdq_dummy *a = vif(&r, "a", VM1, 0, "csum,tso4");
+		struct vmdq_dummy *b = vif(&r, "b", VM2, 0, NULL);
+		static uint8_t ref[20][200];
+		uint32_t rl[20];
+		for (unsigned i = 0; i < 20; i++) {
+			struct vmdq_offload off;
+			rl[i] = tcp4(ref[i], VM2, VM1, 0, 100 + i, 0x18, &off, 0);
+			if (i == 10) {
+				/* an ordinary frame: its checksum complete */
+				assert_int_equal(vmdq_csum_complete(ref[i], rl[i], &off), 0);
+				off = (struct vmdq_offload){ 0 };
+			}
+			assert_int_equal(vmdq_dummy_inject_off(a, ref[i], rl[i], &off), 0);
+		}
+		if (short_room)
+			vmdq_dummy_set_room(b, 5);
+		run(&r);
+		struct vmdq_dummy_stats st;
+		vmdq_dummy_stats(b, &st);
+		struct sw_cnt c;
+		vmdq_switch_vif_counters(r.sw, vmdq_switch_vif_find(r.sw, "b"), &c);
+		if (short_room) {
+			/* the first run of 10 in one call, 5 taken */
+			assert_int_equal(vmdq_dummy_sent(b), 5);
+			assert_int_equal(st.tx_calls, 1);
+			assert_int_equal(st.tx_most, 10);
+			assert_int_equal(c.to_vm, 5);
+			assert_int_equal(c.drops[SWD_PORT_TX], 15);
+			counters(&r, 0, 0, 10);
+		} else {
+			assert_int_equal(vmdq_dummy_sent(b), 20);
+			/* 10 completed, the ordinary one, 9 completed */
+			assert_int_equal(st.tx_calls, 3);
+			assert_int_equal(st.tx_most, 10);
+			assert_int_equal(c.to_vm, 20);
+			counters(&r, 0, 0, 19);
+		}
+		for (unsigned i = 0; i < vmdq_dummy_sent(b); i++) {
+			uint32_t l;
+			const uint8_t *d = vmdq_dummy_frame(b, i, &l);
+			assert_int_equal(l, rl[i]);
+			assert_true(tcp4_ok(d, l));
+			assert_int_equal(vmdq_dummy_frame_off(b, i)->flags & VMDQ_OFF_CSUM_PARTIAL, 0);
+			/* only the checksum field differs from what was sent */
+			assert_memory_equal(d, ref[i], 50);
+			assert_memory_equal(d + 52, ref[i] + 52, l - 52);
+		}
+		rig_down(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +464,7 @@ int main(void)
 		cmocka_unit_test(wire_super_frames_of_64k),
 		cmocka_unit_test(targeted_vif_gets_segments),
 		cmocka_unit_test(too_many_segments_dropped_at_entry),
+		cmocka_unit_test(partial_checksums_completed_in_one_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
