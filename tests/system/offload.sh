@@ -171,21 +171,24 @@ snmp() {
 			for (i = 2; i <= NF; i++) if (h[i] == f) print $i }' /proc/net/snmp
 }
 ctrs() { echo "$(stat gso-super) $(stat gso-segments) $(stat csum-completed)"; }
+# segs NS: TCP segments the namespace's stack sent: OutSegs leaves out
+# retransmission (RFC 2012), RetransSegs counts them
+segs() { echo $(( $(snmp "$1" Tcp OutSegs) + $(snmp "$1" Tcp RetransSegs) )); }
 kdrops() { # the kernel's drops before the switch: the uplink's, x1's and x2's
 	echo $(( $("$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq -r '.uplink.kernel_drops') +
 		$(vif_field x1 .kernel_drops) + $(vif_field x2 .kernel_drops) ))
 }
 # xdp_xfer NAME NS_SERVER IP NS_CLIENT: 20 MiB over TCP, exact; sets
 # D_SUPER D_SEGS D_CSUM (the switch's counters), O_SRV and O_CLI (the TCP
-# segments each end sent: the kernel's OutSegs) and D_KDROPS (frames the
-# kernel dropped before the switch read them) for the transfer
+# segments each end sent, retransmissions included) and D_KDROPS (frames
+# the kernel dropped before the switch read them) for the transfer
 xdp_xfer() {
 	port=$((port + 1))
-	set -- "$@" $(ctrs) $(snmp "$2" Tcp OutSegs) $(snmp "$4" Tcp OutSegs) $(kdrops)
+	set -- "$@" $(ctrs) $(segs "$2") $(segs "$4") $(kdrops)
 	eq "$1: TCP bytes" "$(tcp_xfer "$2" "$3" "$4" "$BYTES" "$port")" "$WANT"
 	D_SUPER=$(($(stat gso-super) - $5)) D_SEGS=$(($(stat gso-segments) - $6))
 	D_CSUM=$(($(stat csum-completed) - $7))
-	O_SRV=$(($(snmp "$2" Tcp OutSegs) - $8)) O_CLI=$(($(snmp "$4" Tcp OutSegs) - $9))
+	O_SRV=$(($(segs "$2") - $8)) O_CLI=$(($(segs "$4") - $9))
 	D_KDROPS=$(($(kdrops) - ${10}))
 	echo "$1: super-frames $D_SUPER, segments made $D_SEGS, checksums completed $D_CSUM;" \
 		"TCP segments sent $O_CLI and $O_SRV; kernel drops $D_KDROPS"
