@@ -172,7 +172,7 @@ snmp() {
 }
 ctrs() { echo "$(stat gso-super) $(stat gso-segments) $(stat csum-completed)"; }
 # segs NS: TCP segments the namespace's stack sent: OutSegs leaves out
-# retransmission (RFC 2012), RetransSegs counts them
+# those holding only retransmitted bytes (RFC 2012); RetransSegs has them
 segs() { echo $(( $(snmp "$1" Tcp OutSegs) + $(snmp "$1" Tcp RetransSegs) )); }
 kdrops() { # the kernel's drops before the switch: the uplink's, x1's and x2's
 	echo $(( $("$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq -r '.uplink.kernel_drops') +
