@@ -711,10 +711,21 @@ static bool set_status(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	(void)r;
 	if (m->u.u64 > 0xff)
 		return false;
-	if (m->u.u64 == 0) {
+	if (m->u.u64 == 0 && d->broken) {
+		/* the driver resets a device that needs it: forget the rings */
 		uint64_t pf = d->protocol_features;
 		vu_dev_reset(d);
 		d->protocol_features = pf;
+	} else if (m->u.u64 == 0) {
+		/* The front-end stops the device.  QEMU 7.2 sends this before
+		 * the GET_VRING_BASE of each ring (migration, vhost stop) and
+		 * takes the rings' positions from those answers: stop the rings
+		 * (quiesce finished what was in flight) but keep their positions,
+		 * the memory and the log; setting a ring up again restarts it. */
+		for (unsigned i = 0; i < VU_MAX_VRINGS; i++) {
+			d->vq[i].started = false;
+			close_fd(&d->vq[i].kick_fd);
+		}
 	}
 	d->status = (uint8_t)m->u.u64;
 	return true;

@@ -22,7 +22,8 @@
  * notification fds must be eventfds (made non-blocking); a memory region
  * must lie inside its file and a table maps VU_MAX_MAPPED at most.  A violation marks the
  * device broken (vu_break): it then moves no frames until the front-end
- * resets it (a new connection, RESET_OWNER/RESET_DEVICE, status 0, or the
+ * resets it (a new connection, RESET_OWNER/RESET_DEVICE, status 0 while
+ * broken (status 0 otherwise only stops the rings, keeping their positions), or the
  * rings set up afresh).
  */
 #ifndef VMDQ_VU_H

@@ -495,6 +495,52 @@ static void replies(void **s)
 	assert_false(vu_ring_live(&D, 0));
 }
 
+/* QEMU 7.2 stops a device with SET_STATUS 0 and only then asks each ring's
+ * GET_VRING_BASE (migration takes the positions from those answers): the
+ * stop keeps the positions and the memory; a device that needs a reset is
+ * still reset by status 0. */
+static void status_zero_keeps_positions(void **s)
+{
+	(void)s;
+	setup_dev(0);
+	for (uint16_t i = 0; i < 3; i++) {
+		put_desc(i, GPA + DATA + 0x100u * i, 64, VRING_DESC_F_WRITE, 0);
+		offer(i);
+	}
+	struct vu_chain c;
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(vu_pop(&D, &D.vq[0], true, &c), 0);
+	struct vu_msg r, m = msg(VU_SET_STATUS, 8);
+	m.u.u64 = 0;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(vu_ring_live(&D, 0));
+	assert_false(vu_ring_live(&D, 1));
+	assert_int_equal(D.mem.n, 1);
+	assert_int_equal(D.resets, 0);
+	m = msg(VU_GET_VRING_BASE, 8);
+	m.u.state.index = 0;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.state.num, 3);
+	m.u.state.index = 1;
+	assert_int_equal(vu_handle(&D, &m, &r), 1);
+	assert_int_equal(r.u.state.num, 0);
+	/* a kick starts it again where it was */
+	m = msg(VU_SET_VRING_KICK, 8);
+	m.u.u64 = 0 | 0x100;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_true(vu_ring_live(&D, 0));
+	assert_int_equal(D.vq[0].last_avail, 3);
+	/* broken: status 0 is the driver's reset */
+	D.broken = true;
+	m = msg(VU_SET_STATUS, 8);
+	m.u.u64 = 0;
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.broken);
+	assert_int_equal(D.resets, 1);
+	assert_int_equal(D.mem.n, 0);
+	assert_int_equal(D.vq[0].last_avail, 0);
+}
+
 static void queue_pairs(void **s)
 {
 	(void)s;
@@ -1282,6 +1328,7 @@ int main(void)
 		cmocka_unit_test(malformed_messages),
 		cmocka_unit_test(request_table),
 		cmocka_unit_test(replies),
+		cmocka_unit_test(status_zero_keeps_positions),
 		cmocka_unit_test(queue_pairs),
 		cmocka_unit_test(broken_until_reset),
 		cmocka_unit_test(call_honours_suppression),
