@@ -443,22 +443,21 @@ static int read_msg(struct port *p)
 		}
 	}
 	/* whole */
-	uint32_t req;
-	memcpy(&req, h->in, 4);
-	h->quiescing = true;
-	if (vu_request_quiesces(req) && !quiesce_ready(p) && h->drains < PORT_SERVICE_DRAINS) {
-		h->drains++;
-		h->msg_waits = true;
-		return VHU_WAIT;
-	}
-	h->msg_waits = false;
-	h->drains = 0;
 	struct vu_msg m;
 	memset(&m, 0, sizeof(m));
 	memcpy(&m.request, h->in, 4);
 	memcpy(&m.flags, h->in + 4, 4);
 	memcpy(&m.size, h->in + 8, 4);
 	memcpy(&m.u, h->in + VU_HDR_SIZE, m.size);
+	h->quiescing = true;
+	/* (turning dirty-page logging on or off does not quiesce) */
+	if (vu_msg_quiesces(&h->d, &m) && !quiesce_ready(p) && h->drains < PORT_SERVICE_DRAINS) {
+		h->drains++;
+		h->msg_waits = true;
+		return VHU_WAIT; /* the message (and its fds) stays in h->in */
+	}
+	h->msg_waits = false;
+	h->drains = 0;
 	memcpy(m.fds, h->in_fds, sizeof(int) * h->in_nfds);
 	m.nfds = h->in_nfds;
 	h->in_len = h->in_nfds = 0; /* the fds are the handler's now */

@@ -838,6 +838,28 @@ bool vu_request_quiesces(uint32_t r)
 	return e && e->quiesce;
 }
 
+bool vu_msg_quiesces(const struct vu_dev *d, const struct vu_msg *m)
+{
+	if (!vu_request_quiesces(m->request))
+		return false;
+	/* logging on or off (QEMU at a migration's start and end, and when it
+	 * fails): SET_FEATURES that changes LOG_ALL alone, SET_VRING_ADDR that
+	 * changes a ring's log flag or address alone.  The rings and memory
+	 * stay as they are: in-flight buffers go on (a targeted one is marked
+	 * when it completes), none goes back to the guest empty. */
+	if (m->request == VU_SET_FEATURES && m->size == U64 && d->features_set &&
+	    !((m->u.u64 ^ d->features) & ~(1ull << VU_F_LOG_ALL)))
+		return false;
+	if (m->request == VU_SET_VRING_ADDR && m->size == ADDR &&
+	    ring_index_ok(d, m->u.addr.index)) {
+		const struct vu_vring *v = &d->vq[m->u.addr.index];
+		if (v->addr_set && v->desc_uva == m->u.addr.desc &&
+		    v->used_uva == m->u.addr.used && v->avail_uva == m->u.addr.avail)
+			return false;
+	}
+	return true;
+}
+
 static bool payload_ok(const struct vu_request *e, const struct vu_msg *m)
 {
 	if (!e)
@@ -879,11 +901,13 @@ int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	if (malformed) {
 		vu_break(d, VU_E_MSG);
 	} else if (e && e->handle) {
-		if (e->quiesce && d->ops.quiesce)
+		if (vu_msg_quiesces(d, m) && d->ops.quiesce)
 			d->ops.quiesce(d->ops.arg);
+		uint64_t bad_log = d->errors[VU_E_LOG];
 		ok = fds_ok(e, m) && e->handle(d, m, r);
-		if (!ok)
-			vu_break(d, VU_E_MSG); /* a request we serve, refused */
+		/* a request we serve, refused (a log refused is bad-log alone) */
+		if (!ok && d->errors[VU_E_LOG] == bad_log)
+			vu_break(d, VU_E_MSG);
 	}
 	close_msg_fds(m, 0);
 	if (m->size > VU_MAX_PAYLOAD)

@@ -184,12 +184,12 @@ static int deliver(struct vu_msg *m)
 	m->flags = VU_VERSION;
 	uint32_t req = m->request;
 	bool shmfd = S.d.protocol_features & (1ull << VU_PF_LOG_SHMFD);
-	uint64_t bad = S.d.errors[VU_E_MSG];
+	uint64_t bad = S.d.errors[VU_E_MSG] + S.d.errors[VU_E_LOG];
 	int rc = vu_handle(&S.d, m, &r);
 	if (req == VU_SET_LOG_BASE) {
 		/* answered exactly when the front-end waits for it: empty when
 		 * the log was taken, a failure when refused */
-		bool taken = S.d.errors[VU_E_MSG] == bad;
+		bool taken = S.d.errors[VU_E_MSG] + S.d.errors[VU_E_LOG] == bad;
 		if (rc != (shmfd ? 1 : 0))
 			abort();
 		if (rc == 1 && (r.request != req || (taken ? r.size != 0 : r.size != 8 || r.u.u64 != 1)))

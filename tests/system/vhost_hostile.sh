@@ -15,7 +15,12 @@
 # sets its rings up afresh works again, frame for frame.  With the offloads
 # negotiated, hostile virtio-net headers (issue 14 point 4): each such frame
 # dropped and counted under its reason, the vif stays up, nothing of them
-# leaves, and vm1 loses nothing meanwhile.
+# leaves, and vm1 loses nothing meanwhile.  Live migration's dirty log
+# (issue 15): with logging on, every page the switch writes for a frame it
+# places (targeted into vm2, copied into vm3) is marked in the guest's log
+# and no other; a log too small for the guest's memory, or a pipe or a socket
+# as its fd, is answered, refused and counted (bad-log), breaks that vif
+# only, and vm1 loses nothing meanwhile.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/guests.sh"
@@ -55,6 +60,50 @@ wire_send "$F3" 30
 eq "vm2 (targeted) got its frames intact" "$(vg vm2 recv 40 "$F2")" "got 40 bad 0"
 eq "vm3 (copied) got its frames intact" "$(vg vm3 recv 30 "$F3")" "got 30 bad 0"
 eq "vm2 memory untouched elsewhere" "$(vg vm2 canary)" intact
+
+# the dirty log, honest: turned on as QEMU turns it on, the frames placed
+# while it is on marked page for page; turned off again
+for vm in vm2 vm3; do
+	F=$F2
+	[ $vm = vm3 ] && F=$F3
+	eq "$vm: log taken" "$(vg $vm log ok)" "log taken"
+	eq "$vm: logging on" "$(vif_field $vm .guest.migration.logging)" true
+	eq "$vm: log size (2 MiB at 1 GiB: 32832 bytes)" "$(vif_field $vm .guest.migration.log_size)" 32832
+	eq "$vm: log cleared" "$(vg $vm dirty clear)" cleared
+	wire_send "$F" 40
+	eq "$vm logging: frames intact" "$(vg $vm recv 40 "$F")" "got 40 bad 0"
+	eq "$vm logging: every page written marked, no other" "$(vg $vm dirty)" "dirty missing 0 extra 0"
+	eq "$vm: logging off" "$(vg $vm log off)" "nack 0"
+	eq "$vm: logging off (show vifs)" "$(vif_field $vm .guest.migration.logging)" false
+	wire_send "$F" 10
+	eq "$vm logging off: frames intact" "$(vg $vm recv 10 "$F")" "got 10 bad 0"
+done
+
+# the dirty log, hostile: refused and answered, that vif broken, the others
+# lose nothing; set up afresh, it works again
+loglie() {
+	local vm=$1 kind=$2 F=$3 other=$4 g1 n0
+	n0=$(vif_field "$vm" '.guest."bad-log"')
+	g1=$(testpmd_stat vm1 RX-packets)
+	( wire_send "$F1" 200 ) &
+	local s1=$!
+	eq "log $kind: answered and refused" "$(vg "$vm" log "$kind")" "log refused 1"
+	wait $s1
+	sleep 0.3
+	eq "log $kind: $vm broken" "$(vif_field "$vm" .guest.state)" "broken: bad-log"
+	eq "log $kind: counted once" "$(vif_field "$vm" '.guest."bad-log"')" $((n0 + 1))
+	eq "log $kind: logging off" "$(vif_field "$vm" .guest.migration.logging)" false
+	eq "log $kind: vm1 lost nothing" "$(testpmd_stat vm1 RX-packets)" $((g1 + 200))
+	eq "log $kind: $other still running" "$(vif_field "$other" .guest.state)" running
+	eq "log $kind: $vm memory untouched elsewhere" "$(vg "$vm" canary)" intact
+	vg "$vm" stop > /dev/null
+	eq "log $kind: $vm sets up again" "$(vg "$vm" setup)" ok
+	wire_send "$F" 20
+	eq "log $kind: $vm frames intact again" "$(vg "$vm" recv 20 "$F")" "got 20 bad 0"
+}
+loglie vm2 small "$F2" vm3
+loglie vm2 pipe "$F2" vm3
+loglie vm3 socket "$F3" vm2
 
 # hostile (name fault state-reason): a lie in the receive ring; meanwhile
 # the wire sends to the liar and to vm1

@@ -52,6 +52,22 @@ line on stdin, and each gets one line of answer on stdout:
   badmsg                         SET_VRING_NUM with a 4-byte payload
   hugemsg                        a header that announces 4096 bytes
   reconnect                      a new connection (the old one closed)
+  log ok|small|pipe|socket|off   dirty-page logging (live migration), as QEMU
+                                 turns it on: LOG_SHMFD, SET_LOG_BASE with a
+                                 memfd log just large enough for the memory
+                                 ("log taken"), then LOG_ALL and both rings'
+                                 VHOST_VRING_F_LOG with their used rings'
+                                 addresses; small: a log one byte too small,
+                                 pipe/socket: a pipe or a socket as the log's
+                                 fd ("log refused 1": answered and refused);
+                                 off: SET_FEATURES without LOG_ALL
+  dirty [clear]                  the log against the frames received since
+                                 the last clear: "dirty missing M extra E",
+                                 M pages that were written and are not marked
+                                 (the buffers of those frames, the receive
+                                 ring's used entries), E pages marked that no
+                                 write of the switch touched (rings allowed);
+                                 clear: zero the log (as QEMU's sync does)
   quit
 """
 import fcntl
@@ -68,6 +84,8 @@ SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_BASE, GET_VRING_BASE = 8, 9, 10, 11
 SET_VRING_KICK, SET_VRING_CALL = 12, 13
 GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, SET_VRING_ENABLE = 15, 16, 18
 GET_STATUS = 40
+SET_LOG_BASE = 6
+F_LOG_ALL, PF_LOG_SHMFD, VRING_F_LOG = 26, 1, 1
 NEED_REPLY = 0x8
 F_VERSION_1, F_PROTOCOL_FEATURES = 32, 30
 PF_REPLY_ACK, PF_STATUS = 3, 16
@@ -103,6 +121,8 @@ class Guest:
         self.m16 = memoryview(self.mem).cast("H")   # aligned 16-bit stores
         self.packed = False
         self.sock = None
+        self.log = None                # the dirty log's mapping (log ok)
+        self.got_heads = set()         # receive heads filled since "dirty clear"
         self.connect()
 
     def connect(self):
@@ -302,6 +322,7 @@ class Guest:
             a = RXBUF + head * BUFSZ
             if head >= NBUF or bytes(self.mem[a + HDR:a + length]) != frame:
                 bad += 1
+            self.got_heads.add(head)
             got += 1
             self.offer(0, head % NBUF)   # the buffer goes back
         self.kick(0)
@@ -420,6 +441,71 @@ class Guest:
         finally:
             os.close(fd)
 
+    def log_cmd(self, kind):
+        if kind == "off":
+            return f"nack {self.ask(SET_FEATURES, struct.pack('<Q', self.features))}"
+        pf = self.get_u64(GET_PROTOCOL_FEATURES)
+        self.send(SET_PROTOCOL_FEATURES, struct.pack(
+            "<Q", pf & (1 << PF_REPLY_ACK | 1 << PF_STATUS | 1 << PF_LOG_SHMFD)))
+        pages = (GPA + REGION + 4095) // 4096
+        size = (pages + 7) // 8            # covers every page of the region
+        if kind == "small":
+            size -= 1
+        held = []
+        if kind == "pipe":
+            rd, fd = os.pipe()
+            held = [rd, fd]
+        elif kind == "socket":
+            a, b = socket.socketpair()
+            held, fd = [a, b], a.fileno()
+        else:
+            fd = os.memfd_create("vu-log")
+            os.ftruncate(fd, size)
+            held = [fd]
+        try:
+            self.send(SET_LOG_BASE, struct.pack("<QQ", size, 0), [fd])
+            body = self.reply(SET_LOG_BASE)   # answered, whatever became of it
+            if body:
+                return f"log refused {struct.unpack('<Q', body)[0]}"
+            if kind != "ok":
+                return "log taken (a lie)"
+            self.log = mmap.mmap(fd, size)
+            self.logsize = size
+        finally:
+            for h in held:
+                if isinstance(h, int):
+                    os.close(h)
+                else:
+                    h.close()
+        if self.ask(SET_FEATURES, struct.pack("<Q", self.features | 1 << F_LOG_ALL)):
+            return "LOG_ALL refused"
+        for r in (0, 1):
+            d, a, u = RINGS[r]
+            if self.ask(SET_VRING_ADDR, struct.pack("<IIQQQQ", r, VRING_F_LOG, UVA + d, UVA + u,
+                                                    UVA + a, GPA + u)):
+                return f"ring {r}'s log address refused"
+        return "log taken"
+
+    def dirty(self, clear=False):
+        if self.log is None:
+            return "no log"
+        if clear:
+            self.log[:] = bytes(self.logsize)
+            self.got_heads = set()
+            return "cleared"
+        page = lambda off: (GPA + off) // 4096
+        marked = {i * 8 + b for i, v in enumerate(self.log[:]) if v for b in range(8)
+                  if v >> b & 1}
+        # written: the buffers of the frames received, the receive ring's
+        # used entries (packed: its descriptor ring)
+        need = {page(RXBUF + h * BUFSZ + k) for h in self.got_heads for k in (0, BUFSZ - 1)}
+        rx_used = RINGS[0][0] if self.packed else RINGS[0][2]
+        if self.got_heads:
+            need.add(page(rx_used))
+        # may be marked too: either ring's used area and flags
+        rings = {page(off) for off in range(0, RINGS[1][2] + 0x1000, 4096)}
+        return f"dirty missing {len(need - marked)} extra {len(marked - need - rings)}"
+
     def flip(self):
         return f"nack {self.ask(SET_FEATURES, struct.pack('<Q', self.features ^ 1 << F_PACKED))}"
 
@@ -479,6 +565,10 @@ def main():
             elif w[0] == "reconnect":
                 g.connect()
                 out = "ok"
+            elif w[0] == "log":
+                out = g.log_cmd(w[1])
+            elif w[0] == "dirty":
+                out = g.dirty(len(w) > 1 and w[1] == "clear")
             elif w[0] == "quit":
                 break
             else:
