@@ -174,14 +174,15 @@ ctrs() { echo "$(stat gso-super) $(stat gso-segments) $(stat csum-completed)"; }
 # segs NS: TCP segments the namespace's stack sent: OutSegs leaves out
 # those holding only retransmitted bytes (RFC 2012); RetransSegs has them
 segs() { echo $(( $(snmp "$1" Tcp OutSegs) + $(snmp "$1" Tcp RetransSegs) )); }
-kdrops() { # the kernel's drops before the switch: the uplink's, x1's and x2's
-	echo $(( $("$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq -r '.uplink.kernel_drops') +
-		$(vif_field x1 .kernel_drops) + $(vif_field x2 .kernel_drops) ))
+kdrops() { # the kernel's drops before the switch: the uplink's, then x1's and x2's
+	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq -r '.uplink.kernel_drops'
+	echo $(( $(vif_field x1 .kernel_drops) + $(vif_field x2 .kernel_drops) ))
 }
 # xdp_xfer NAME NS_SERVER IP NS_CLIENT: 20 MiB over TCP, exact; sets
 # D_SUPER D_SEGS D_CSUM (the switch's counters), O_SRV and O_CLI (the TCP
-# segments each end sent, retransmissions included) and D_KDROPS (frames
-# the kernel dropped before the switch read them) for the transfer
+# segments each end sent, retransmissions included), D_KD_UP and D_KD_XDP
+# (frames the kernel dropped before the switch read them: on the uplink,
+# on x1's and x2's veths) for the transfer
 xdp_xfer() {
 	port=$((port + 1))
 	set -- "$@" $(ctrs) $(segs "$2") $(segs "$4") $(kdrops)
@@ -189,9 +190,10 @@ xdp_xfer() {
 	D_SUPER=$(($(stat gso-super) - $5)) D_SEGS=$(($(stat gso-segments) - $6))
 	D_CSUM=$(($(stat csum-completed) - $7))
 	O_SRV=$(($(segs "$2") - $8)) O_CLI=$(($(segs "$4") - $9))
-	D_KDROPS=$(($(kdrops) - ${10}))
+	set -- "$@" $(kdrops)
+	D_KD_UP=$((${12} - ${10})) D_KD_XDP=$((${13} - ${11}))
 	echo "$1: super-frames $D_SUPER, segments made $D_SEGS, checksums completed $D_CSUM;" \
-		"TCP segments sent $O_CLI and $O_SRV; kernel drops $D_KDROPS"
+		"TCP segments sent $O_CLI and $O_SRV; kernel drops $D_KD_UP (uplink), $D_KD_XDP (AF_XDP)"
 }
 # xdp_udp NAME NS_SERVER IP NS_CLIENT PORT: N datagrams, exact; sets D_CSUM
 xdp_udp() {
@@ -209,7 +211,7 @@ xdp_udp() {
 # acknowledged), as long as the kernel dropped none before the switch
 xdp_xfer "ext -> afxdp vif" vqx$ID 10.98.0.11 "$NS_EXT"
 ok test "$D_SUPER" -ge "$MIN_SUPER"
-if [ "$D_KDROPS" -eq 0 ]; then
+if [ $((D_KD_UP + D_KD_XDP)) -eq 0 ]; then
 	left=$((O_CLI - D_SEGS - D_CSUM))
 	[ "$left" -eq 1 ] && left=0
 	eq "ext -> afxdp vif: segments sent, less segments made and checksums completed" "$left" 0
@@ -219,12 +221,12 @@ fi
 xdp_xfer "afxdp vif -> ext" "$NS_EXT" 10.98.0.100 vqx$ID
 eq "afxdp vif -> ext: super-frames" "$D_SUPER" 0
 eq "afxdp vif -> ext: segments made" "$D_SEGS" 0
-eq "afxdp vif -> ext: checksums completed" "$D_CSUM" "$((O_SRV - D_KDROPS))"
+eq "afxdp vif -> ext: checksums completed" "$D_CSUM" "$((O_SRV - D_KD_UP))"
 # x1 -> x2: every TCP segment either end sent was made partial by its port
 # and completed by the switch for the other
 xdp_xfer "afxdp vif -> afxdp vif" vqy$ID 10.98.0.12 vqx$ID
 eq "afxdp vif -> afxdp vif: super-frames" "$D_SUPER" 0
-eq "afxdp vif -> afxdp vif: checksums completed" "$D_CSUM" "$((O_SRV + O_CLI - D_KDROPS))"
+eq "afxdp vif -> afxdp vif: checksums completed" "$D_CSUM" "$((O_SRV + O_CLI - D_KD_XDP))"
 xdp_udp "UDP ext -> afxdp vif" vqx$ID 10.98.0.11 "$NS_EXT" 5601
 eq "UDP ext -> afxdp vif: checksums completed" "$D_CSUM" $N
 xdp_udp "UDP afxdp vif -> ext" "$NS_EXT" 10.98.0.100 vqx$ID 5602
