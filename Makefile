@@ -1,7 +1,8 @@
 # vmdq: the README's two commands.
 #   make demo   installs what is missing, builds, runs the bundled example
 #   make check  installs what is missing, builds, runs every test
-# Other targets: build, deps, unit, asan, fuzz, bench, bench-switch, bench-vhost, bench-tcp, clean.
+# Other targets: build, deps, unit, asan, fuzz, bench, bench-switch, bench-vhost, bench-tcp,
+# bench-migrate, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -18,7 +19,7 @@ PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        netsniff-ng dpdk-dev librte-net-virtio23 librte-net-vhost23 \
        librte-mempool-ring23 qemu-system-x86 linux-image-amd64 busybox-static cpio
 
-.PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost bench-tcp clean
+.PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost bench-tcp bench-migrate clean
 
 all: build
 
@@ -73,6 +74,10 @@ bench-vhost: build
 
 bench-tcp: build
 	./scripts/bench-tcp.sh $(BUILD) 5 3
+
+# live migration's switch-over, 3 rounds of each case (root; QEMU, TCG)
+bench-migrate: build
+	VMDQ=$(BUILD)/vmdq MIGRATE_ROUNDS=3 tests/system/migrate.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
