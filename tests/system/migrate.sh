@@ -170,18 +170,22 @@ snmp() { grep -a "^snmp:" "$T/qemu$1.log" 2>/dev/null | tail -1 | tr -d '\r' | a
 # guest_pings HOST: the highest seq of the guest's own ping replies on HOST's console
 guest_pings() { grep -a "bytes from 10.9.0.1: seq=" "$T/qemu$1.log" 2>/dev/null | tail -1 | sed 's/.*seq=\([0-9]*\).*/\1/' | tr -d '\r'; }
 
-# the guest: the checker on UDP port 7000, its pings out, its stack's
-# checksum errors (TCP and UDP InCsumErrors) every second
-export QEMU_GUEST_BIN="$T/migrate_chk"
-export QEMU_GUEST_INIT='
-[ -e /dev/null ] || mount -t devtmpfs dev /dev
+# the guest (qemu_initrd's EXTRA directory: its /job runs once eth0 is up):
+# the checker on UDP port 7000, its pings out, its stack's checksum errors
+# (TCP and UDP InCsumErrors) every second
+mkdir -p "$T/extra/bin"
+cp "$T/migrate_chk" "$T/extra/bin/"
+cat > "$T/extra/job" <<'EOF'
+#!/bin/busybox sh
 migrate_chk recv 7000 500 &
 ping -i 0.2 10.9.0.1 &
 while true; do
-	echo "snmp: $(awk '"'"'/^(Tcp|Udp):/ { if (!($1 in h)) { for (i = 2; i <= NF; i++) if ($i == "InCsumErrors") h[$1] = i; next } printf "%s %s ", $1, $(h[$1]) }'"'"' /proc/net/snmp)end"
+	echo "snmp: $(awk '/^(Tcp|Udp):/ { if (!($1 in h)) { for (i = 2; i <= NF; i++) if ($i == "InCsumErrors") h[$1] = i; next } printf "%s %s ", $1, $(h[$1]) }' /proc/net/snmp)end"
 	sleep 1
-done &'
-qemu_initrd "$T/initrd.gz" 10.9.0.5 10.9.0.1 02:ee:00:00:00:01
+done
+EOF
+chmod +x "$T/extra/job"
+qemu_initrd "$T/initrd.gz" 10.9.0.5 10.9.0.1 02:ee:00:00:00:01 "$T/extra"
 ip -n "$NS_EXT" neigh replace 10.9.0.5 lladdr $MAC dev eth0 nud permanent
 
 FIGS="$T/figures"
