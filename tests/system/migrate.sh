@@ -46,6 +46,8 @@ MAC=02:00:00:00:00:05
 
 PIDS=""
 cleanup_migrate() {
+	# MIGRATE_KEEP=DIR: the logs (consoles, QEMU, switches) are kept there
+	[ -z "${MIGRATE_KEEP:-}" ] || { mkdir -p "$MIGRATE_KEEP"; cp "$T"/*.log "$T"/*.out "$MIGRATE_KEEP/" 2>/dev/null || true; }
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	cleanup
@@ -350,6 +352,8 @@ migrate() {
 		for f in qemua.out qemub.out a.log b.log qemub.log; do
 			echo "---- $f"; tail -n 15 "$T/$f"
 		done
+		# a guest kernel that died on B: how it began
+		grep -a -m1 -B2 -A30 "BUG:\|Oops\|general protection\|Kernel panic" "$T/qemub.log" || true
 	fi
 	local to_a to_b dr_a dr_b
 	to_a=$(( $(vf a .to_vm) - to_a0 )); to_b=$(( $(vf b .to_vm) - to_b0 ))
