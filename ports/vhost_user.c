@@ -178,6 +178,33 @@ static bool quiesce_ready(struct port *p)
 	return true;
 }
 
+/* Of the messages vu.c says quiesce (vu_msg_quiesces: logging on or off
+ * does not), one that names a ring that is not running, or stops a
+ * transmit ring, leaves the posted buffers be too: a ring stops only
+ * quiesced, so none of its buffers is posted, and a transmit ring has none.
+ * QEMU sets a pair's transmit ring up after its receive ring runs (a
+ * migration's destination has that ring's buffers ready at once): a
+ * quiesce there would hand every posted buffer back empty, which the guest
+ * counts as errors (Linux: rx_length_errors). */
+static bool ring_msg_quiesces(const struct vhu *h, const struct vu_msg *m)
+{
+	switch (m->request) {
+	case VU_SET_VRING_NUM:
+	case VU_SET_VRING_BASE:
+	case VU_GET_VRING_BASE:
+	case VU_SET_VRING_ADDR: {
+		uint32_t i = m->u.state.index; /* (the first word of each payload) */
+		if (m->size < 4)
+			return true;
+		if (i >= VU_MAX_VRINGS || !h->d.vq[i].started)
+			return false;
+		return m->request != VU_GET_VRING_BASE || !(i & 1);
+	}
+	default:
+		return true;
+	}
+}
+
 /* vu.c's quiesce (a message that changes the rings or memory, a reset):
  * service has waited for it (PORT_SERVICE_DRAIN) up to PORT_SERVICE_DRAINS
  * times.  What still has not come back is given up on: its completions,
@@ -186,8 +213,8 @@ static void vhu_quiesce(void *arg)
 {
 	struct port *p = arg;
 	struct vhu *h = p->priv;
-	if (quiesce_ready(p))
-		return;
+	if (h->light || quiesce_ready(p))
+		return; /* (light: the message leaves the posted buffers be) */
 	unsigned left = 0;
 	for (unsigned i = 0; i < h->nqp; i++) {
 		left += h->r[i].posted;
@@ -451,7 +478,8 @@ static int read_msg(struct port *p)
 	memcpy(&m.u, h->in + VU_HDR_SIZE, m.size);
 	h->quiescing = true;
 	/* (turning dirty-page logging on or off does not quiesce) */
-	if (vu_msg_quiesces(&h->d, &m) && !quiesce_ready(p) && h->drains < PORT_SERVICE_DRAINS) {
+	bool q = vu_msg_quiesces(&h->d, &m) && ring_msg_quiesces(h, &m);
+	if (q && !quiesce_ready(p) && h->drains < PORT_SERVICE_DRAINS) {
 		h->drains++;
 		h->msg_waits = true;
 		return VHU_WAIT; /* the message (and its fds) stays in h->in */
@@ -463,7 +491,9 @@ static int read_msg(struct port *p)
 	h->in_len = h->in_nfds = 0; /* the fds are the handler's now */
 	struct vu_msg r;
 	int cost = m.request == VU_SET_MEM_TABLE ? VHU_MSG_BUDGET : 1;
+	h->light = !q;
 	int rc = vu_handle(&h->d, &m, &r);
+	h->light = false;
 	h->quiescing = false;
 	resync(p);
 	if (rc < 0)

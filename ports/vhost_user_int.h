@@ -84,6 +84,8 @@ struct vhu {
 	uint64_t last_svc_ns;
 	bool check_now;         /* look at the socket in the next service */
 	bool quiescing;         /* no buffer goes on the device queues */
+	bool light;             /* the message being handled leaves the posted
+				 * buffers be (vhost_user.c, msg_quiesces) */
 	/* Quiescing without calling back into the switch: a message that
 	 * changes the rings, or a hang-up, waits (msg_waits, hangup) while
 	 * service asks the worker to hand over the completions still in the

@@ -105,8 +105,9 @@ static void send_mem_table(int s)
 	send_msg(s, VU_SET_MEM_TABLE, &mt, sizeof(mt), memfd);
 }
 
-/* A guest with nqp queue pairs: features, memory, rings (kicks polled). */
-static int guest_up_f(struct port *p, unsigned nqp, uint64_t features)
+/* A guest with nqp queue pairs: features, memory, rings (kicks polled),
+ * each ring started at base (SET_VRING_BASE). */
+static int guest_up_fb(struct port *p, unsigned nqp, uint64_t features, uint32_t base)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -126,10 +127,15 @@ static int guest_up_f(struct port *p, unsigned nqp, uint64_t features)
 						 UVA + RING(r) + 0x1000, 0 };
 		send_msg(s, VU_SET_VRING_ADDR, &ad, sizeof(ad), -1);
 		assert_int_equal(service(p), PORT_SERVICE_OK);
-		msg_state(p, s, VU_SET_VRING_BASE, r, 0);
+		msg_state(p, s, VU_SET_VRING_BASE, r, base);
 		msg_u64(p, s, VU_SET_VRING_KICK, r | 0x100, -1); /* no fd: polled */
 	}
 	return s;
+}
+
+static int guest_up_f(struct port *p, unsigned nqp, uint64_t features)
+{
+	return guest_up_fb(p, nqp, features, 0);
 }
 
 static int guest_up(struct port *p, unsigned nqp)
@@ -901,6 +907,283 @@ static void vnet_header_targeted(void **s)
 	}
 }
 
+/* ---- the switch-over: GET_VRING_BASE and SET_VRING_BASE (issue 15) ------ */
+
+/* Split: the guest offers n receive buffers (heads h0 ..) from avail index
+ * base on. */
+static void offer_at(uint16_t base, uint16_t h0, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		uint16_t h = (uint16_t)((h0 + k) % NUM);
+		desc(0)[h] = (struct vring_desc){ .addr = DATA(0) + h * BUFSZ, .len = BUFSZ,
+						  .flags = VRING_DESC_F_WRITE };
+		avail(0)->ring[(uint16_t)(base + k) % NUM] = h;
+	}
+	__atomic_store_n(&avail(0)->idx, (uint16_t)(base + n), __ATOMIC_RELEASE);
+}
+
+/* A frame for VM with its own payload (seq). */
+static void seq_frame(struct tframe *f, unsigned seq)
+{
+	untagged(f, VM, 80);
+	f->b[20] = (uint8_t)seq;
+	f->b[21] = 0x5a;
+}
+
+/* The worker's drain: every completion in the vif's queue delivered. */
+static unsigned drain_all(struct port *p, struct vmdq_dev *dev)
+{
+	struct vmdq_rxd d[64];
+	bool yes[64];
+	for (unsigned i = 0; i < 64; i++)
+		yes[i] = true;
+	unsigned n = vmdq_rxq_poll(dev, 1, d, 64), got = n ? p->ops->complete(p, d, n, yes) : 0;
+	assert_int_equal(got, n);
+	return n;
+}
+
+static uint32_t get_base(struct port *p, struct vmdq_dev *dev, int g, uint32_t ring)
+{
+	uint32_t st[2] = { ring, 0 };
+	send_msg(g, VU_GET_VRING_BASE, st, 8, -1);
+	for (unsigned k = 0; k < PORT_SERVICE_DRAINS; k++) {
+		int rc = service(p);
+		if (rc == PORT_SERVICE_OK)
+			break;
+		assert_int_equal(rc, PORT_SERVICE_DRAIN);
+		assert_int_equal(reply(g), -1); /* not before the completions */
+		drain_all(p, dev);
+	}
+	int64_t b = reply(g);
+	assert_true(b >= 0);
+	return (uint32_t)b;
+}
+
+/* A migration's source stops a split ring pair whose indexes wrap (base
+ * 65530): 12 receive buffers posted on the device queue, 5 of them filled
+ * by the sorter and not yet completed, 7 empty; 5 frames on the transmit
+ * ring, 3 of them taken.  GET_VRING_BASE hands every filled buffer to the
+ * guest (published, its frame whole) and every empty one back (length 0)
+ * before it replies: nothing lost, each head used once, and the bases are
+ * exact (65542 and 65533, modulo 2^16).  The destination (a new connection
+ * over the same memory) resumes from SET_VRING_BASE: its first receive
+ * buffer is the one at avail index 6, its first transmitted frames the 2
+ * left. */
+static void stop_and_resume_split(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	struct port p;
+	struct vmdq_dev *dev = targeted_port(&p);
+	const uint16_t base = 65530;
+	used(0)->idx = base;
+	used(1)->idx = base;
+	avail(1)->idx = base;
+	offer_at(base, 0, 12);
+	int g = guest_up_fb(&p, 1, 1ull << VIRTIO_F_VERSION_1, base);
+	assert_int_equal(service(&p), PORT_SERVICE_OK); /* the 12 posted */
+	/* the transmit ring's set-up after the receive ring ran left its
+	 * buffers posted (none handed back empty) */
+	struct vhu *h = p.priv;
+	assert_int_equal(h->r[0].posted, 12);
+	assert_int_equal(used(0)->idx, base);
+	/* logging on (a migration's start): SET_FEATURES that adds LOG_ALL and
+	 * SET_VRING_ADDR with the ring's addresses leave them posted too */
+	msg_u64(&p, g, VU_SET_FEATURES, 1ull << VIRTIO_F_VERSION_1 | 1ull << VU_F_LOG_ALL, -1);
+	for (unsigned r = 0; r < 2; r++) {
+		struct {
+			uint32_t index, flags;
+			uint64_t desc, used, avail, log;
+		} __attribute__((packed)) ad = { r, 1, UVA + RING(r), UVA + RING(r) + 0x2000,
+						 UVA + RING(r) + 0x1000, RING(r) + 0x2000 };
+		send_msg(g, VU_SET_VRING_ADDR, &ad, sizeof(ad), -1); /* VHOST_VRING_F_LOG */
+		assert_int_equal(service(&p), PORT_SERVICE_OK);
+	}
+	assert_int_equal(h->r[0].posted, 12);
+	assert_int_equal(used(0)->idx, base);
+	assert_false(h->d.broken);
+	struct tframe f[5];
+	for (unsigned i = 0; i < 5; i++) {
+		seq_frame(&f[i], i);
+		struct vmdq_frame in = { .data = f[i].b, .caplen = 80, .len = 80, .ts_ns = 1 };
+		assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	}
+	struct tframe t[5];
+	for (unsigned i = 0; i < 5; i++) {
+		untagged(&t[i], 0x02bb00000001ull, 70);
+		t[i].b[20] = (uint8_t)(0x40 + i);
+		guest_tx(0, i, &t[i]);
+	}
+	struct vmdq_frame out[8];
+	assert_int_equal(p.ops->rx(&p, 0, out, 3), 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_memory_equal(out[i].data, t[i].b, 70);
+
+	assert_int_equal(get_base(&p, dev, g, 0), (uint16_t)(base + 12));
+	assert_int_equal(get_base(&p, dev, g, 1), (uint16_t)(base + 3));
+	assert_int_equal(used(0)->idx, (uint16_t)(base + 12));
+	assert_int_equal(used(1)->idx, (uint16_t)(base + 3));
+	unsigned seen[NUM] = { 0 }, filled = 0, frames[5] = { 0 };
+	for (unsigned k = 0; k < 12; k++) {
+		struct vring_used_elem e = used(0)->ring[(uint16_t)(base + k) % NUM];
+		assert_true(e.id < 12);
+		seen[e.id]++;
+		if (e.len == 0)
+			continue;
+		assert_int_equal(e.len, 12 + 80);
+		const uint8_t *b = gmem + DATA(0) + e.id * BUFSZ + 12;
+		assert_true(b[20] < 5);
+		assert_memory_equal(b, f[b[20]].b, 80);
+		frames[b[20]]++;
+		filled++;
+	}
+	assert_int_equal(filled, 5);
+	for (unsigned i = 0; i < 12; i++)
+		assert_int_equal(seen[i], 1);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(frames[i], 1);
+	/* stopped: the device has none of its buffers, a frame now is not
+	 * written into the guest */
+	struct vmdq_frame in = { .data = f[0].b, .caplen = 80, .len = 80, .ts_ns = 1 };
+	vmdq_rx_burst(dev, &in, 1, NULL);
+	assert_int_equal(drain_all(&p, dev), 0);
+	close(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK); /* hung up */
+
+	/* the destination */
+	offer_at((uint16_t)(base + 12), 20, 4);
+	g = guest_up_fb(&p, 1, 1ull << VIRTIO_F_VERSION_1, (uint16_t)(base + 12));
+	/* (SET_VRING_BASE is per ring: the transmit ring at its own base) */
+	uint32_t st[2] = { 1, 0 };
+	send_msg(g, VU_GET_VRING_BASE, st, 8, -1);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(reply(g), (uint16_t)(base + 12));
+	msg_state(&p, g, VU_SET_VRING_BASE, 1, (uint16_t)(base + 3));
+	msg_u64(&p, g, VU_SET_VRING_KICK, 1 | 0x100, -1);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(p.ops->rx(&p, 0, out, 8), 2);
+	assert_memory_equal(out[0].data, t[3].b, 70);
+	assert_memory_equal(out[1].data, t[4].b, 70);
+	assert_int_equal(used(1)->idx, (uint16_t)(base + 5));
+	seq_frame(&f[0], 9);
+	in = (struct vmdq_frame){ .data = f[0].b, .caplen = 80, .len = 80, .ts_ns = 1 };
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	assert_int_equal(drain_all(&p, dev), 1);
+	struct vring_used_elem e = used(0)->ring[(uint16_t)(base + 12) % NUM];
+	assert_int_equal(used(0)->idx, (uint16_t)(base + 13));
+	assert_int_equal(e.id, 20);
+	assert_int_equal(e.len, 12 + 80);
+	assert_memory_equal(gmem + DATA(0) + 20 * BUFSZ + 12, f[0].b, 80);
+
+	vmdq_queue_stop(dev, 1);
+	p.ops->close(&p);
+	vmdq_dev_destroy(dev);
+	close(g);
+}
+
+/* ---- packed rings: the test plays a packed driver on ring 0 ------------ */
+
+#define PF_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
+#define PF_USED (1u << VRING_PACKED_DESC_F_USED)
+
+static volatile struct vring_packed_desc *pring(unsigned r)
+{
+	return (volatile struct vring_packed_desc *)(void *)(gmem + RING(r));
+}
+
+/* Buffer id `id` (one descriptor, its own 2048 bytes) made available at
+ * slot `slot` in the lap of wrap counter `wrap`. */
+static void pk_offer(unsigned slot, bool wrap, uint16_t id)
+{
+	volatile struct vring_packed_desc *e = &pring(0)[slot];
+	e->addr = DATA(0) + id * BUFSZ;
+	e->len = BUFSZ;
+	e->id = id;
+	__atomic_store_n(&e->flags,
+			 (uint16_t)(VRING_DESC_F_WRITE | (wrap ? PF_AVAIL : PF_USED)),
+			 __ATOMIC_RELEASE);
+}
+
+/* The same stop on a packed ring whose positions wrap: the ring starts at
+ * slot 60 of 64 in the first lap (SET_VRING_BASE 0x8000 | 60); 12 buffers
+ * (ids 0..11, slots 60..63 then 0..7 of the second lap), 5 filled by the
+ * sorter, 7 empty.  The reply is avail slot 8 with wrap counter 0 and the
+ * used one the same (bits 16-31): 0x00080008; every id is used once at
+ * slots 60..63 (flags: the first lap's) and 0..7 (the second's), the 5
+ * frames whole.  The destination resumes at that base: its first buffer
+ * is the one at slot 8, used there with the second lap's flags. */
+static void stop_and_resume_packed(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	struct port p;
+	struct vmdq_dev *dev = targeted_port(&p);
+	const uint64_t feat = 1ull << VIRTIO_F_VERSION_1 | 1ull << VU_F_RING_PACKED;
+	for (unsigned k = 0; k < 12; k++)
+		pk_offer((60 + k) % NUM, 60 + k < NUM, (uint16_t)k);
+	int g = guest_up_fb(&p, 1, feat, 0x8000 | 60);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	struct tframe f[5];
+	for (unsigned i = 0; i < 5; i++) {
+		seq_frame(&f[i], i);
+		struct vmdq_frame in = { .data = f[i].b, .caplen = 80, .len = 80, .ts_ns = 1 };
+		assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	}
+	assert_int_equal(get_base(&p, dev, g, 0), 0x00080008u);
+	unsigned seen[12] = { 0 }, filled = 0, frames[5] = { 0 };
+	for (unsigned k = 0; k < 12; k++) {
+		unsigned slot = (60 + k) % NUM;
+		bool wrap = 60 + k < NUM;
+		struct vring_packed_desc e = pring(0)[slot];
+		uint16_t want = wrap ? (uint16_t)(PF_AVAIL | PF_USED) : 0;
+		assert_int_equal(e.flags & (PF_AVAIL | PF_USED), want);
+		assert_true(e.id < 12);
+		seen[e.id]++;
+		if (e.len == 0) {
+			assert_int_equal(e.flags & VRING_DESC_F_WRITE, 0);
+			continue;
+		}
+		assert_int_equal(e.len, 12 + 80);
+		const uint8_t *b = gmem + DATA(0) + e.id * BUFSZ + 12;
+		assert_true(b[20] < 5);
+		assert_memory_equal(b, f[b[20]].b, 80);
+		frames[b[20]]++;
+		filled++;
+	}
+	assert_int_equal(filled, 5);
+	for (unsigned i = 0; i < 12; i++)
+		assert_int_equal(seen[i], 1);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(frames[i], 1);
+	close(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+
+	/* the destination: slot 8, second lap */
+	pk_offer(8, false, 30);
+	pk_offer(9, false, 31);
+	g = guest_up_fb(&p, 1, feat, 0x00080008u);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	seq_frame(&f[0], 7);
+	struct vmdq_frame in = { .data = f[0].b, .caplen = 80, .len = 80, .ts_ns = 1 };
+	assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	assert_int_equal(drain_all(&p, dev), 1);
+	struct vring_packed_desc e = pring(0)[8];
+	assert_int_equal(e.id, 30);
+	assert_int_equal(e.len, 12 + 80);
+	assert_int_equal(e.flags & (PF_AVAIL | PF_USED), 0);
+	assert_memory_equal(gmem + DATA(0) + 30 * BUFSZ + 12, f[0].b, 80);
+	/* stopped again: id 31 (posted, empty) is given back, both sides at
+	 * slot 10 */
+	assert_int_equal(get_base(&p, dev, g, 0), 0x000a000au);
+	assert_int_equal(pring(0)[9].id, 31);
+	assert_int_equal(pring(0)[9].len, 0);
+
+	vmdq_queue_stop(dev, 1);
+	p.ops->close(&p);
+	vmdq_dev_destroy(dev);
+	close(g);
+}
+
 /* ---- live migration (issue 15) ---------------------------------------- */
 
 /* The announcement of VM (02:00:00:00:00:01) as it must leave the switch:
@@ -1317,6 +1600,8 @@ int main(void)
 		cmocka_unit_test(send_rarp_announces_the_vm),
 		cmocka_unit_test(dirty_log_port),
 		cmocka_unit_test(dirty_log_hostile_port),
+		cmocka_unit_test(stop_and_resume_split),
+		cmocka_unit_test(stop_and_resume_packed),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }

@@ -1348,6 +1348,34 @@ static void dirty_log_hostile(void **s)
 	close(sv[1]);
 }
 
+/* SEND_RARP (protocol feature RARP, offered): the MAC (the payload's first
+ * 6 bytes) is kept for the host to announce, once; a reset forgets it; a
+ * payload of another size breaks the device (bad-message). */
+static void send_rarp_kept_for_the_host(void **s)
+{
+	(void)s;
+	setup_dev(0);
+	assert_true(vu_offered_protocol_features() & (1ull << VU_PF_RARP));
+	struct vu_msg r, m = msg(VU_SEND_RARP, 8);
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	memcpy(m.u.raw, mac, 6);
+	m.u.raw[6] = 0xee; /* padding: ignored */
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_true(D.rarp_due);
+	assert_memory_equal(D.rarp_mac, mac, 6);
+	assert_int_equal(D.rarps, 1);
+	assert_false(D.broken);
+	m = msg(VU_RESET_DEVICE, 0);
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.rarp_due);
+	m = msg(VU_SEND_RARP, 6);
+	assert_int_equal(vu_handle(&D, &m, &r), 0);
+	assert_false(D.rarp_due);
+	assert_true(D.broken);
+	assert_int_equal(D.errors[VU_E_MSG], 1);
+	assert_int_equal(D.rarps, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1364,6 +1392,7 @@ int main(void)
 		cmocka_unit_test(indirect_tables),
 		cmocka_unit_test(malformed_messages),
 		cmocka_unit_test(request_table),
+		cmocka_unit_test(send_rarp_kept_for_the_host),
 		cmocka_unit_test(replies),
 		cmocka_unit_test(status_zero_keeps_positions),
 		cmocka_unit_test(queue_pairs),
