@@ -15,6 +15,8 @@
 #   against this one, AF_PACKET ports then AF_XDP ports, old and new
 #   interleaved, ROUNDS (default 3) rounds, medians and new/old ratios, of
 #   frames/s and (where perf is installed) of the switch's CPU time per frame
+#   PERF=DIR: perf record -g of the switch during each switch run,
+#   DIR/NAME.data (NAME the row's, spaces as dashes)
 set -eu
 B=${1:-build}
 SECS=${2:-5}
@@ -86,11 +88,18 @@ run() {
 		perf stat -e task-clock -x, -o "$T/ps" -p "$SW" -- sleep "$SECS" > /dev/null 2>&1 &
 		pp=$!
 	fi
+	pr=
+	if [ -n "${PERF:-}" ] && [ -n "$SW" ]; then
+		perf record -q -g -p "$SW" -o "$PERF/$(echo "$1" | tr ' ' -).data" -- sleep "$SECS" \
+			> /dev/null 2>&1 &
+		pr=$!
+	fi
 	# one trafgen process (it forks one per CPU otherwise), stopped by time
 	ip netns exec be$ID timeout -s INT "$SECS" taskset -c 0 \
 		trafgen --dev eth0 --conf "$T/tg.cfg" --cpus 1 > /dev/null 2>&1 || true
 	sleep 0.5
 	d=$(( $(delivered) - d0 )); s=$(( $(sent) - s0 ))
+	[ -z "$pr" ] || wait "$pr" || true
 	ns=
 	if [ -n "$pp" ]; then
 		wait "$pp" || true
