@@ -295,6 +295,7 @@ tx_pair_do(struct port *p, struct vhu *h, struct vu_vring *v, const struct vmdq_
 		uint32_t lens[VHU_MRG_MAX];
 		unsigned nb = 0;
 		uint8_t *vh = NULL;
+		uint32_t vh_len = 0; /* bytes written from vh in its piece */
 		bool short_hdr = false;
 		while (off < need && have && nb < VHU_MRG_MAX && pops < VHU_TX_POPS &&
 		       descs < VHU_TX_DESCS) {
@@ -327,9 +328,13 @@ tx_pair_do(struct port *p, struct vhu *h, struct vu_vring *v, const struct vmdq_
 				}
 				uint32_t k = need - off < room ? need - off : room;
 				memcpy(dst, f[i].data + (off - hl), k);
-				if (log)
+				/* the piece with the header is marked once its last
+				 * write (num_buffers) is done, below */
+				if (log && c.seg[s].p != vh)
 					vu_log_host(&h->d, c.seg[s].p,
 						    (uint64_t)(dst - c.seg[s].p) + k);
+				else if (log)
+					vh_len = (uint32_t)(dst - vh) + k;
 				off += k;
 				lens[nb] += k;
 			}
@@ -361,8 +366,8 @@ tx_pair_do(struct port *p, struct vhu *h, struct vu_vring *v, const struct vmdq_
 			vh[10] = (uint8_t)nb; /* num_buffers, little-endian */
 			vh[11] = (uint8_t)(nb >> 8);
 		}
-		if (log) /* the header's last write (num_buffers) came after the copy's mark */
-			vu_log_host(&h->d, vh, hl);
+		if (log) /* the piece with the header, after its last write (num_buffers) */
+			vu_log_host(&h->d, vh, vh_len);
 		p->tx_frames++;
 		p->tx_bytes += len;
 		sent++;

@@ -14,9 +14,16 @@
 # Needs root (testpmd), dpdk-testpmd and librte-net-vhost/virtio.  SIZES="64"
 # measures one frame size only; PACKED=1 gives the guest packed virtqueues
 # (both back-ends); AB=OLD_VMDQ compares two builds (below).
+# LOG=1: the cost of dirty-page logging (live migration) instead, 64-byte
+# frames with logging off and on side by side; testpmd's virtio-user cannot
+# turn logging on, so BUILD/tests/bench_vu_log plays QEMU and the guest in
+# one process (no root needed).
 set -eu
 build=${1:-build}
 secs=${2:-5}
+if [ "${LOG:-0}" = 1 ]; then
+	exec "$build/tests/bench_vu_log" "$secs"
+fi
 VMDQ=$(cd "$build" && pwd)/vmdq
 MKPCAP=$(cd "$build" && pwd)/vmdq-mkpcap
 T=$(mktemp -d /tmp/vmdq-bench-vhost.XXXXXX)
