@@ -1,8 +1,8 @@
 # vmdq: the README's two commands.
 #   make demo   installs what is missing, builds, runs the bundled example
 #   make check  installs what is missing, builds, runs every test
-# Other targets: build, deps, unit, asan, fuzz, bench, bench-switch, bench-vhost, bench-tcp,
-# bench-migrate, clean.
+# Other targets: build, deps, unit, asan, fuzz, bench, bench-switch, bench-vhost, bench-vhost-tso,
+# bench-tcp, bench-migrate, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -17,9 +17,9 @@ PKGS = meson ninja-build gcc clang libclang-rt-14-dev pkg-config \
        libxdp-dev libbpf-dev liburing-dev libsodium-dev \
        jq tcpdump util-linux man-db iproute2 iputils-ping ethtool python3 iperf3 \
        netsniff-ng dpdk-dev librte-net-virtio23 librte-net-vhost23 \
-       librte-mempool-ring23 qemu-system-x86 linux-image-amd64 busybox-static cpio
+       librte-mempool-ring23 librte-net-pcap23 qemu-system-x86 linux-image-amd64 busybox-static cpio
 
-.PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost bench-tcp bench-migrate clean
+.PHONY: all deps build demo check unit asan fuzz bench bench-switch bench-vhost bench-vhost-tso bench-tcp bench-migrate clean
 
 all: build
 
@@ -71,6 +71,9 @@ bench-switch: build
 
 bench-vhost: build
 	./scripts/bench-vhost.sh $(BUILD) 5
+
+bench-vhost-tso: build
+	./scripts/bench-vhost-tso.sh $(BUILD) 5
 
 bench-tcp: build
 	./scripts/bench-tcp.sh $(BUILD) 5 3
