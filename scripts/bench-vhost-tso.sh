@@ -31,9 +31,11 @@ secs=${2:-5}
 VMDQ=$(cd "$build" && pwd)/vmdq
 T=$(mktemp -d /tmp/vmdq-bench-tso.XXXXXX)
 NS=vqtso$$
-PIDS=""
+# every process started is listed in $T/pids (the runs are subshells: a
+# variable would not reach cleanup, and a leftover fifo holder would keep
+# the heavy lock's descriptor open)
 cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	for p in $(cat "$T/pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	ip link del "vqtso$$" 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
@@ -76,11 +78,11 @@ tp() {
 	rm -f "$T/$name.in"
 	mkfifo "$T/$name.in"
 	sleep 100000 > "$T/$name.in" 2>/dev/null < /dev/null &
-	PIDS="$PIDS $!"
+	echo $! >> "$T/pids"
 	echo $! > "$T/$name.hold"
 	stdbuf -oL dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "vqt$$$name" \
 		--log-level=lib.eal:error "$@" < "$T/$name.in" > "$T/$name.log" 2>&1 &
-	PIDS="$PIDS $!"
+	echo $! >> "$T/pids"
 	echo $! > "$T/$name.pid"
 	for _ in $(seq 150); do
 		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && return 0
@@ -88,8 +90,13 @@ tp() {
 	done
 	echo "testpmd $name did not start:" >&2; tail -20 "$T/$name.log" >&2; exit 1
 }
+# tstop NAME: kills it and waits until it is gone (a testpmd started next
+# with the same --file-prefix fails while the old one still holds it)
 tstop() {
-	kill -9 "$(cat "$T/$1.pid")" "$(cat "$T/$1.hold")" 2>/dev/null || true
+	local p
+	p=$(cat "$T/$1.pid")
+	kill -9 "$p" "$(cat "$T/$1.hold")" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
 	rm -f "$T/$1.in"
 }
 # wait_log NAME PATTERN: until testpmd NAME's log has PATTERN (10 s)
@@ -136,7 +143,7 @@ rate() {
 start_switch() {
 	"$VMDQ" switch -c "$1" --ctl "$T/ctl.sock" --cpu 0 2> "$T/switch.log" &
 	SWPID=$!
-	PIDS="$PIDS $SWPID"
+	echo "$SWPID" >> "$T/pids"
 	for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" && return 0; sleep 0.1; done
 	echo "switch did not start" >&2; cat "$T/switch.log" >&2; exit 1
 }

@@ -27,9 +27,11 @@ fi
 VMDQ=$(cd "$build" && pwd)/vmdq
 MKPCAP=$(cd "$build" && pwd)/vmdq-mkpcap
 T=$(mktemp -d /tmp/vmdq-bench-vhost.XXXXXX)
-PIDS=""
+# every process started is listed in $T/pids (the runs are subshells: a
+# variable would not reach cleanup, and a leftover fifo holder would keep
+# the heavy lock's descriptor open)
 cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	for p in $(cat "$T/pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$T"
 }
@@ -43,11 +45,11 @@ tp() {
 	shift
 	mkfifo "$T/$name.in"
 	sleep 100000 > "$T/$name.in" 2>/dev/null < /dev/null &
-	PIDS="$PIDS $!"
+	echo $! >> "$T/pids"
 	echo $! > "$T/$name.hold"
 	stdbuf -oL dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "vqb$$$name" \
 		--log-level=lib.eal:error "$@" < "$T/$name.in" > "$T/$name.log" 2>&1 &
-	PIDS="$PIDS $!"
+	echo $! >> "$T/pids"
 	echo $! > "$T/$name.pid"
 	for _ in $(seq 150); do
 		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && return 0
@@ -55,8 +57,13 @@ tp() {
 	done
 	echo "testpmd $name did not start:"; tail -20 "$T/$name.log"; exit 1
 }
+# tstop NAME: kills it and waits until it is gone (a testpmd started next
+# with the same --file-prefix fails while the old one still holds it)
 tstop() {
-	kill -9 "$(cat "$T/$1.pid")" "$(cat "$T/$1.hold")" 2>/dev/null || true
+	local p
+	p=$(cat "$T/$1.pid")
+	kill -9 "$p" "$(cat "$T/$1.hold")" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
 	rm -f "$T/$1.in"
 }
 # guest MODE SIZE [args]: the virtio-user guest on $T/vh.sock, forwarding on CPU 1
@@ -83,7 +90,7 @@ sw_uplink_tx() { "$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq .uplink.tx_f
 start_switch() {
 	"$VMDQ" switch -c "$1" --ctl "$T/ctl.sock" --cpu 0 2> "$T/switch.log" &
 	SWPID=$!
-	PIDS="$PIDS $SWPID"
+	echo "$SWPID" >> "$T/pids"
 	for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" && return 0; sleep 0.1; done
 	echo "switch did not start"; cat "$T/switch.log"; exit 1
 }
@@ -135,22 +142,31 @@ dpdk_g2h() { # SIZE
 	tstop host
 }
 
-# AB=OLD_VMDQ [ABSIZE=BYTES]: host -> guest targeted (64 bytes), an older build
-# of vmdq against this one and DPDK, five interleaved triples (to judge a change)
+# median of three
+med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+
+# AB=OLD_VMDQ [ABSIZE=BYTES] [ABN=ROUNDS]: an older build of vmdq against
+# this one and DPDK, ABN (5) interleaved rounds, each host -> guest targeted
+# and guest -> host (ABSIZE bytes, 64), then the medians (ABN=3: of three)
 if [ -n "${AB:-}" ]; then
 	NEW=$VMDQ
-	echo "host->guest ${ABSIZE:-64} bytes targeted, frames/s: old new dpdk"
-	for _ in 1 2 3 4 5; do
-		VMDQ=$AB; a=$(vmdq_h2g ${ABSIZE:-64} on)
-		VMDQ=$NEW; b=$(vmdq_h2g ${ABSIZE:-64} on)
-		c=$(dpdk_h2g ${ABSIZE:-64})
-		echo "$a $b $c"
+	sz=${ABSIZE:-64}
+	echo "$sz-byte frames/s: host->guest targeted old new dpdk | guest->host old new dpdk"
+	A=() B=() C=() D=() E=() F=()
+	for _ in $(seq "${ABN:-5}"); do
+		VMDQ=$AB; a=$(vmdq_h2g "$sz" on); d=$(vmdq_g2h "$sz")
+		VMDQ=$NEW; b=$(vmdq_h2g "$sz" on); e=$(vmdq_g2h "$sz")
+		c=$(dpdk_h2g "$sz"); f=$(dpdk_g2h "$sz")
+		echo "$a $b $c | $d $e $f"
+		A+=("$a") B+=("$b") C+=("$c") D+=("$d") E+=("$e") F+=("$f")
 	done
+	if [ "${ABN:-5}" = 3 ]; then
+		echo "medians: host->guest targeted old $(med "${A[@]}") new $(med "${B[@]}") dpdk $(med "${C[@]}")"
+		echo "         guest->host old $(med "${D[@]}") new $(med "${E[@]}") dpdk $(med "${F[@]}")"
+	fi
 	exit 0
 fi
 
-# median of three
-med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 echo "vmdq vhost-user vs DPDK vhost (testpmd): frames/s at the receiver, $secs s per"
 echo "figure; each figure is the median of three, the runs of a pair interleaved"
 if [ -n "${PACKED:-}" ]; then echo "guest with packed virtqueues"; fi
