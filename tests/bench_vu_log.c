@@ -33,6 +33,7 @@
 #include "vmdq/device.h"
 #include "../ports/port.h"
 #include "../vhost/vu.h"
+#include "unit/vu_front.h"
 
 #define MEMSZ (64u << 20)
 #define UVA 0x7f0000000000ull
@@ -66,26 +67,7 @@ static int service(struct port *p)
 
 static void send_msg(int s, uint32_t req, const void *payload, uint32_t size, int fd)
 {
-	uint8_t buf[VU_HDR_SIZE + VU_MAX_PAYLOAD];
-	uint32_t flags = VU_VERSION;
-	memcpy(buf, &req, 4);
-	memcpy(buf + 4, &flags, 4);
-	memcpy(buf + 8, &size, 4);
-	if (size)
-		memcpy(buf + VU_HDR_SIZE, payload, size);
-	struct iovec iov = { buf, VU_HDR_SIZE + size };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (sendmsg(s, &mh, 0) != (ssize_t)(VU_HDR_SIZE + size))
+	if (!vu_front_send(s, req, payload, size, fd))
 		die("sendmsg");
 }
 

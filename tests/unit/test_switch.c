@@ -841,6 +841,29 @@ static void gone(struct rig *r, int k, bool g)
 	atomic_store(&r->sw->vif[r->vi[k]]->port.peer_gone, g);
 }
 
+/* The migration tests' rig: vifs a (VM1) and b (VM2) untagged, c (VM3) in
+ * VLAN 100, at the rig's indexes 0, 1 and 2. */
+enum { MA, MB, MC };
+static void rig_migration(struct rig *r)
+{
+	rig_new(r, 16);
+	assert_int_equal(rig_vif(r, "a", VM1, 0, -1, ""), MA);
+	assert_int_equal(rig_vif(r, "b", VM2, 0, -1, ""), MB);
+	assert_int_equal(rig_vif(r, "c", VM3, 100, -1, ""), MC);
+}
+
+/* Vif from's frame g (at now) reaches vif to, as the nth frame it got, and
+ * not the wire. */
+static void vm_to_vm(struct rig *r, int from, const struct tframe *g, uint64_t now, int to,
+		     unsigned nth)
+{
+	inject(r->d[from], g);
+	settle(r, -1, now);
+	assert_int_equal(vmdq_dummy_sent(r->wire), 0);
+	assert_int_equal(vmdq_dummy_sent(r->d[to]), nth + 1);
+	assert_got(r->d[to], nth, g);
+}
+
 /* The announcement of VM `mac` (a RARP, as the destination's switch sends
  * it), with one 802.1Q tag of VID tag unless tag < 0. */
 static void rarp(struct tframe *f, uint64_t mac, int tag)
@@ -872,10 +895,8 @@ static void vm_moved_mac_goes_to_the_wire(void **s)
 {
 	(void)s;
 	struct rig r;
-	rig_new(&r, 16);
-	int a = rig_vif(&r, "a", VM1, 0, -1, "");
-	int b = rig_vif(&r, "b", VM2, 0, -1, "");
-	int c = rig_vif(&r, "c", VM3, 100, -1, "");
+	rig_migration(&r);
+	const int a = MA, b = MB, c = MC;
 	int d = rig_vif(&r, "d", VM4, 100, -1, "");
 	struct vmdq_fdb *fdb = vmdq_switch_fdb(r.sw);
 	bool st = false;
@@ -942,11 +963,7 @@ static void vm_moved_mac_goes_to_the_wire(void **s)
 	assert_int_equal(fs.reclaimed, 1);
 	assert_int_equal(vmdq_fdb_learned_on(fdb, 0), 2); /* VM3 (c is away), WIRE_MAC */
 	mk(&g, VM1, VM2, -1, 100, 4);
-	inject(r.d[b], &g);
-	settle(&r, -1, 6000);
-	assert_int_equal(vmdq_dummy_sent(r.wire), 0);
-	assert_int_equal(vmdq_dummy_sent(r.d[a]), 1);
-	assert_got(r.d[a], 0, &g);
+	vm_to_vm(&r, b, &g, 6000, a, 0);
 	vmdq_switch_vif_counters(r.sw, r.vi[b], &cb);
 	assert_int_equal(cb.to_wire, 1);
 	/* c is deleted while away: the wire keeps the entry it learned */
@@ -966,10 +983,8 @@ static void live_vm_keeps_its_mac(void **s)
 {
 	(void)s;
 	struct rig r;
-	rig_new(&r, 16);
-	int a = rig_vif(&r, "a", VM1, 0, -1, "");
-	int b = rig_vif(&r, "b", VM2, 0, -1, "");
-	int c = rig_vif(&r, "c", VM3, 100, -1, "");
+	rig_migration(&r);
+	const int a = MA, b = MB, c = MC;
 	struct vmdq_fdb *fdb = vmdq_switch_fdb(r.sw);
 	bool st = false;
 	struct tframe f, g;
@@ -994,11 +1009,7 @@ static void live_vm_keeps_its_mac(void **s)
 		vmdq_dummy_clear(r.d[k]);
 	/* b's frames for VM1 still reach a, the wire's too */
 	mk(&g, VM1, VM2, -1, 100, 3);
-	inject(r.d[b], &g);
-	settle(&r, -1, 3000);
-	assert_int_equal(vmdq_dummy_sent(r.wire), 0);
-	assert_int_equal(vmdq_dummy_sent(r.d[a]), 1);
-	assert_got(r.d[a], 0, &g);
+	vm_to_vm(&r, b, &g, 3000, a, 0);
 	mk(&g, VM1, WIRE_MAC, -1, 100, 4);
 	inject(r.wire, &g);
 	settle(&r, -1, 4000);

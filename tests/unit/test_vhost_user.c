@@ -22,6 +22,7 @@
 #include "../../ports/vhost_user_int.h"
 #include "../../switch/internal.h"
 #include "../../vhost/vu.h"
+#include "vu_front.h"
 
 #define MEMSZ (4u << 20)
 #define UVA 0x7f0000000000ull  /* the front-end's address of guest memory */
@@ -48,26 +49,7 @@ static int service(struct port *p)
 
 static void send_msg(int s, uint32_t req, const void *payload, uint32_t size, int fd)
 {
-	uint8_t buf[VU_HDR_SIZE + VU_MAX_PAYLOAD];
-	uint32_t flags = VU_VERSION;
-	memcpy(buf, &req, 4);
-	memcpy(buf + 4, &flags, 4);
-	memcpy(buf + 8, &size, 4);
-	if (size)
-		memcpy(buf + VU_HDR_SIZE, payload, size);
-	struct iovec iov = { buf, VU_HDR_SIZE + size };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	assert_int_equal(sendmsg(s, &mh, 0), (ssize_t)(VU_HDR_SIZE + size));
+	assert_true(vu_front_send(s, req, payload, size, fd));
 }
 
 /* The num of a vring state reply, or -1 if no reply is there. */
@@ -959,6 +941,45 @@ static uint32_t get_base(struct port *p, struct vmdq_dev *dev, int g, uint32_t r
 	return (uint32_t)b;
 }
 
+/* The stop tests' five frames (seq_frame 0..4, 80 bytes), sorted into the
+ * posted buffers of the device's queue. */
+static void sort_five(struct vmdq_dev *dev, struct tframe *f)
+{
+	for (unsigned i = 0; i < 5; i++) {
+		seq_frame(&f[i], i);
+		struct vmdq_frame in = { .data = f[i].b, .caplen = 80, .len = 80, .ts_ns = 1 };
+		assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
+	}
+}
+
+/* One of the 12 buffers the stop tests posted, as the guest got it back
+ * (id, len): counted in seen; a filled one holds one of the frames f,
+ * whole, counted in frames.  Returns whether it was filled. */
+static bool used_buffer(uint32_t id, uint32_t len, const struct tframe *f, unsigned *seen,
+			unsigned *frames)
+{
+	assert_true(id < 12);
+	seen[id]++;
+	if (len == 0)
+		return false;
+	assert_int_equal(len, 12 + 80);
+	const uint8_t *b = gmem + DATA(0) + id * BUFSZ + 12;
+	assert_true(b[20] < 5);
+	assert_memory_equal(b, f[b[20]].b, 80);
+	frames[b[20]]++;
+	return true;
+}
+
+/* Every one of the 12 buffers came back once, the five frames once each. */
+static void assert_all_back(const unsigned *seen, const unsigned *frames, unsigned filled)
+{
+	assert_int_equal(filled, 5);
+	for (unsigned i = 0; i < 12; i++)
+		assert_int_equal(seen[i], 1);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(frames[i], 1);
+}
+
 /* A migration's source stops a split ring pair whose indexes wrap (base
  * 65530): 12 receive buffers posted on the device queue, 5 of them filled
  * by the sorter and not yet completed, 7 empty; 5 frames on the transmit
@@ -1003,11 +1024,7 @@ static void stop_and_resume_split(void **s)
 	assert_int_equal(used(0)->idx, base);
 	assert_false(h->d.broken);
 	struct tframe f[5];
-	for (unsigned i = 0; i < 5; i++) {
-		seq_frame(&f[i], i);
-		struct vmdq_frame in = { .data = f[i].b, .caplen = 80, .len = 80, .ts_ns = 1 };
-		assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
-	}
+	sort_five(dev, f);
 	struct tframe t[5];
 	for (unsigned i = 0; i < 5; i++) {
 		untagged(&t[i], 0x02bb00000001ull, 70);
@@ -1026,22 +1043,9 @@ static void stop_and_resume_split(void **s)
 	unsigned seen[NUM] = { 0 }, filled = 0, frames[5] = { 0 };
 	for (unsigned k = 0; k < 12; k++) {
 		struct vring_used_elem e = used(0)->ring[(uint16_t)(base + k) % NUM];
-		assert_true(e.id < 12);
-		seen[e.id]++;
-		if (e.len == 0)
-			continue;
-		assert_int_equal(e.len, 12 + 80);
-		const uint8_t *b = gmem + DATA(0) + e.id * BUFSZ + 12;
-		assert_true(b[20] < 5);
-		assert_memory_equal(b, f[b[20]].b, 80);
-		frames[b[20]]++;
-		filled++;
+		filled += used_buffer(e.id, e.len, f, seen, frames);
 	}
-	assert_int_equal(filled, 5);
-	for (unsigned i = 0; i < 12; i++)
-		assert_int_equal(seen[i], 1);
-	for (unsigned i = 0; i < 5; i++)
-		assert_int_equal(frames[i], 1);
+	assert_all_back(seen, frames, filled);
 	/* stopped: the device has none of its buffers, a frame now is not
 	 * written into the guest */
 	struct vmdq_frame in = { .data = f[0].b, .caplen = 80, .len = 80, .ts_ns = 1 };
@@ -1124,11 +1128,7 @@ static void stop_and_resume_packed(void **s)
 	int g = guest_up_fb(&p, 1, feat, 0x8000 | 60);
 	assert_int_equal(service(&p), PORT_SERVICE_OK);
 	struct tframe f[5];
-	for (unsigned i = 0; i < 5; i++) {
-		seq_frame(&f[i], i);
-		struct vmdq_frame in = { .data = f[i].b, .caplen = 80, .len = 80, .ts_ns = 1 };
-		assert_int_equal(vmdq_rx_burst(dev, &in, 1, NULL), 1);
-	}
+	sort_five(dev, f);
 	assert_int_equal(get_base(&p, dev, g, 0), 0x00080008u);
 	unsigned seen[12] = { 0 }, filled = 0, frames[5] = { 0 };
 	for (unsigned k = 0; k < 12; k++) {
@@ -1137,24 +1137,12 @@ static void stop_and_resume_packed(void **s)
 		struct vring_packed_desc e = pring(0)[slot];
 		uint16_t want = wrap ? (uint16_t)(PF_AVAIL | PF_USED) : 0;
 		assert_int_equal(e.flags & (PF_AVAIL | PF_USED), want);
-		assert_true(e.id < 12);
-		seen[e.id]++;
-		if (e.len == 0) {
+		if (used_buffer(e.id, e.len, f, seen, frames))
+			filled++;
+		else
 			assert_int_equal(e.flags & VRING_DESC_F_WRITE, 0);
-			continue;
-		}
-		assert_int_equal(e.len, 12 + 80);
-		const uint8_t *b = gmem + DATA(0) + e.id * BUFSZ + 12;
-		assert_true(b[20] < 5);
-		assert_memory_equal(b, f[b[20]].b, 80);
-		frames[b[20]]++;
-		filled++;
 	}
-	assert_int_equal(filled, 5);
-	for (unsigned i = 0; i < 12; i++)
-		assert_int_equal(seen[i], 1);
-	for (unsigned i = 0; i < 5; i++)
-		assert_int_equal(frames[i], 1);
+	assert_all_back(seen, frames, filled);
 	close(g);
 	assert_int_equal(service(&p), PORT_SERVICE_OK);
 
