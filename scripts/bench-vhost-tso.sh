@@ -44,6 +44,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing (apt-get install dpdk-dev)"; exit 1; }
 . "$(dirname "$0")/testpmd.sh"
+TP_PREFIX=vqt
+. "$(dirname "$0")/bench-lib.sh"
 
 PAY=$((44 * 1448))
 FRAME=$((14 + 20 + 20 + PAY))
@@ -71,34 +73,6 @@ with open(out, "wb") as f:
         f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
 P
 
-# tp NAME ARGS...: a testpmd driven through a fifo ($T/NAME.in), log in $T/NAME.log
-tp() {
-	local name=$1
-	shift
-	rm -f "$T/$name.in"
-	mkfifo "$T/$name.in"
-	sleep 100000 > "$T/$name.in" 2>/dev/null < /dev/null &
-	echo $! >> "$T/pids"
-	echo $! > "$T/$name.hold"
-	stdbuf -oL dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "vqt$$$name" \
-		--log-level=lib.eal:error "$@" < "$T/$name.in" > "$T/$name.log" 2>&1 &
-	echo $! >> "$T/pids"
-	echo $! > "$T/$name.pid"
-	for _ in $(seq 150); do
-		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "testpmd $name did not start:" >&2; tail -20 "$T/$name.log" >&2; exit 1
-}
-# tstop NAME: kills it and waits until it is gone (a testpmd started next
-# with the same --file-prefix fails while the old one still holds it)
-tstop() {
-	local p
-	p=$(cat "$T/$1.pid")
-	kill -9 "$p" "$(cat "$T/$1.hold")" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	rm -f "$T/$1.in"
-}
 # wait_log NAME PATTERN: until testpmd NAME's log has PATTERN (10 s)
 wait_log() {
 	for _ in $(seq 100); do grep -q "$2" "$T/$1.log" && return 0; sleep 0.1; done
@@ -130,24 +104,6 @@ guest_b() { # SOCK
 tstat() { # NAME PORT FIELD
 	testpmd_show "$1" "show port stats $2" "NIC statistics for port $2" '^  #\+$' "$3"
 }
-# rate CMD...: the growth per second of what CMD prints over $secs seconds,
-# after 2 s warm-up
-rate() {
-	sleep 2
-	local a b
-	a=$("$@")
-	sleep "$secs"
-	b=$("$@")
-	echo $(((b - a) / secs))
-}
-start_switch() {
-	"$VMDQ" switch -c "$1" --ctl "$T/ctl.sock" --cpu 0 2> "$T/switch.log" &
-	SWPID=$!
-	echo "$SWPID" >> "$T/pids"
-	for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" && return 0; sleep 0.1; done
-	echo "switch did not start" >&2; cat "$T/switch.log" >&2; exit 1
-}
-stop_switch() { kill -TERM "$SWPID"; wait "$SWPID" 2>/dev/null || true; }
 # after a vmdq run: what crossed as super-frames and what was cut
 offload_seen() {
 	"$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats |
@@ -231,7 +187,6 @@ if [ -n "${ONE:-}" ]; then
 	exit 0
 fi
 
-med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 echo "super-frames over vhost-user ($FRAME-byte TCP/IPv4 frames sent with TSO, gso_size 1448),"
 echo "bytes/s; $secs s per figure, each the median of three, the runs of a path interleaved"
 printf '%-44s %14s   %s\n' "path" "median" "runs"

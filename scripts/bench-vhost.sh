@@ -38,34 +38,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing (apt-get install dpdk-dev)"; exit 1; }
 . "$(dirname "$0")/testpmd.sh"
+TP_PREFIX=vqb
+. "$(dirname "$0")/bench-lib.sh"
 
-# tp NAME ARGS...: a testpmd driven through a fifo ($T/NAME.in), log in $T/NAME.log
-tp() {
-	local name=$1
-	shift
-	mkfifo "$T/$name.in"
-	sleep 100000 > "$T/$name.in" 2>/dev/null < /dev/null &
-	echo $! >> "$T/pids"
-	echo $! > "$T/$name.hold"
-	stdbuf -oL dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "vqb$$$name" \
-		--log-level=lib.eal:error "$@" < "$T/$name.in" > "$T/$name.log" 2>&1 &
-	echo $! >> "$T/pids"
-	echo $! > "$T/$name.pid"
-	for _ in $(seq 150); do
-		grep -q "^testpmd>" "$T/$name.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "testpmd $name did not start:"; tail -20 "$T/$name.log"; exit 1
-}
-# tstop NAME: kills it and waits until it is gone (a testpmd started next
-# with the same --file-prefix fails while the old one still holds it)
-tstop() {
-	local p
-	p=$(cat "$T/$1.pid")
-	kill -9 "$p" "$(cat "$T/$1.hold")" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	rm -f "$T/$1.in"
-}
 # guest MODE SIZE [args]: the virtio-user guest on $T/vh.sock, forwarding on CPU 1
 guest() {
 	local mode=$1 size=$2
@@ -76,25 +51,7 @@ guest() {
 		--txpkts="$size" "$@"
 	testpmd_cmd guest start
 }
-# rate NAME FIELD: FIELD's growth per second over $secs seconds, after 2 s warm-up
-rate() {
-	sleep 2
-	local a b
-	a=$("$@")
-	sleep "$secs"
-	b=$("$@")
-	echo $(((b - a) / secs))
-}
 sw_uplink_tx() { "$VMDQ" ctl --ctl "$T/ctl.sock" -j show stats | jq .uplink.tx_frames; }
-
-start_switch() {
-	"$VMDQ" switch -c "$1" --ctl "$T/ctl.sock" --cpu 0 2> "$T/switch.log" &
-	SWPID=$!
-	echo "$SWPID" >> "$T/pids"
-	for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" && return 0; sleep 0.1; done
-	echo "switch did not start"; cat "$T/switch.log"; exit 1
-}
-stop_switch() { kill -TERM "$SWPID"; wait "$SWPID" 2>/dev/null || true; }
 
 vmdq_h2g() { # SIZE targeted(on|off)
 	printf '02:00:00:00:00:01 02:ee:00:00:00:01 len %s repeat 256\n' "$1" > "$T/f.txt"
@@ -142,28 +99,31 @@ dpdk_g2h() { # SIZE
 	tstop host
 }
 
-# median of three
-med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
-
 # AB=OLD_VMDQ [ABSIZE=BYTES] [ABN=ROUNDS]: an older build of vmdq against
 # this one and DPDK, ABN (5) interleaved rounds, each host -> guest targeted
-# and guest -> host (ABSIZE bytes, 64), then the medians (ABN=3: of three)
+# and not (copy), and guest -> host (ABSIZE bytes, 64); each round's ratios
+# new/old, then the medians of the rounds and their ratios
 if [ -n "${AB:-}" ]; then
 	NEW=$VMDQ
 	sz=${ABSIZE:-64}
-	echo "$sz-byte frames/s: host->guest targeted old new dpdk | guest->host old new dpdk"
-	A=() B=() C=() D=() E=() F=()
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
+	echo "$sz-byte frames/s, old = $AB, new = $NEW"
+	echo "host->guest targeted old new dpdk | host->guest copy old new | guest->host old new dpdk || new/old targeted copy g->h"
+	A=() B=() C=() D=() E=() F=() G=() H=()
 	for _ in $(seq "${ABN:-5}"); do
-		VMDQ=$AB; a=$(vmdq_h2g "$sz" on); d=$(vmdq_g2h "$sz")
-		VMDQ=$NEW; b=$(vmdq_h2g "$sz" on); e=$(vmdq_g2h "$sz")
+		VMDQ=$AB; a=$(vmdq_h2g "$sz" on); g=$(vmdq_h2g "$sz" off); d=$(vmdq_g2h "$sz")
+		VMDQ=$NEW; b=$(vmdq_h2g "$sz" on); h=$(vmdq_h2g "$sz" off); e=$(vmdq_g2h "$sz")
 		c=$(dpdk_h2g "$sz"); f=$(dpdk_g2h "$sz")
-		echo "$a $b $c | $d $e $f"
-		A+=("$a") B+=("$b") C+=("$c") D+=("$d") E+=("$e") F+=("$f")
+		echo "$a $b $c | $g $h | $d $e $f || $(ratio "$a" "$b") $(ratio "$g" "$h") $(ratio "$d" "$e")"
+		A+=("$a") B+=("$b") C+=("$c") D+=("$d") E+=("$e") F+=("$f") G+=("$g") H+=("$h")
 	done
-	if [ "${ABN:-5}" = 3 ]; then
-		echo "medians: host->guest targeted old $(med "${A[@]}") new $(med "${B[@]}") dpdk $(med "${C[@]}")"
-		echo "         guest->host old $(med "${D[@]}") new $(med "${E[@]}") dpdk $(med "${F[@]}")"
-	fi
+	echo "medians of ${ABN:-5}:"
+	echo "  host->guest targeted old $(med "${A[@]}") new $(med "${B[@]}") dpdk $(med "${C[@]}")" \
+		"new/old $(ratio "$(med "${A[@]}")" "$(med "${B[@]}")")"
+	echo "  host->guest copy     old $(med "${G[@]}") new $(med "${H[@]}")" \
+		"new/old $(ratio "$(med "${G[@]}")" "$(med "${H[@]}")")"
+	echo "  guest->host          old $(med "${D[@]}") new $(med "${E[@]}") dpdk $(med "${F[@]}")" \
+		"new/old $(ratio "$(med "${D[@]}")" "$(med "${E[@]}")")"
 	exit 0
 fi
 
