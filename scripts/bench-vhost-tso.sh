@@ -23,8 +23,16 @@
 #     /dev/null (it cannot take TSO: the switch cuts each super-frame into 44
 #     segments); DPDK, testpmd net_vhost rxonly (no wire behind it).  Rate:
 #     the bytes guest A's port 1 sent (TX-bytes: what the back-end took).
+#   wire -> guest: a sender in a namespace (frames.py send, on CPU 1 with
+#     guest B) writes the same TCP/IPv4 frames from a wire MAC to B as
+#     super-frames (PACKET_VNET_HDR, GSO TCPV4) into its end of a veth;
+#     the other end, with GRO on (see wire_up), is the uplink: vmdq's
+#     AF_PACKET uplink (the super-frame received whole with its header,
+#     into B's mergeable buffers), or DPDK's net_af_packet forwarded (io) to
+#     net_vhost.  Rate: B's RX-bytes.
 #
-# Needs root, dpdk-testpmd, librte-net-vhost/virtio/pcap, jq, python3.
+# Needs root, dpdk-testpmd, librte-net-vhost/virtio/pcap/af-packet, jq, python3,
+# ethtool.
 set -eu
 build=${1:-build}
 secs=${2:-5}
@@ -49,10 +57,14 @@ TP_PREFIX=vqt
 
 PAY=$((44 * 1448))
 FRAME=$((14 + 20 + 20 + PAY))
-# the sender's frames: A (02:..:01) to B (02:..:02), TCP/IPv4, 8 flows
-/usr/bin/python3 - "$T/a.pcap" "$PAY" <<'P'
-import struct, sys
-out, pay = sys.argv[1], int(sys.argv[2])
+# frames.py pcap OUT PAY | send IFNAME PAY: the same 8 TCP/IPv4 flows of PAY
+# bytes of payload each, as a capture for guest A (02:..:01 to B, 02:..:02,
+# checksums complete), or sent for ever on IFNAME by a packet socket with
+# PACKET_VNET_HDR as super-frames from the wire (02:ee:..:01 to B; GSO
+# TCPV4, gso_size 1448, the TCP checksum partial)
+cat > "$T/frames.py" <<'P'
+import socket, struct, sys
+mode, where, pay = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def csum(b):
     if len(b) % 2:
         b += b"\0"
@@ -60,18 +72,32 @@ def csum(b):
     while s >> 16:
         s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
-with open(out, "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
-    for k in range(8):
-        data = bytes((i * 7 + k) & 0xff for i in range(pay))
-        tcp = struct.pack("!HHIIBBHHH", 40000 + k, 5001, 1000 * k, 0, 5 << 4, 0x18, 65535, 0, 0)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + pay, k, 0x4000, 64, 6, 0,
-                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        eth = bytes.fromhex("020000000002" "020000000001" "0800")
-        fr = eth + ip + tcp + data
-        f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+def frame(k, src, partial):
+    data = bytes((i * 7 + k) & 0xff for i in range(pay))
+    saddr, daddr = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    ck = 0xffff & ~csum(saddr + daddr + struct.pack("!HH", 6, 20 + pay)) if partial else 0
+    tcp = struct.pack("!HHIIBBHHH", 40000 + k, 5001, 1000 * k, 0, 5 << 4, 0x18, 65535, ck, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + pay, k, 0x4000, 64, 6, 0, saddr, daddr)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return bytes.fromhex("020000000002" + src + "0800") + ip + tcp + data
+if mode == "pcap":
+    with open(where, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+        for k in range(8):
+            fr = frame(k, "020000000001", False)
+            f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+else:
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.setsockopt(socket.SOL_PACKET, 15, 1)  # PACKET_VNET_HDR
+    s.bind((where, 0))
+    # virtio_net_hdr: NEEDS_CSUM, GSO_TCPV4, hdr_len, gso_size, csum_start, csum_offset
+    hdr = struct.pack("<BBHHHH", 1, 1, 54, 1448, 34, 16)
+    frames = [hdr + frame(k, "02ee00000001", True) for k in range(8)]
+    while True:
+        for fr in frames:
+            s.send(fr)
 P
+/usr/bin/python3 "$T/frames.py" pcap "$T/a.pcap" "$PAY"
 
 # wait_log NAME PATTERN: until testpmd NAME's log has PATTERN (10 s)
 wait_log() {
@@ -114,6 +140,37 @@ offload_seen() {
 		guest: (.guest | with_entries(select(.value != 0)))}' >> "$T/offload.txt"
 }
 
+# wire_up [gro]: the wire, a veth whose end vqtso$$ is the uplink (the
+# switch's, or DPDK's net_af_packet), the other end eth0 in namespace $NS.
+# gro: GRO on on the uplink's end (a veth has it off by default, a NIC on):
+# the sender's super-frames are cut by eth0 (a packet socket's GSO is
+# untrusted and a veth lacks GSO_ROBUST) and GRO makes them whole again on
+# the way in, as a NIC's does with what comes off the wire.  No offload is
+# turned off.
+wire_up() {
+	ip netns add "$NS"
+	ip link add "vqtso$$" type veth peer name eth0 netns "$NS"
+	if [ "${1:-}" = gro ]; then ethtool -K "vqtso$$" gro on > /dev/null; fi
+	ip link set "vqtso$$" up
+	ip -n "$NS" link set eth0 up
+}
+wire_down() {
+	ip link del "vqtso$$"
+	ip netns del "$NS"
+}
+# the wire's sender on CPU 1 (with guest B), super-frames to B
+send_start() {
+	ip netns exec "$NS" taskset -c 1 /usr/bin/python3 "$T/frames.py" send eth0 "$PAY" &
+	echo $! >> "$T/pids"
+	echo $! > "$T/send.pid"
+}
+send_stop() {
+	local p
+	p=$(cat "$T/send.pid")
+	kill -9 "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+}
+
 vmdq_g2g() {
 	: > "$T/e.txt"
 	"$(dirname "$VMDQ")/vmdq-mkpcap" "$T/e.txt" "$T/e.pcap"
@@ -146,10 +203,7 @@ dpdk_g2g() {
 }
 vmdq_g2w() { # afpacket|pcap
 	if [ "$1" = afpacket ]; then
-		ip netns add "$NS"
-		ip link add "vqtso$$" type veth peer name eth0 netns "$NS"
-		ip link set "vqtso$$" up
-		ip -n "$NS" link set eth0 up
+		wire_up
 		echo "uplink wire afpacket vqtso$$" > "$T/sw.conf"
 	else
 		: > "$T/e.txt"
@@ -163,10 +217,7 @@ vmdq_g2w() { # afpacket|pcap
 	offload_seen
 	tstop a
 	stop_switch
-	if [ "$1" = afpacket ]; then
-		ip link del "vqtso$$"
-		ip netns del "$NS"
-	fi
+	if [ "$1" = afpacket ]; then wire_down; fi
 }
 dpdk_g2w() {
 	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/a.sock,queues=1,tso=1" -- \
@@ -179,7 +230,43 @@ dpdk_g2w() {
 	tstop host
 }
 
-# ONE=PATH runs one path once (to try it): vmdq_g2g, dpdk_g2g, "vmdq_g2w afpacket", ...
+vmdq_w2g() {
+	wire_up gro
+	cat > "$T/sw.conf" <<EOF
+uplink wire afpacket vqtso$$
+vif b vhost-user $T/b.sock targeted off mac 02:00:00:00:00:02
+EOF
+	start_switch "$T/sw.conf"
+	guest_b "$T/b.sock"
+	send_start
+	rate tstat b 0 RX-bytes
+	offload_seen
+	send_stop
+	tstop b
+	stop_switch
+	wire_down
+}
+# DPDK's: net_af_packet on the uplink's end (no virtio-net header in DPDK
+# 22.11's: a super-frame comes as plain bytes, its checksum partial; frames
+# of 64 KiB, so nothing is cut) and net_vhost, io forwarding
+dpdk_w2g() {
+	wire_up gro
+	tp host -l 0,1 --main-lcore 1 \
+		--vdev "net_af_packet0,iface=vqtso$$,blocksz=65536,framesz=65280,framecnt=512" \
+		--vdev "net_vhost0,iface=$T/b.sock,queues=1,tso=1" -- \
+		-i --nb-cores=1 --mbuf-size=65535 --total-num-mbufs=4096 --forward-mode=io
+	guest_b "$T/b.sock"
+	testpmd_cmd host start
+	send_start
+	rate tstat b 0 RX-bytes
+	send_stop
+	tstop b
+	tstop host
+	wire_down
+}
+
+# ONE=PATH runs one path once (to try it): vmdq_g2g, dpdk_g2g, "vmdq_g2w afpacket",
+# vmdq_w2g, dpdk_w2g, ...
 if [ -n "${ONE:-}" ]; then
 	$ONE
 	cat "$T/offload.txt" 2>/dev/null || true
@@ -190,22 +277,28 @@ fi
 echo "super-frames over vhost-user ($FRAME-byte TCP/IPv4 frames sent with TSO, gso_size 1448),"
 echo "bytes/s; $secs s per figure, each the median of three, the runs of a path interleaved"
 printf '%-44s %14s   %s\n' "path" "median" "runs"
-A=() B=() C=() D=() E=()
+A=() B=() C=() D=() E=() F=() G=()
 for _ in 1 2 3; do
 	A+=("$(vmdq_g2g)")
 	B+=("$(dpdk_g2g)")
 	C+=("$(vmdq_g2w afpacket)")
 	D+=("$(vmdq_g2w pcap)")
 	E+=("$(dpdk_g2w)")
+	F+=("$(vmdq_w2g)")
+	G+=("$(dpdk_w2g)")
 done
 r1=$(med "${A[@]}") r2=$(med "${B[@]}") r3=$(med "${C[@]}") r4=$(med "${D[@]}") r5=$(med "${E[@]}")
+r6=$(med "${F[@]}") r7=$(med "${G[@]}")
 printf '%-44s %14s   %s\n' "guest->guest vmdq" "$r1" "${A[*]}"
 printf '%-44s %14s   %s\n' "guest->guest DPDK vhost (io fwd)" "$r2" "${B[*]}"
 printf '%-44s %14s   %s\n' "guest->wire vmdq, afpacket veth (whole)" "$r3" "${C[*]}"
 printf '%-44s %14s   %s\n' "guest->wire vmdq, pcap /dev/null (cut)" "$r4" "${D[*]}"
 printf '%-44s %14s   %s\n' "guest->wire DPDK vhost rxonly" "$r5" "${E[*]}"
-awk -v a="$r1" -v b="$r2" -v c="$r3" -v d="$r4" -v e="$r5" 'BEGIN {
-	printf "vmdq/DPDK: guest->guest %.2fx, guest->wire %.2fx (afpacket), %.2fx (pcap, cut)\n",
-		a / b, c / e, d / e }'
+printf '%-44s %14s   %s\n' "wire->guest vmdq, afpacket veth (GRO)" "$r6" "${F[*]}"
+printf '%-44s %14s   %s\n' "wire->guest DPDK af_packet + vhost (io fwd)" "$r7" "${G[*]}"
+awk -v a="$r1" -v b="$r2" -v c="$r3" -v d="$r4" -v e="$r5" -v f="$r6" -v g="$r7" 'BEGIN {
+	printf "vmdq/DPDK: guest->guest %.2fx, guest->wire %.2fx (afpacket), %.2fx (pcap, cut),",
+		a / b, c / e, d / e
+	printf " wire->guest %.2fx\n", f / g }'
 echo "vmdq's offload counters after each run (cumulative per run):"
 cat "$T/offload.txt"
