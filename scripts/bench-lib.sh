@@ -43,12 +43,22 @@ rate() {
 	b=$("$@")
 	echo $(((b - a) / secs))
 }
-# start_switch CONF: vmdq's switch on CPU 0, control socket $T/ctl.sock
+# start_switch CONF: vmdq's switch on CPU 0, control socket $T/ctl.sock.
+# PERF=DIR: perf record -g of the switch for the warm-up and the measure,
+# into DIR/PERF_TAG.PID.data
 start_switch() {
 	"$VMDQ" switch -c "$1" --ctl "$T/ctl.sock" --cpu 0 2> "$T/switch.log" &
 	SWPID=$!
 	echo "$SWPID" >> "$T/pids"
-	for _ in $(seq 50); do grep -q "switch running" "$T/switch.log" && return 0; sleep 0.1; done
+	for _ in $(seq 50); do
+		if grep -q "switch running" "$T/switch.log"; then
+			[ -z "${PERF:-}" ] || perf record -q -g -p "$SWPID" \
+				-o "$PERF/${PERF_TAG:-switch}.$SWPID.data" -- sleep "$((secs + 2))" \
+				> /dev/null 2>&1 &
+			return 0
+		fi
+		sleep 0.1
+	done
 	echo "switch did not start" >&2; cat "$T/switch.log" >&2; exit 1
 }
 stop_switch() { kill -TERM "$SWPID"; wait "$SWPID" 2>/dev/null || true; }

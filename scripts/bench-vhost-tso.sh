@@ -189,6 +189,7 @@ EOF
 	stop_switch
 }
 dpdk_g2g() {
+	rm -f "$T/a.sock" "$T/b.sock" # a killed testpmd leaves them (net_vhost cannot bind)
 	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/a.sock,queues=1,tso=1" \
 		--vdev "net_vhost1,iface=$T/b.sock,queues=1,tso=1" -- \
 		-i --nb-cores=1 --total-num-mbufs=32768 --mbuf-size=65535 --total-num-mbufs=4096 \
@@ -220,6 +221,7 @@ vmdq_g2w() { # afpacket|pcap
 	if [ "$1" = afpacket ]; then wire_down; fi
 }
 dpdk_g2w() {
+	rm -f "$T/a.sock" "$T/b.sock" # a killed testpmd leaves them (net_vhost cannot bind)
 	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/a.sock,queues=1,tso=1" -- \
 		-i --nb-cores=1 --mbuf-size=65535 --total-num-mbufs=4096 --max-pkt-len=65535 \
 		--forward-mode=rxonly
@@ -251,6 +253,7 @@ EOF
 # of 64 KiB, so nothing is cut) and net_vhost, io forwarding
 dpdk_w2g() {
 	wire_up gro
+	rm -f "$T/a.sock" "$T/b.sock" # a killed testpmd leaves them (net_vhost cannot bind)
 	tp host -l 0,1 --main-lcore 1 \
 		--vdev "net_af_packet0,iface=vqtso$$,blocksz=65536,framesz=65280,framecnt=512" \
 		--vdev "net_vhost0,iface=$T/b.sock,queues=1,tso=1" -- \

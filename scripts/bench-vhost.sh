@@ -67,6 +67,7 @@ EOF
 	stop_switch
 }
 dpdk_h2g() { # SIZE
+	rm -f "$T/vh.sock" # a killed testpmd leaves it, and net_vhost cannot bind then
 	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/vh.sock,queues=1" -- \
 		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode=txonly --txpkts="$1" \
 		--eth-peer=0,02:00:00:00:00:01
@@ -90,6 +91,7 @@ EOF
 	stop_switch
 }
 dpdk_g2h() { # SIZE
+	rm -f "$T/vh.sock" # a killed testpmd leaves it, and net_vhost cannot bind then
 	tp host -l 0,1 --main-lcore 1 --vdev "net_vhost0,iface=$T/vh.sock,queues=1" -- \
 		-i --nb-cores=1 --total-num-mbufs=32768 --forward-mode=rxonly
 	guest txonly "$1" --eth-peer=0,02:ee:00:00:00:01
@@ -102,7 +104,8 @@ dpdk_g2h() { # SIZE
 # AB=OLD_VMDQ [ABSIZE=BYTES] [ABN=ROUNDS]: an older build of vmdq against
 # this one and DPDK, ABN (5) interleaved rounds, each host -> guest targeted
 # and not (copy), and guest -> host (ABSIZE bytes, 64); each round's ratios
-# new/old, then the medians of the rounds and their ratios
+# new/old, then the medians of the rounds and their ratios.  PERF=DIR
+# records each switch run (perf record -g, DIR/{old,new}-PATH.PID.data).
 if [ -n "${AB:-}" ]; then
 	NEW=$VMDQ
 	sz=${ABSIZE:-64}
@@ -111,8 +114,14 @@ if [ -n "${AB:-}" ]; then
 	echo "host->guest targeted old new dpdk | host->guest copy old new | guest->host old new dpdk || new/old targeted copy g->h"
 	A=() B=() C=() D=() E=() F=() G=() H=()
 	for _ in $(seq "${ABN:-5}"); do
-		VMDQ=$AB; a=$(vmdq_h2g "$sz" on); g=$(vmdq_h2g "$sz" off); d=$(vmdq_g2h "$sz")
-		VMDQ=$NEW; b=$(vmdq_h2g "$sz" on); h=$(vmdq_h2g "$sz" off); e=$(vmdq_g2h "$sz")
+		VMDQ=$AB
+		a=$(PERF_TAG=old-h2g-targeted vmdq_h2g "$sz" on)
+		g=$(PERF_TAG=old-h2g-copy vmdq_h2g "$sz" off)
+		d=$(PERF_TAG=old-g2h vmdq_g2h "$sz")
+		VMDQ=$NEW
+		b=$(PERF_TAG=new-h2g-targeted vmdq_h2g "$sz" on)
+		h=$(PERF_TAG=new-h2g-copy vmdq_h2g "$sz" off)
+		e=$(PERF_TAG=new-g2h vmdq_g2h "$sz")
 		c=$(dpdk_h2g "$sz"); f=$(dpdk_g2h "$sz")
 		echo "$a $b $c | $g $h | $d $e $f || $(ratio "$a" "$b") $(ratio "$g" "$h") $(ratio "$d" "$e")"
 		A+=("$a") B+=("$b") C+=("$c") D+=("$d") E+=("$e") F+=("$f") G+=("$g") H+=("$h")
