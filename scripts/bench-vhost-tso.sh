@@ -87,15 +87,15 @@ if mode == "pcap":
             fr = frame(k, "020000000001", False)
             f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
 else:
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-    s.setsockopt(socket.SOL_PACKET, 15, 1)  # PACKET_VNET_HDR
-    s.bind((where, 0))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # receives nothing
+    s.setsockopt(263, 15, 1)  # SOL_PACKET, PACKET_VNET_HDR
+    to = (where, 0x0800)  # ETH_P_IP
     # virtio_net_hdr: NEEDS_CSUM, GSO_TCPV4, hdr_len, gso_size, csum_start, csum_offset
     hdr = struct.pack("<BBHHHH", 1, 1, 54, 1448, 34, 16)
     frames = [hdr + frame(k, "02ee00000001", True) for k in range(8)]
     while True:
         for fr in frames:
-            s.send(fr)
+            s.sendto(fr, to)
 P
 /usr/bin/python3 "$T/frames.py" pcap "$T/a.pcap" "$PAY"
 
