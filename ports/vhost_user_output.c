@@ -174,19 +174,28 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 	unsigned pair = (unsigned)(d[0].cookie >> 16 & 0xffff);
 	if (pair >= h->nqp)
 		return 0; /* not ours: cannot happen */
-	if ((uint32_t)(d[0].cookie >> 32) != h->gen)
-		return 0; /* posted before the rings changed, given up on (vhu_quiesce) */
+	/* Each entry is judged by its own generation: one posted before the
+	 * rings changed and given up on (vhu_quiesce: posted was set to 0 for
+	 * it) is skipped, never written and not counted off posted; the
+	 * current ones in the same batch go on as usual. */
+	unsigned cur = 0;
+	for (unsigned i = 0; i < n; i++)
+		cur += (uint32_t)(d[i].cookie >> 32) == h->gen;
+	if (!cur)
+		return 0;
 	struct vhu_rxr *r = &h->r[pair];
 	unsigned done = 0, back = 0, nused = 0;
 	struct vmdq_rxd again[VHU_POST_MAX];
 	struct vring_used_elem used[VHU_POST_MAX];
-	r->posted -= n < r->posted ? n : r->posted;
+	r->posted -= cur < r->posted ? cur : r->posted;
 	bool live = rx_live(h, pair) && r->ring_num == h->d.vq[RXQ(pair)].num;
 	if (live)
 		quiet(h);
 	struct vu_vring *v = &h->d.vq[RXQ(pair)];
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t head = (uint16_t)d[i].cookie;
+		if ((uint32_t)(d[i].cookie >> 32) != h->gen)
+			continue; /* given up on (above) */
 		if (!live || head >= r->ring_num) {
 			continue; /* the guest went or broke: not delivered */
 		}
@@ -239,7 +248,7 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 		 * published, and the log is only ever touched by this thread */
 		for (unsigned i = 0; i < n; i++) {
 			uint16_t head = (uint16_t)d[i].cookie;
-			if (head >= r->ring_num)
+			if (head >= r->ring_num || (uint32_t)(d[i].cookie >> 32) != h->gen)
 				continue;
 			if (d[i].len || d[i].lead)
 				vu_log_host(&h->d, d[i].buf, (uint64_t)d[i].lead + d[i].len);
