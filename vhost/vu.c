@@ -850,6 +850,12 @@ bool vu_msg_quiesces(const struct vu_dev *d, const struct vu_msg *m)
 	if (m->request == VU_SET_FEATURES && m->size == U64 && d->features_set &&
 	    !((m->u.u64 ^ d->features) & ~(1ull << VU_F_LOG_ALL)))
 		return false;
+	/* a non-zero status (the driver's progress: ACKNOWLEDGE ... DRIVER_OK,
+	 * at every boot and on a migration's destination) changes no ring
+	 * either: the buffers posted since the rings started stay posted, none
+	 * goes back to the guest empty.  Status 0 stops the rings: it does. */
+	if (m->request == VU_SET_STATUS && m->size == U64 && m->u.u64 && m->u.u64 <= 0xff)
+		return false;
 	if (m->request == VU_SET_VRING_ADDR && m->size == ADDR &&
 	    ring_index_ok(d, m->u.addr.index)) {
 		const struct vu_vring *v = &d->vq[m->u.addr.index];

@@ -257,7 +257,8 @@ int vu_handle(struct vu_dev *d, struct vu_msg *m, struct vu_msg *reply);
  * must be finished first)? */
 bool vu_request_quiesces(uint32_t r);
 /* Does message m, on d as it is, need the rings quiesced (a request that
- * may quiesce, but not one that only turns logging on or off)? */
+ * may quiesce, but not one that only turns logging on or off, nor a
+ * non-zero SET_STATUS)? */
 bool vu_msg_quiesces(const struct vu_dev *d, const struct vu_msg *m);
 /* Request r's name for logs ("SET_MEM_TABLE"), "UNKNOWN" if we do not know it. */
 const char *vu_request_name(uint32_t r);

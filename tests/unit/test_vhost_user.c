@@ -429,6 +429,80 @@ static void complete_mixed_generations(void **s)
 	close(g);
 }
 
+/* Ring r set up as QEMU does it (NUM, ADDR, BASE, KICK, CALL; kicks polled). */
+static void ring_up(struct port *p, int s, unsigned r, uint32_t base)
+{
+	msg_state(p, s, VU_SET_VRING_NUM, r, NUM);
+	struct {
+		uint32_t index, flags;
+		uint64_t desc, used, avail, log;
+	} __attribute__((packed)) ad = { r, 0, UVA + RING(r), UVA + RING(r) + 0x2000,
+					 UVA + RING(r) + 0x1000, 0 };
+	send_msg(s, VU_SET_VRING_ADDR, &ad, sizeof(ad), -1);
+	assert_int_equal(service(p), PORT_SERVICE_OK);
+	msg_state(p, s, VU_SET_VRING_BASE, r, base);
+	msg_u64(p, s, VU_SET_VRING_KICK, r | 0x100, -1);
+	msg_u64(p, s, VU_SET_VRING_CALL, r | 0x100, -1);
+}
+
+/* Review K3: a migration's destination (and every boot) in QEMU's order:
+ * the rings enabled first, the receive ring running (its buffers posted)
+ * before the transmit ring is set up, then SET_STATUS with DRIVER_OK.  The
+ * status changes no ring: the posted buffers stay posted, none comes back
+ * to the guest empty (Linux would count rx_length_errors).  Status 0 then
+ * stops the rings as before: the buffers come back, length 0. */
+static void status_driver_ok_keeps_posted(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	struct port p;
+	struct vmdq_dev *dev = targeted_port(&p);
+	struct vhu *h = p.priv;
+	int g = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	assert_int_equal(connect(g, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	msg_u64(&p, g, VU_SET_FEATURES,
+		1ull << VIRTIO_F_VERSION_1 | 1ull << VU_F_PROTOCOL_FEATURES, -1);
+	msg_u64(&p, g, VU_SET_PROTOCOL_FEATURES, 1ull << VU_PF_STATUS, -1);
+	msg_u64(&p, g, VU_SET_OWNER, 0, -1);
+	send_mem_table(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	msg_state(&p, g, VU_SET_VRING_ENABLE, 0, 1);
+	msg_state(&p, g, VU_SET_VRING_ENABLE, 1, 1);
+	guest_rx_offer(8);
+	ring_up(&p, g, 0, 0);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(h->r[0].posted, 8);
+	ring_up(&p, g, 1, 0);
+	assert_int_equal(h->r[0].posted, 8);
+	msg_u64(&p, g, VU_SET_STATUS, 0x0f, -1); /* ... DRIVER_OK, FEATURES_OK */
+	assert_int_equal(h->r[0].posted, 8);
+	assert_int_equal(used(0)->idx, 0);
+	/* the buffers are there for frames */
+	struct tframe f;
+	one_frame_in_flight(dev, &f);
+	struct vmdq_rxd d[8];
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 8), 1);
+	bool yes = true;
+	assert_int_equal(p.ops->complete(&p, d, 1, &yes), 1);
+	assert_int_equal(used(0)->idx, 1);
+	assert_int_equal(used(0)->ring[0].len, 12 + 80);
+	assert_int_equal(h->r[0].posted, 7);
+	/* status 0 stops the device: the 7 come back empty, positions kept */
+	msg_u64(&p, g, VU_SET_STATUS, 0, -1);
+	assert_int_equal(h->r[0].posted, 0);
+	assert_int_equal(used(0)->idx, 8);
+	for (unsigned i = 1; i < 8; i++)
+		assert_int_equal(used(0)->ring[i].len, 0);
+
+	vmdq_queue_stop(dev, 1);
+	p.ops->close(&p);
+	vmdq_dev_destroy(dev);
+	close(g);
+}
+
 
 /* ---- offloads (issue 14): the virtio-net header both ways ---------------- */
 
@@ -1645,6 +1719,7 @@ int main(void)
 		cmocka_unit_test(quiesce_by_return_code),
 		cmocka_unit_test(quiesce_gives_up_after_drains),
 		cmocka_unit_test(complete_mixed_generations),
+		cmocka_unit_test(status_driver_ok_keeps_posted),
 		cmocka_unit_test(vnet_header_from_guest),
 		cmocka_unit_test(vnet_header_without_offloads),
 		cmocka_unit_test(vnet_header_to_guest),

@@ -1271,6 +1271,28 @@ static void log_toggles_do_not_quiesce(void **s)
 	assert_false(vu_msg_quiesces(&D, &m));
 }
 
+/* Review K3: the driver's status on its way up (SET_STATUS 1 ... 15, and
+ * DRIVER_OK on a migration's destination) changes no ring: no quiesce.
+ * Status 0 stops the rings and quiesces; a status the handler refuses (over
+ * 0xff) or a malformed one quiesces as before. */
+static void status_nonzero_does_not_quiesce(void **s)
+{
+	(void)s;
+	setup_dev(0);
+	struct vu_msg m = msg(VU_SET_STATUS, 8);
+	for (uint64_t st = 1; st <= 0xff; st++) {
+		m.u.u64 = st;
+		assert_false(vu_msg_quiesces(&D, &m));
+	}
+	m.u.u64 = 0;
+	assert_true(vu_msg_quiesces(&D, &m));
+	m.u.u64 = 0x100;
+	assert_true(vu_msg_quiesces(&D, &m));
+	m = msg(VU_SET_STATUS, 4);
+	m.u.u64 = 7;
+	assert_true(vu_msg_quiesces(&D, &m));
+}
+
 /* SET_LOG_BASE from a hostile front-end: refused, counted as bad-log,
  * answered (QEMU waits for the answer), the device broken; nothing mapped. */
 static void dirty_log_hostile(void **s)
@@ -1407,6 +1429,7 @@ int main(void)
 		cmocka_unit_test(dirty_log),
 		cmocka_unit_test(dirty_log_hostile),
 		cmocka_unit_test(log_toggles_do_not_quiesce),
+		cmocka_unit_test(status_nonzero_does_not_quiesce),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vu_dev_reset(&D);
