@@ -377,6 +377,7 @@ static void connected(struct port *p, int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	h->cfd = fd;
 	h->in_len = h->in_nfds = 0;
+	h->base_told = false;
 	atomic_store(&h->mem_fault, 0);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 2 };
 	epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -416,6 +417,28 @@ static int send_msg(int fd, const struct vu_msg *r)
 	memcpy(buf + VU_HDR_SIZE, &r->u, r->size);
 	ssize_t n = send(fd, buf, VU_HDR_SIZE + r->size, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n == (ssize_t)(VU_HDR_SIZE + r->size) ? 0 : -1;
+}
+
+/* A ring started where the positions handed over disagree (vu.h,
+ * base_mismatch): buffers an earlier back-end (a migration's source) took
+ * and never gave back are lost to the guest; or a packed used position was
+ * refused.  Said once a connection (the counts stay in struct vu_dev). */
+static void tell_base(struct port *p)
+{
+	struct vhu *h = p->priv;
+	uint64_t n = h->d.base_mismatch + h->d.base_refused;
+	if (n == h->base_seen)
+		return;
+	h->base_seen = n;
+	if (h->base_told)
+		return;
+	h->base_told = true;
+	fprintf(stderr, "vmdq: vif %s: ring %u started with avail index %#x and used index "
+		"%#x%s (said once a connection)\n", p->name, h->d.base_last.ring,
+		h->d.base_last.avail, h->d.base_last.used,
+		h->d.base_last.refused ? ": that used index cannot be, ignored"
+			: ": buffers taken before the ring started were never used, the guest "
+			  "has lost them");
 }
 
 #define VHU_WAIT (-2)
@@ -495,6 +518,7 @@ static int read_msg(struct port *p)
 	int rc = vu_handle(&h->d, &m, &r);
 	h->light = false;
 	h->quiescing = false;
+	tell_base(p);
 	resync(p);
 	if (rc < 0)
 		return -1;

@@ -96,6 +96,8 @@ struct vhu {
 	bool retracted;         /* every shared buffer was taken back since the last post */
 	uint32_t gen;           /* shared buffers' generation (cookies), bumped when
 				 * completions are given up on */
+	uint64_t base_seen;     /* d.base_mismatch + d.base_refused last looked at */
+	bool base_told;         /* logged once this connection (tell_base) */
 	bool notify_on;         /* the guest's kicks are enabled */
 	int reg[VU_MAX_VRINGS]; /* kick fds in the epoll set */
 	struct vu_dev d;

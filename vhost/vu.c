@@ -554,11 +554,15 @@ static bool set_vring_base(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	if (!ring_index_ok(d, i) || d->vq[i].started)
 		return false; /* a running ring's positions are ours */
 	if (d->features & (1ull << VU_F_RING_PACKED)) {
-		/* bits 0-14 the avail index, 15 its wrap counter; QEMU sends the
-		 * used index in 16-31: nothing is in flight with us at the
-		 * start, so ours follows the avail index */
+		/* bits 0-14 the avail index, 15 its wrap counter; 16-30 the used
+		 * index, 31 its wrap counter (vhost-user.rst; QEMU sends both
+		 * halves, DPDK's virtio-user the avail half alone: a used half
+		 * of 0 is taken as absent).  Both are checked when the ring
+		 * starts (set_vring_kick) */
 		d->vq[i].pk_base = (uint16_t)m->u.state.num;
 		d->vq[i].pk_base_set = true;
+		d->vq[i].pk_used_base = (uint16_t)(m->u.state.num >> 16);
+		d->vq[i].pk_used_set = d->vq[i].pk_used_base != 0;
 		return true;
 	}
 	if (m->u.state.num > 0xffff)
@@ -588,6 +592,8 @@ static bool get_vring_base(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 		r->u.state.num = (uint32_t)a | (uint32_t)u << 16;
 		v->pk_base = a;
 		v->pk_base_set = true;
+		v->pk_used_base = u;
+		v->pk_used_set = true;
 	}
 	r->nfds = 0;
 	return true;
@@ -634,6 +640,42 @@ static bool set_vring_err(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 	return true;
 }
 
+/* A ring starts where the positions handed over disagree (mismatch), or
+ * with a packed used position that cannot be (refused). */
+static void base_disagrees(struct vu_dev *d, const struct vu_vring *v, bool refused,
+			   uint32_t avail, uint32_t used)
+{
+	if (refused)
+		d->base_refused++;
+	else
+		d->base_mismatch++;
+	d->base_last.ring = (uint32_t)(v - d->vq);
+	d->base_last.avail = avail;
+	d->base_last.used = used;
+	d->base_last.refused = refused;
+}
+
+/* A packed ring starts at last_avail (set): its used position is the used
+ * half of SET/GET_VRING_BASE when that is a position at most a ring behind
+ * the avail one (the driver has handed the chains between the two to a
+ * back-end and not had them back: they stay lost to it, our used
+ * descriptors go where it looks for the next one).  Anything else cannot
+ * be: refused, the used position follows the avail one (never used to
+ * index the ring). */
+static void packed_used_start(struct vu_dev *d, struct vu_vring *v)
+{
+	uint16_t u = v->pk_used_base;
+	uint32_t slot = u & 0x7fffu;
+	uint32_t pos = slot + ((u & 0x8000) ? 0 : v->num);
+	if (slot >= v->num || vu_pk_sub(v, v->last_avail, pos) > v->num) {
+		base_disagrees(d, v, true, vu_pk_index(v, v->last_avail), u);
+		return;
+	}
+	if (pos != v->last_avail)
+		base_disagrees(d, v, false, vu_pk_index(v, v->last_avail), u);
+	v->used_idx = (uint16_t)pos;
+}
+
 /* A kick fd starts the ring (or replaces a running ring's fd). */
 static bool set_vring_kick(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 {
@@ -667,8 +709,12 @@ static bool set_vring_kick(struct vu_dev *d, struct vu_msg *m, struct vu_msg *r)
 		}
 		v->last_avail = (uint16_t)(slot + ((b & 0x8000) ? 0 : v->num));
 		v->used_idx = v->last_avail;
+		if (v->pk_used_set)
+			packed_used_start(d, v);
 	} else if (v->used) {
 		v->used_idx = ((volatile struct vring_used *)v->used)->idx;
+		if (!was && v->used_idx != v->last_avail)
+			base_disagrees(d, v, false, v->last_avail, v->used_idx);
 	}
 	v->signalled = v->used_idx;
 	v->signalled_valid = false;

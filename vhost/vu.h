@@ -161,6 +161,10 @@ struct vu_vring {
 	uint16_t pk_base;        /* packed: SET/GET_VRING_BASE's avail index and
 				  * wrap counter (bit 15), used when the ring starts */
 	bool pk_base_set;
+	uint16_t pk_used_base;   /* packed: the used index and wrap counter
+				  * (bits 16-31 of SET/GET_VRING_BASE), checked
+				  * against pk_base when the ring starts */
+	bool pk_used_set;
 	bool signalled_valid;
 	bool need_call;          /* used entries since the last call */
 	int kick_fd, call_fd, err_fd;
@@ -209,6 +213,17 @@ struct vu_dev {
 	uint64_t errors[VU_E__COUNT];
 	uint64_t messages, resets;
 	uint64_t calls_lost;     /* call fd full (the guest does not read it) */
+	/* Rings started where the positions handed over disagree (a
+	 * migration's source or an earlier back-end held buffers it never
+	 * gave back): split, SET_VRING_BASE's index is not used->idx at the
+	 * kick; packed, the used half of SET_VRING_BASE is not the avail half
+	 * (taken as the used position).  base_refused: a packed used half
+	 * that is no position up to a ring behind the avail one (ignored: the
+	 * used position follows the avail one).  base_last: the last of
+	 * either, for the host's log (ring, avail and used index as the
+	 * front-end gave them, refused or not). */
+	uint64_t base_mismatch, base_refused;
+	struct { uint32_t ring, avail, used; bool refused; } base_last;
 	struct vu_log log;       /* SET_LOG_BASE's, mapped; logging is on while
 				  * it is and VU_F_LOG_ALL is negotiated */
 	/* SEND_RARP (after a live migration, on the destination): the MAC the

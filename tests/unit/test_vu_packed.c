@@ -316,6 +316,81 @@ static void base_survives_restart(void **s)
 	assert_broken(VU_E_INDEX);
 }
 
+/* Review K2: SET_VRING_BASE's used half (bits 16-31, QEMU's used index and
+ * wrap counter) is where the driver looks for the next used descriptor.
+ * A source that stopped with chains in flight hands over a used position
+ * behind the avail one: our used descriptors go there (the chains in
+ * between stay lost to the driver, counted as a mismatch), not at the avail
+ * position where the driver would never look.  A used half that is no
+ * position up to a ring behind the avail one (a slot past the ring, or
+ * ahead of avail) is refused and counted: the used position follows the
+ * avail one, as without a used half (DPDK's virtio-user sends none: 0). */
+static void base_used_half(void **s)
+{
+	(void)s;
+	setup_dev(0, -1);
+	/* the source: ids 0, 1, 2 at slots 0-2, only id 0 used */
+	for (uint16_t id = 0; id < 3; id++)
+		drv_add1(id, GPA + DATA + 256u * id, 256, VRING_DESC_F_WRITE);
+	struct vu_chain c;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vu_pop(&D, V, true, &c), 0);
+	vu_used_put(V, 0, 10);
+	vu_used_publish(V);
+	uint32_t len;
+	assert_int_equal(drv_used(&len), 0);
+	/* its stop: avail slot 3, used slot 1, both in the first lap */
+	assert_int_equal(send(VU_GET_VRING_BASE, 0, 0), 0x80018003);
+	/* the destination starts from QEMU's state */
+	assert_int_equal(send(VU_SET_VRING_BASE, 0, 0x80018003), 0);
+	assert_int_equal(send(VU_SET_VRING_KICK, 0, 0), 0);
+	assert_false(D.broken);
+	assert_int_equal(D.base_mismatch, 1);
+	assert_int_equal(D.base_refused, 0);
+	assert_int_equal(D.base_last.avail, 0x8003);
+	assert_int_equal(D.base_last.used, 0x8001);
+	drv_add1(3, GPA + DATA + 256u * 3, 256, VRING_DESC_F_WRITE); /* slot 3 */
+	assert_int_equal(vu_avail_count(&D, V), 1);
+	assert_int_equal(vu_pop(&D, V, true, &c), 0);
+	assert_int_equal(c.head, 3);
+	vu_used_put(V, 3, 33);
+	vu_used_publish(V);
+	assert_int_equal(ring()[1].id, 3); /* at the driver's next used slot */
+	assert_int_equal(drv_used(&len), 3);
+	assert_int_equal(len, 33);
+	assert_int_equal(send(VU_GET_VRING_BASE, 0, 0), 0x80028004);
+
+	/* hostile: a used slot past the ring */
+	assert_int_equal(send(VU_SET_VRING_BASE, 0, 0x8004u | (0x8000u | NUM) << 16), 0);
+	assert_int_equal(send(VU_SET_VRING_KICK, 0, 0), 0);
+	assert_false(D.broken);
+	assert_int_equal(D.base_refused, 1);
+	assert_int_equal(V->used_idx, V->last_avail);
+	assert_int_equal(send(VU_GET_VRING_BASE, 0, 0), 0x80048004);
+	/* hostile: used ahead of avail (slot 4 when avail is slot 1, same lap) */
+	assert_int_equal(send(VU_SET_VRING_BASE, 0, 0x80048001), 0);
+	assert_int_equal(send(VU_SET_VRING_KICK, 0, 0), 0);
+	assert_int_equal(D.base_refused, 2);
+	assert_int_equal(V->used_idx, V->last_avail);
+	/* a whole ring behind (avail slot 1 lap 2, used slot 1 lap 1): the most
+	 * that can be in flight */
+	assert_int_equal(send(VU_GET_VRING_BASE, 0, 0), 0x80018001);
+	assert_int_equal(send(VU_SET_VRING_BASE, 0, 0x80010001), 0);
+	assert_int_equal(send(VU_SET_VRING_KICK, 0, 0), 0);
+	assert_int_equal(D.base_refused, 2);
+	assert_int_equal(D.base_mismatch, 2);
+	assert_int_equal(send(VU_GET_VRING_BASE, 0, 0), 0x80010001);
+	/* no used half (DPDK): the used position follows the avail one */
+	assert_int_equal(send(VU_SET_VRING_BASE, 0, 0x0002), 0);
+	assert_int_equal(send(VU_SET_VRING_KICK, 0, 0), 0);
+	assert_int_equal(send(VU_GET_VRING_BASE, 0, 0), 0x00020002);
+	assert_int_equal(D.base_refused, 2);
+	assert_int_equal(D.base_mismatch, 2);
+	assert_false(D.broken);
+	for (size_t i = 0; i < sizeof(beyond); i++)
+		assert_int_equal(beyond[i], 0x5a);
+}
+
 /* A split ring's size must be a power of two; a packed one's need not. */
 static void ring_sizes(void **s)
 {
@@ -717,6 +792,7 @@ int main(void)
 		cmocka_unit_test(chains_out_of_order),
 		cmocka_unit_test(unpop),
 		cmocka_unit_test(base_survives_restart),
+		cmocka_unit_test(base_used_half),
 		cmocka_unit_test(ring_sizes),
 		cmocka_unit_test(suppression),
 		cmocka_unit_test(address_outside),
