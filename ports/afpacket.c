@@ -92,7 +92,7 @@ static void afp_close(struct port *p)
 		munmap(a->ring, (size_t)BLOCK_SIZE * BLOCK_NR);
 	if (a->fd >= 0)
 		close(a->fd); /* drops the promiscuous membership too */
-	free(a->copy);
+	port_unmem(a->copy, (size_t)AFP_BURST * COPY_SIZE);
 	free(a);
 	p->priv = NULL;
 }
@@ -108,7 +108,7 @@ static int afp_open(struct port *p, char **args, int nargs, char *err, size_t er
 		return -ENOMEM;
 	p->priv = a;
 	a->fd = -1;
-	a->copy = malloc((size_t)AFP_BURST * COPY_SIZE);
+	a->copy = port_mem((size_t)AFP_BURST * COPY_SIZE); /* pages as frames need them */
 	a->ifindex = (int)if_nametoindex(args[0]);
 	if (!a->copy)
 		return -ENOMEM;

@@ -227,6 +227,13 @@ const struct port_ops *port_ops_find(const char *kind);
 /* The largest frame interface ifname sends (its MTU, an Ethernet header
  * and one 802.1Q tag), or 0 if it cannot tell.  For open. */
 uint32_t port_link_frame_max(const char *ifname);
+/* Buffers a port keeps for its whole life (receive slots sized for
+ * super-frames): an anonymous mapping without swap reserved, so only the
+ * pages frames land on ever exist (malloc may hand out pages already
+ * written, or write them itself: MALLOC_PERTURB_).  NULL on failure;
+ * port_unmem(NULL, ...) does nothing. */
+void *port_mem(size_t bytes);
+void port_unmem(void *m, size_t bytes);
 
 extern const struct port_ops port_pcap_ops;
 extern const struct port_ops port_tap_ops;

@@ -107,7 +107,7 @@ struct tap_port {
 	char netns[64];
 	bool rx_ok, tx_ok;
 	struct io_uring rxr, txr; /* reads (with the eventfd), writes */
-	uint8_t *buf;       /* TAP_BURST receive slots of TAP_SLOT */
+	uint8_t *buf;       /* TAP_BURST receive slots of TAP_SLOT (port_mem) */
 	uint8_t held[TAP_BURST]; /* slots handed out by the last rx */
 	unsigned nheld;
 	unsigned posted;    /* reads in flight */
@@ -317,7 +317,7 @@ static void tap_close(struct port *p)
 		close(t->efd);
 	if (t->nl >= 0)
 		close(t->nl);
-	free(t->buf);
+	port_unmem(t->buf, (size_t)TAP_BURST * TAP_SLOT);
 	free(t);
 	p->priv = NULL;
 }
@@ -338,7 +338,7 @@ static int tap_open(struct port *p, char **args, int nargs, char *err, size_t er
 	p->priv = t;
 	t->fd = t->efd = t->nl = -1;
 	snprintf(t->ifname, sizeof(t->ifname), "%s", args[0]);
-	t->buf = aligned_alloc(64, (size_t)TAP_BURST * TAP_SLOT);
+	t->buf = port_mem((size_t)TAP_BURST * TAP_SLOT); /* pages as frames land */
 	if (!t->buf)
 		return -ENOMEM;
 	int rc;
