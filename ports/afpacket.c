@@ -37,6 +37,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -69,6 +70,7 @@ _Static_assert(C__COUNT + VMDQ_OFF_ERR__COUNT - 1 <= PORT_STATUS_MAX, "status co
 
 struct afp {
 	int fd;
+	int plain;                       /* send-only, no virtio-net header: ordinary frames */
 	int ifindex;
 	uint8_t *ring;
 	unsigned cur;                    /* block being read */
@@ -92,6 +94,8 @@ static void afp_close(struct port *p)
 		munmap(a->ring, (size_t)BLOCK_SIZE * BLOCK_NR);
 	if (a->fd >= 0)
 		close(a->fd); /* drops the promiscuous membership too */
+	if (a->plain >= 0)
+		close(a->plain);
 	port_unmem(a->copy, (size_t)AFP_BURST * COPY_SIZE);
 	free(a);
 	p->priv = NULL;
@@ -107,7 +111,7 @@ static int afp_open(struct port *p, char **args, int nargs, char *err, size_t er
 	if (!a)
 		return -ENOMEM;
 	p->priv = a;
-	a->fd = -1;
+	a->fd = a->plain = -1;
 	a->copy = port_mem((size_t)AFP_BURST * COPY_SIZE); /* pages as frames need them */
 	a->ifindex = (int)if_nametoindex(args[0]);
 	if (!a->copy)
@@ -150,6 +154,17 @@ static int afp_open(struct port *p, char **args, int nargs, char *err, size_t er
 	struct packet_mreq mr = { .mr_ifindex = a->ifindex, .mr_type = PACKET_MR_PROMISC };
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		goto fail;
+	/* ordinary frames (no GSO, no partial checksum: their header would be
+	 * all zeros but DATA_VALID, which the kernel ignores on transmit) leave
+	 * through a second socket without PACKET_VNET_HDR, as one iovec: the
+	 * kernel's header copy and parse per message are skipped.  Protocol 0:
+	 * it receives nothing. */
+	a->plain = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (a->plain < 0)
+		goto fail;
+	struct sockaddr_ll sp = { .sll_family = AF_PACKET, .sll_ifindex = a->ifindex };
+	if (bind(a->plain, (struct sockaddr *)&sp, sizeof(sp)) < 0)
+		goto fail;
 	/* a super-frame whole at most; the link's MTU bounds the frames it
 	 * sends whole (a super-frame's segments are the kernel's business).
 	 * rx: whatever the kernel has, as it has it.  tx: what the kernel's
@@ -185,13 +200,23 @@ static bool rx_frame(struct port *p, struct afp *a, const struct tpacket3_hdr *h
 	uint32_t cap = h->tp_snaplen, len = h->tp_len;
 	struct vmdq_offload o;
 	enum vmdq_off_err e;
-	if (h->tp_mac < AFP_HDR) /* the kernel puts the header there: never */
+	const uint8_t *vh = data - AFP_HDR;
+	bool plain = false; /* an ordinary frame: nothing to check */
+	if (h->tp_mac < AFP_HDR) { /* the kernel puts the header there: never */
 		e = VMDQ_OFF_ERR_VNET_SHORT;
-	else if (cap != len) /* cut: longer than a block */
+	} else if (cap != len) { /* cut: longer than a block */
 		e = VMDQ_OFF_ERR_SUPER_LONG;
-	else if ((e = vmdq_vnet_hdr_parse(data - AFP_HDR, AFP_HDR, &o)) == VMDQ_OFF_ERR_NONE &&
-		 (vmdq_off_needs(&o) & ~p->caps.rx_offloads))
+	} else if (cap <= VMDQ_MAX_SUPER && vh[1] == VIRTIO_NET_HDR_GSO_NONE && !(vh[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		/* most frames: what vmdq_vnet_hdr_parse and vmdq_off_check make
+		 * of such a header, without the calls */
+		o = (struct vmdq_offload){ .flags = (vh[0] & VIRTIO_NET_HDR_F_DATA_VALID)
+							    ? VMDQ_OFF_CSUM_VALID : 0 };
+		e = VMDQ_OFF_ERR_NONE;
+		plain = true;
+	} else if ((e = vmdq_vnet_hdr_parse(vh, AFP_HDR, &o)) == VMDQ_OFF_ERR_NONE &&
+		   (vmdq_off_needs(&o) & ~p->caps.rx_offloads)) {
 		e = VMDQ_OFF_ERR_NOT_NEGOTIATED;
+	}
 	if (e == VMDQ_OFF_ERR_NONE && (h->tp_status & TP_STATUS_VLAN_VALID)) {
 		/* put the stripped tag back where it was, and the header's
 		 * offsets after it */
@@ -217,7 +242,7 @@ static bool rx_frame(struct port *p, struct afp *a, const struct tpacket3_hdr *h
 	if (e == VMDQ_OFF_ERR_NONE && o.gso_type &&
 	    (o.flags & (VMDQ_OFF_CSUM_PARTIAL | VMDQ_OFF_CSUM_VALID)) == VMDQ_OFF_CSUM_VALID)
 		e = vmdq_off_gso_partial(data, cap, &o); /* LRO, hardware GRO */
-	if (e == VMDQ_OFF_ERR_NONE)
+	if (e == VMDQ_OFF_ERR_NONE && !plain)
 		e = vmdq_off_check(data, cap, &o);
 	if (e != VMDQ_OFF_ERR_NONE) {
 		a->refused[e]++;
@@ -266,31 +291,49 @@ static unsigned afp_rx(struct port *p, unsigned pair, struct vmdq_frame *f, unsi
 	return got;
 }
 
-/* One sendmmsg per burst; each message is the frame's virtio-net header
- * (built from its offload state) and the frame. */
+/* Whether frame x leaves through the plain socket: nothing for the
+ * kernel's virtio-net header to say (DATA_VALID alone means nothing on
+ * transmit). */
+static bool tx_plain(const struct vmdq_frame *x)
+{
+	return x->off.gso_type == VMDQ_GSO_NONE && !(x->off.flags & VMDQ_OFF_CSUM_PARTIAL);
+}
+
+/* One sendmmsg per run of frames of one kind in the burst (ordinary frames
+ * through the plain socket, one iovec each; the others with their
+ * virtio-net header, built from their offload state, as a second iovec):
+ * one call per burst when the frames are all alike, in the order given. */
 static unsigned afp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 {
 	struct afp *a = p->priv;
 	struct mmsghdr m[AFP_BURST];
 	unsigned done = 0;
 	while (done < n) {
-		unsigned k = n - done < AFP_BURST ? n - done : AFP_BURST;
-		for (unsigned i = 0; i < k; i++) {
-			const struct vmdq_frame *x = &f[done + i];
-			if (vmdq_vnet_hdr_build(&x->off, a->txh[i], AFP_HDR) < 0) {
-				/* an unknown gso_type: the switch gives none */
-				memset(a->txh[i], 0, AFP_HDR);
+		unsigned lim = n - done < AFP_BURST ? n - done : AFP_BURST, k = 0;
+		bool plain = tx_plain(&f[done]);
+		for (; k < lim && tx_plain(&f[done + k]) == plain; k++) {
+			const struct vmdq_frame *x = &f[done + k];
+			struct iovec *v = a->txv[k];
+			uint32_t fl = x->caplen < x->len ? x->caplen : x->len;
+			if (plain) {
+				v[0] = (struct iovec){ (void *)x->data, fl };
+			} else {
+				if (vmdq_vnet_hdr_build(&x->off, a->txh[k], AFP_HDR) < 0) {
+					/* an unknown gso_type: the switch gives none */
+					memset(a->txh[k], 0, AFP_HDR);
+				}
+				v[0] = (struct iovec){ a->txh[k], AFP_HDR };
+				v[1] = (struct iovec){ (void *)x->data, fl };
 			}
-			a->txv[i][0] = (struct iovec){ a->txh[i], AFP_HDR };
-			a->txv[i][1] = (struct iovec){ (void *)x->data,
-						       x->caplen < x->len ? x->caplen : x->len };
-			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = a->txv[i], .msg_iovlen = 2 } };
+			m[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = v,
+							      .msg_iovlen = plain ? 1 : 2 } };
 		}
-		int r = sendmmsg(a->fd, m, k, 0);
+		int fd = plain ? a->plain : a->fd;
+		int r = sendmmsg(fd, m, k, 0);
 		if (r <= 0) {
 			if (r < 0 && errno == EAGAIN) {
 				/* the device queue is full: wait for room, once */
-				struct pollfd pfd = { .fd = a->fd, .events = POLLOUT };
+				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 				if (poll(&pfd, 1, 10) == 1)
 					continue;
 			}
@@ -300,7 +343,7 @@ static unsigned afp_tx(struct port *p, const struct vmdq_frame *f, unsigned n)
 		for (int i = 0; i < r; i++) {
 			const struct vmdq_frame *x = &f[done + (unsigned)i];
 			p->tx_frames++;
-			p->tx_bytes += a->txv[i][1].iov_len;
+			p->tx_bytes += a->txv[i][plain ? 0 : 1].iov_len;
 			a->c[C_TX_GSO] += x->off.gso_type != VMDQ_GSO_NONE;
 			a->c[C_TX_PARTIAL] += (x->off.flags & VMDQ_OFF_CSUM_PARTIAL) != 0;
 		}

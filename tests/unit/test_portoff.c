@@ -434,12 +434,83 @@ static void afpacket_vlan_moved(void **state)
 	p.ops->close(&p);
 }
 
+/* A burst that mixes ordinary frames (sent through the port's second
+ * socket, without a virtio-net header) and frames with a partial checksum
+ * (through the first, with one): the peer gets all of them, whole, in the
+ * order given, the partial ones still partial at their offsets. */
+static void afpacket_tx_mixed_burst_in_order(void **state)
+{
+	(void)state;
+	if (!priv)
+		skip();
+	struct port p;
+	memset(&p, 0, sizeof(p));
+	p.ops = &port_afpacket_ops;
+	char a0[] = "vqpa0", *args[] = { a0 };
+	char err[128];
+	assert_int_equal(p.ops->open(&p, args, 1, err, sizeof(err)), 0);
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(0x88b5));
+	assert_true(s >= 0);
+	int one = 1;
+	assert_int_equal(setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)), 0);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(0x88b5),
+				   .sll_ifindex = (int)if_nametoindex("vqpa1") };
+	assert_int_equal(bind(s, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	/* frames 0, 1, 3, 5, 6 ordinary (5 and 6 with a verified checksum),
+	 * 2 and 4 partial */
+	enum { N = 7 };
+	static const bool partial[N] = { false, false, true, false, true, false, false };
+	static uint8_t b[N][100];
+	struct vmdq_frame f[N];
+	uint64_t bytes = 0;
+	for (unsigned i = 0; i < N; i++) {
+		memcpy(b[i], KMAC, 6);
+		memcpy(b[i] + 6, PMAC, 6);
+		b[i][12] = 0x88;
+		b[i][13] = 0xb5;
+		for (unsigned k = 14; k < sizeof(b[i]); k++)
+			b[i][k] = (uint8_t)(i * 31 + k);
+		uint32_t len = 60 + 4 * i;
+		f[i] = (struct vmdq_frame){ .data = b[i], .caplen = len, .len = len };
+		if (partial[i])
+			f[i].off = (struct vmdq_offload){ .flags = VMDQ_OFF_CSUM_PARTIAL,
+							  .csum_start = 20, .csum_offset = 6 };
+		else if (i >= 5)
+			f[i].off.flags = VMDQ_OFF_CSUM_VALID;
+		bytes += len;
+	}
+	assert_int_equal(p.ops->tx(&p, f, N), N);
+	assert_int_equal(p.tx_frames, N);
+	assert_int_equal(p.tx_bytes, bytes);
+	assert_int_equal(p.tx_errors, 0);
+	assert_int_equal(status_val(&p, "tx-csum-partial"), 2);
+	assert_int_equal(status_val(&p, "tx-gso"), 0);
+	for (unsigned i = 0; i < N; i++) {
+		uint8_t m[10 + 200];
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		assert_int_equal(poll(&pfd, 1, 2000), 1);
+		ssize_t r = recv(s, m, sizeof(m), 0);
+		assert_int_equal(r, (ssize_t)(10 + f[i].len));
+		assert_memory_equal(m + 10, b[i], f[i].len);
+		assert_int_equal(m[0] & 1, partial[i]); /* NEEDS_CSUM */
+		if (partial[i]) {
+			assert_int_equal(m[6] | m[7] << 8, 20);
+			assert_int_equal(m[8] | m[9] << 8, 6);
+		}
+	}
+	uint8_t m[300];
+	assert_int_equal(recv(s, m, sizeof(m), 0), -1); /* nothing more */
+	close(s);
+	p.ops->close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tap_offloads),
 		cmocka_unit_test(afpacket_offloads),
 		cmocka_unit_test(afpacket_vlan_moved),
+		cmocka_unit_test(afpacket_tx_mixed_burst_in_order),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
