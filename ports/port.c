@@ -2,7 +2,6 @@
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,17 +47,4 @@ void port_status_off_refused(struct port_status *st, const uint64_t *refused)
 		st->names[st->n] = vmdq_off_err_name((enum vmdq_off_err)e);
 		st->vals[st->n++] = refused[e];
 	}
-}
-
-void *port_mem(size_t bytes)
-{
-	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return m == MAP_FAILED ? NULL : m;
-}
-
-void port_unmem(void *m, size_t bytes)
-{
-	if (m)
-		munmap(m, bytes);
 }

@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "vmdq/device.h"
 
@@ -231,9 +232,20 @@ uint32_t port_link_frame_max(const char *ifname);
  * super-frames): an anonymous mapping without swap reserved, so only the
  * pages frames land on ever exist (malloc may hand out pages already
  * written, or write them itself: MALLOC_PERTURB_).  NULL on failure;
- * port_unmem(NULL, ...) does nothing. */
-void *port_mem(size_t bytes);
-void port_unmem(void *m, size_t bytes);
+ * port_unmem(NULL, ...) does nothing.  (The switch's own buffers too:
+ * vmdq_sw_mem.) */
+static inline void *port_mem(size_t bytes)
+{
+	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static inline void port_unmem(void *m, size_t bytes)
+{
+	if (m)
+		munmap(m, bytes);
+}
 
 extern const struct port_ops port_pcap_ops;
 extern const struct port_ops port_tap_ops;

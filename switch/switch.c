@@ -35,16 +35,12 @@ const char *sw_drop_name(enum sw_drop d)
 
 void *vmdq_sw_mem(size_t bytes)
 {
-	/* no swap reserved: only the pages a vif uses ever exist */
-	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return m == MAP_FAILED ? NULL : m;
+	return port_mem(bytes); /* no swap reserved: only the pages a vif uses ever exist */
 }
 
 void vmdq_sw_unmem(void *m, size_t bytes)
 {
-	if (m)
-		munmap(m, bytes);
+	port_unmem(m, bytes);
 }
 
 /* Gives queue q a ring of SW_RING buffers carved from m. */

@@ -208,6 +208,19 @@ static uint64_t status_val(struct port *p, const char *name)
 	return 0;
 }
 
+/* Opens p as a port of ops on interface ifname (the test's own). */
+static void open_port(struct port *p, const struct port_ops *ops, const char *ifname)
+{
+	memset(p, 0, sizeof(*p));
+	p->ops = ops;
+	char a0[IFNAMSIZ], *args[] = { a0 };
+	snprintf(a0, sizeof(a0), "%s", ifname);
+	char err[128] = "";
+	int rc = p->ops->open(p, args, 1, err, sizeof(err));
+	if (rc < 0)
+		fail_msg("%s %s: %s", ops->kind, ifname, err);
+}
+
 static uint64_t tcp_csum_errors(void)
 {
 	FILE *fp = fopen("/proc/net/snmp", "r");
@@ -334,11 +347,7 @@ static void tap_offloads(void **state)
 	if (!priv)
 		skip();
 	struct port p;
-	memset(&p, 0, sizeof(p));
-	p.ops = &port_tap_ops;
-	char a0[] = "vqpt0", *args[] = { a0 };
-	char err[128];
-	assert_int_equal(p.ops->open(&p, args, 1, err, sizeof(err)), 0);
+	open_port(&p, &port_tap_ops, "vqpt0");
 	assert_int_equal(p.caps.max_frame_in, VMDQ_MAX_SUPER);
 	assert_int_equal(p.caps.max_frame_out, VMDQ_MAX_SUPER);
 	uint32_t base = PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_ECN;
@@ -369,11 +378,7 @@ static void afpacket_offloads(void **state)
 	if (!priv)
 		skip();
 	struct port p;
-	memset(&p, 0, sizeof(p));
-	p.ops = &port_afpacket_ops;
-	char a0[] = "vqpa0", *args[] = { a0 };
-	char err[128];
-	assert_int_equal(p.ops->open(&p, args, 1, err, sizeof(err)), 0);
+	open_port(&p, &port_afpacket_ops, "vqpa0");
 	assert_int_equal(p.caps.max_frame_in, VMDQ_MAX_SUPER);
 	assert_int_equal(p.caps.max_frame_out, 1518);
 	uint32_t base = PORT_OFF_CSUM | PORT_OFF_TSO4 | PORT_OFF_TSO6 | PORT_OFF_ECN;
@@ -397,11 +402,7 @@ static void afpacket_vlan_moved(void **state)
 	if (!priv)
 		skip();
 	struct port p;
-	memset(&p, 0, sizeof(p));
-	p.ops = &port_afpacket_ops;
-	char a0[] = "vqpa0", *args[] = { a0 };
-	char err[128];
-	assert_int_equal(p.ops->open(&p, args, 1, err, sizeof(err)), 0);
+	open_port(&p, &port_afpacket_ops, "vqpa0");
 	static uint8_t m[10 + 200];
 	struct conn c = { .p = &p, .vid = 7, .kip = "10.0.7.2", .pip = "10.0.7.1",
 			  .kport = 80, .pport = 5003, .pseq = 9000 };
@@ -444,11 +445,7 @@ static void afpacket_tx_mixed_burst_in_order(void **state)
 	if (!priv)
 		skip();
 	struct port p;
-	memset(&p, 0, sizeof(p));
-	p.ops = &port_afpacket_ops;
-	char a0[] = "vqpa0", *args[] = { a0 };
-	char err[128];
-	assert_int_equal(p.ops->open(&p, args, 1, err, sizeof(err)), 0);
+	open_port(&p, &port_afpacket_ops, "vqpa0");
 	int s = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(0x88b5));
 	assert_true(s >= 0);
 	int one = 1;
@@ -571,11 +568,7 @@ static void big_buffers_idle_not_resident(void **state)
 	unsigned long s0[16];
 	unsigned r0[16], n0 = maps_of(kb, s0, r0, 16);
 	struct port p;
-	memset(&p, 0, sizeof(p));
-	p.ops = &port_tap_ops;
-	char a0[] = "vqpt1", *args[] = { a0 };
-	char err[128];
-	assert_int_equal(p.ops->open(&p, args, 1, err, sizeof(err)), 0);
+	open_port(&p, &port_tap_ops, "vqpt1");
 	assert_int_equal(new_map_rss(kb, s0, n0), 0);
 	/* one frame from the kernel's side of the TAP */
 	assert_int_equal(sh("ip link set vqpt1 up"), 0);
@@ -595,10 +588,7 @@ static void big_buffers_idle_not_resident(void **state)
 	p.ops->close(&p);
 	assert_int_equal(maps_of(kb, s0, r0, 16), n0);
 
-	memset(&p, 0, sizeof(p));
-	p.ops = &port_afpacket_ops;
-	char a1[] = "vqpa0", *args1[] = { a1 };
-	assert_int_equal(p.ops->open(&p, args1, 1, err, sizeof(err)), 0);
+	open_port(&p, &port_afpacket_ops, "vqpa0");
 	assert_int_equal(new_map_rss(kb, s0, n0), 0);
 	p.ops->close(&p);
 }
