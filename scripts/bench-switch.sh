@@ -14,7 +14,8 @@
 #   AB=OLD_VMDQ: instead, an older build's switch (the binary OLD_VMDQ)
 #   against this one, AF_PACKET ports then AF_XDP ports, old and new
 #   interleaved, ROUNDS (default 3) rounds, medians and new/old ratios, of
-#   frames/s and (where perf is installed) of the switch's CPU time per frame
+#   frames/s and (where perf is installed) of the switch's CPU time per frame;
+#   AB_KINDS="afpacket" (or "afxdp"): those ports only
 #   PERF=DIR: perf record -g of the switch during each switch run,
 #   DIR/NAME.data (NAME the row's, spaces as dashes)
 set -eu
@@ -125,7 +126,7 @@ if [ -n "${AB:-}" ]; then
 	CPUSTAT=1
 	printf '%-14s %12s %12s %12s %7s %s\n' "" "sent" "delivered" "frames/s" "share" "ns/frame"
 	for r in $(seq "$ROUNDS"); do
-		for kind in afpacket afxdp; do
+		for kind in ${AB_KINDS:-afpacket afxdp}; do
 			conf $kind
 			for b in old new; do
 				if [ $b = old ]; then V=$AB; else V=$NEW; fi
@@ -139,7 +140,7 @@ if [ -n "${AB:-}" ]; then
 	echo "medians of $ROUNDS rounds (old: $AB): frames/s delivered; the switch's"
 	echo "CPU time per frame delivered"
 	m() { grep "^$1 $2 " "$T/ab" | awk "{ print \$$3 }" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p"; }
-	for kind in afpacket afxdp; do
+	for kind in ${AB_KINDS:-afpacket afxdp}; do
 		awk -v k=$kind -v o="$(m old $kind 5)" -v n="$(m new $kind 5)" \
 			-v oc="$(m old $kind 7)" -v nc="$(m new $kind 7)" 'BEGIN {
 			printf "%-9s frames/s old %9d new %9d new/old %.2fx;", k, o, n, o ? n / o : 0
