@@ -249,13 +249,15 @@ EOF
 	wire_down
 }
 # DPDK's: net_af_packet on the uplink's end (no virtio-net header in DPDK
-# 22.11's: a super-frame comes as plain bytes, its checksum partial; frames
-# of 64 KiB, so nothing is cut) and net_vhost, io forwarding
+# 22.11's: a super-frame comes as plain bytes, its checksum partial) and
+# net_vhost, io forwarding.  Ring frames of 65280 bytes, so nothing is cut
+# (a frame must fit one mbuf: 65535 bytes less the headroom); the PMD takes
+# the frames as one array, so a block holds a whole number of them (16)
 dpdk_w2g() {
 	wire_up gro
 	rm -f "$T/a.sock" "$T/b.sock" # a killed testpmd leaves them (net_vhost cannot bind)
 	tp host -l 0,1 --main-lcore 1 \
-		--vdev "net_af_packet0,iface=vqtso$$,blocksz=65536,framesz=65280,framecnt=512" \
+		--vdev "net_af_packet0,iface=vqtso$$,blocksz=1044480,framesz=65280,framecnt=512" \
 		--vdev "net_vhost0,iface=$T/b.sock,queues=1,tso=1" -- \
 		-i --nb-cores=1 --mbuf-size=65535 --total-num-mbufs=4096 --forward-mode=io
 	guest_b "$T/b.sock"
@@ -263,6 +265,7 @@ dpdk_w2g() {
 	send_start
 	rate tstat b 0 RX-bytes
 	send_stop
+	[ -z "${LOGS:-}" ] || { testpmd_cmd host "show port stats all"; sleep 0.5; }
 	tstop b
 	tstop host
 	wire_down
