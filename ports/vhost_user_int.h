@@ -138,6 +138,18 @@ static inline bool rx_live(struct vhu *h, unsigned i)
 	return vu_ring_live(&h->d, RXQ(i)) && h->d.vq[RXQ(i)].inflight;
 }
 
+/* Pair i's receive ring can take a buffer back, running or not: started,
+ * mapped, of the size its per-head arrays were made for, the device not
+ * broken.  A ring the guest disabled (SET_VRING_ENABLE 0, which does not
+ * quiesce) is such a ring: no frame goes into it, but a buffer we hold
+ * goes back to it empty rather than staying lost to the guest. */
+static inline bool rx_intact(struct vhu *h, unsigned i)
+{
+	const struct vu_vring *v = &h->d.vq[RXQ(i)];
+	return !h->d.broken && v->started && v->desc && v->inflight && v->num &&
+	       h->r[i].ring_num == v->num;
+}
+
 /* A shared buffer's cookie: the generation it was posted in, its queue
  * pair and its head.  A completion of an older generation is of rings that
  * are gone: it is never written. */

@@ -64,11 +64,12 @@ void vhu_take_back(struct port *p, bool to_guest)
 		while (r->posted && (n = vmdq_rxq_retract(p->dev, (unsigned)p->queue + i, d,
 							 VHU_POST_MAX)) > 0) {
 			r->posted -= n < r->posted ? n : r->posted;
-			if (to_guest && rx_live(h, i))
+			if (to_guest && rx_intact(h, i))
 				for (unsigned k = 0; k < n; k++)
-					vu_used_put(&h->d.vq[RXQ(i)], (uint16_t)d[k].cookie, 0);
+					if ((uint16_t)d[k].cookie < r->ring_num)
+						vu_used_put(&h->d.vq[RXQ(i)], (uint16_t)d[k].cookie, 0);
 		}
-		if (rx_live(h, i)) {
+		if (rx_live(h, i) || rx_intact(h, i)) {
 			vu_used_publish(&h->d.vq[RXQ(i)]);
 			vu_call(&h->d, &h->d.vq[RXQ(i)]);
 		}
@@ -189,6 +190,8 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 	struct vring_used_elem used[VHU_POST_MAX];
 	r->posted -= cur < r->posted ? cur : r->posted;
 	bool live = rx_live(h, pair) && r->ring_num == h->d.vq[RXQ(pair)].num;
+	/* not live but intact: the guest disabled the ring (rx_intact) */
+	bool intact = !live && rx_intact(h, pair), put_back = false;
 	if (live)
 		quiet(h);
 	struct vu_vring *v = &h->d.vq[RXQ(pair)];
@@ -197,7 +200,15 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 		if ((uint32_t)(d[i].cookie >> 32) != h->gen)
 			continue; /* given up on (above) */
 		if (!live || head >= r->ring_num) {
-			continue; /* the guest went or broke: not delivered */
+			/* not delivered (the switch counts it: port-tx); the
+			 * buffer goes back to a disabled ring empty, and stays
+			 * with a ring that broke or stopped (its restart forgets
+			 * it); counted off posted either way (above) */
+			if (intact && head < r->ring_num) {
+				vu_used_put(v, head, 0);
+				put_back = true;
+			}
+			continue;
 		}
 		if (!deliver[i]) {
 			/* the switch dropped it: the buffer goes back to the device */
@@ -271,6 +282,9 @@ unsigned vhu_complete(struct port *p, struct vmdq_rxd *d, unsigned n,
 		vu_used_publish(v);
 		if (h->targeted && p->dev && !h->quiescing && h->mem_shared)
 			refill_pair(p, pair);
+	} else if (put_back) {
+		vu_used_publish(v);
+		vu_call(&h->d, v); /* (flush calls running rings only) */
 	}
 	return done;
 }

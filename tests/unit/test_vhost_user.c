@@ -503,6 +503,86 @@ static void status_driver_ok_keeps_posted(void **s)
 	close(g);
 }
 
+/* Review K4: completions for a receive ring that is not running.  The
+ * guest disables the ring (SET_VRING_ENABLE 0 does not quiesce) with
+ * buffers posted and two filled: their frames are not delivered (complete
+ * says 0: the switch counts them, port-tx), the buffers go back to the
+ * guest empty and are counted off posted.  A stop then takes the rest back
+ * the same way: nothing stays in flight, GET_VRING_BASE's index is the
+ * guest's used index.  A ring that broke gets nothing written, its buffers
+ * are still counted off. */
+static void complete_on_disabled_ring(void **s)
+{
+	(void)s;
+	memset(gmem, 0, MEMSZ);
+	struct port p;
+	struct vmdq_dev *dev = targeted_port(&p);
+	struct vhu *h = p.priv;
+	int g = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	assert_int_equal(connect(g, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	msg_u64(&p, g, VU_SET_FEATURES,
+		1ull << VIRTIO_F_VERSION_1 | 1ull << VU_F_PROTOCOL_FEATURES, -1);
+	msg_u64(&p, g, VU_SET_OWNER, 0, -1);
+	send_mem_table(g);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	msg_state(&p, g, VU_SET_VRING_ENABLE, 0, 1);
+	msg_state(&p, g, VU_SET_VRING_ENABLE, 1, 1);
+	guest_rx_offer(8);
+	ring_up(&p, g, 0, 0);
+	ring_up(&p, g, 1, 0);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(h->r[0].posted, 8);
+	struct tframe f;
+	one_frame_in_flight(dev, &f);
+	one_frame_in_flight(dev, &f);
+	msg_state(&p, g, VU_SET_VRING_ENABLE, 0, 0);
+	assert_int_equal(h->r[0].posted, 8); /* (no quiesce) */
+	struct vmdq_rxd d[8];
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 8), 2);
+	bool yes[2] = { true, true };
+	assert_int_equal(p.ops->complete(&p, d, 2, yes), 0);
+	assert_int_equal(p.tx_frames, 0);
+	assert_int_equal(h->r[0].posted, 6);
+	assert_int_equal(used(0)->idx, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(used(0)->ring[i].id, (uint16_t)d[i].cookie);
+		assert_int_equal(used(0)->ring[i].len, 0);
+	}
+	/* the stop: the six left come back empty, the reply is exact */
+	uint32_t st[2] = { 0, 0 };
+	send_msg(g, VU_GET_VRING_BASE, st, 8, -1);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(reply(g), 8);
+	assert_int_equal(used(0)->idx, 8);
+	assert_int_equal(h->r[0].posted, 0);
+
+	/* a broken device: nothing written, still counted off posted */
+	ring_up(&p, g, 0, 8);
+	msg_state(&p, g, VU_SET_VRING_ENABLE, 0, 1);
+	for (unsigned i = 8; i < 12; i++) {
+		desc(0)[i % NUM] = (struct vring_desc){ .addr = DATA(0) + i * BUFSZ, .len = BUFSZ,
+							.flags = VRING_DESC_F_WRITE };
+		avail(0)->ring[i % NUM] = (uint16_t)(i % NUM);
+	}
+	__atomic_store_n(&avail(0)->idx, (uint16_t)12, __ATOMIC_RELEASE);
+	assert_int_equal(service(&p), PORT_SERVICE_OK);
+	assert_int_equal(h->r[0].posted, 4);
+	one_frame_in_flight(dev, &f);
+	assert_int_equal(vmdq_rxq_poll(dev, 1, d, 8), 1);
+	h->d.broken = true;
+	assert_int_equal(p.ops->complete(&p, d, 1, yes), 0);
+	assert_int_equal(used(0)->idx, 8);
+	assert_int_equal(h->r[0].posted, 3);
+
+	vmdq_queue_stop(dev, 1);
+	p.ops->close(&p);
+	vmdq_dev_destroy(dev);
+	close(g);
+}
+
 
 /* ---- offloads (issue 14): the virtio-net header both ways ---------------- */
 
@@ -1720,6 +1800,7 @@ int main(void)
 		cmocka_unit_test(quiesce_gives_up_after_drains),
 		cmocka_unit_test(complete_mixed_generations),
 		cmocka_unit_test(status_driver_ok_keeps_posted),
+		cmocka_unit_test(complete_on_disabled_ring),
 		cmocka_unit_test(vnet_header_from_guest),
 		cmocka_unit_test(vnet_header_without_offloads),
 		cmocka_unit_test(vnet_header_to_guest),
