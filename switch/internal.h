@@ -106,7 +106,8 @@ struct sw_vif {
 			     * was readable, or the sweep) */
 	bool flush_due;     /* (o) on its worker's flush list: its port got frames or was
 			     * served this round */
-	uint32_t idle_rounds; /* (o) visits whose rx gave nothing, in a row */
+	uint32_t idle_rounds; /* (o) visits with no frames either way, in a row */
+	uint32_t given_round; /* (o) its worker's round when frames were last handed to it */
 	uint32_t rx_buf;    /* (c) bytes of each of its receive buffers */
 	uint8_t *rxmem;     /* (c) nq * SW_RING buffers of rx_buf; NULL when targeted */
 	uint8_t *txmem;     /* (c) nq * SW_TX_SLOTS buffers of SW_TX_BUF */

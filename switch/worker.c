@@ -37,6 +37,8 @@ static void cool(struct vmdq_switch *sw, struct sw_vif *v)
 {
 	struct sw_worker *k = &sw->wk[v->worker];
 	v->idle_rounds = 0;
+	/* the first frames handed to it once cold get idle() (visit) */
+	v->given_round = k->round - SW_COLD_ROUNDS;
 	int fd = v->port.ops->fd(&v->port);
 	if (fd < 0 || (v->port.ops->idle && !v->port.ops->idle(&v->port)))
 		return;
@@ -120,6 +122,7 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 {
 	bool port = !v->cold || v->wake, more = false;
 	unsigned work0 = *work;
+	uint32_t round = sw->wk[w].round;
 	want_flush(sw, w, v);
 	/* the port may need the completions in its queues before it goes
 	 * on (its VM's rings change): handed over, then it is asked again */
@@ -139,6 +142,7 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 		more |= k == BURST;
 	}
 	*work += vmdq_sw_drain_inboxes(sw, w, v);
+	unsigned given = *work - work0; /* frames handed to its port */
 	for (int p = 0; p < SW_MAX_WORKERS && !more; p++)
 		more = !inbox_empty(v->inbox[p]);
 	/* a burst from each queue pair while every inbox it may feed has room
@@ -154,19 +158,30 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 			held = true;
 	}
 	*work += got;
-	if (port) {
-		if (got) {
-			v->idle_rounds = 0;
-			vmdq_sw_warm(sw, v);
-		} else if (!held && !v->cold && ++v->idle_rounds >= SW_COLD_ROUNDS) {
-			cool(sw, v);
-		}
-	}
+	/* frames either way keep it warm; SW_COLD_ROUNDS visits with
+	 * neither: cold (cool() calls idle() first: the moment a port that
+	 * silenced its descriptor while frames moved arms it again) */
+	if (got || given)
+		v->idle_rounds = 0;
+	if (got)
+		vmdq_sw_warm(sw, v);
+	else if (port && !given && !held && !v->cold && ++v->idle_rounds >= SW_COLD_ROUNDS)
+		cool(sw, v);
 	/* a cold vif given frames: that may have silenced its descriptor
 	 * (vhost-user turns the guest's kicks off while frames move), and
-	 * only idle() turns it on again; not idle: warm until it is */
-	if (v->cold && *work != work0 && v->port.ops->idle && !v->port.ops->idle(&v->port))
-		vmdq_sw_warm(sw, v);
+	 * only idle() turns it on again.  Given frames again within
+	 * SW_COLD_ROUNDS rounds (a stream to it): warm, polled with its
+	 * descriptor silent and no idle() per visit (idle() then comes from
+	 * cool(), or from has_work before the worker sleeps); else idle() now,
+	 * and warm if that says it is not idle */
+	if (given && v->cold) {
+		if (round - v->given_round < SW_COLD_ROUNDS)
+			vmdq_sw_warm(sw, v);
+		else if (v->port.ops->idle && !v->port.ops->idle(&v->port))
+			vmdq_sw_warm(sw, v);
+	}
+	if (given)
+		v->given_round = round;
 	v->wake = held && v->cold; /* its rx is still due */
 	v->more = more || held;
 	return v->more || !v->cold;
