@@ -91,12 +91,14 @@ struct sw_vif {
 	 * a vif whose port is warm stays there; a cold one comes when its
 	 * queues or inboxes got frames (the worker's `pend` bitmap), its
 	 * descriptor is readable, or the cold sweep picks it, and stays only
-	 * while its visit left something behind (`more`).  A port whose rx
-	 * gave nothing for SW_COLD_ROUNDS visits, that says so (idle) and has
-	 * a descriptor goes cold: the descriptor goes into its worker's epoll
-	 * and its rx is called only when the descriptor woke it or the sweep
-	 * picked it (frames to it are delivered whenever they come); it is
-	 * warm again when its rx gives frames. */
+	 * while its visit left something behind (`more`).  A port whose
+	 * visits saw no frames either way for SW_COLD_ROUNDS visits, that
+	 * says so (idle) and has a descriptor goes cold: the descriptor goes
+	 * into its worker's epoll and its rx is called only when the
+	 * descriptor woke it or the sweep picked it (frames to it are
+	 * delivered whenever they come); it is warm again when its rx gives
+	 * frames, or when it is handed frames again within SW_COLD_ROUNDS
+	 * rounds of the last time (doc/DESIGN.md: cold vifs and idle). */
 	bool active;        /* (o) on its worker's act list (set for all by reindex, (p)) */
 	bool more;          /* (o) its last visit left frames behind (a drain's limit,
 			     * backpressure): visited again next round */

@@ -142,7 +142,12 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 		more |= k == BURST;
 	}
 	*work += vmdq_sw_drain_inboxes(sw, w, v);
-	unsigned given = *work - work0; /* frames handed to its port */
+	/* frames handed to a port with idle(): its tx may have silenced its
+	 * descriptor (vhost-user turns the guest's kicks off while frames
+	 * move).  Without idle() nothing is silenced, and frames handed
+	 * count for nothing below (a TAP's rx is a read() per call: a vif
+	 * that only receives is not polled for them) */
+	bool given = *work != work0 && v->port.ops->idle;
 	for (int p = 0; p < SW_MAX_WORKERS && !more; p++)
 		more = !inbox_empty(v->inbox[p]);
 	/* a burst from each queue pair while every inbox it may feed has room
@@ -160,16 +165,16 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 	*work += got;
 	/* frames either way keep it warm; SW_COLD_ROUNDS visits with
 	 * neither: cold (cool() calls idle() first: the moment a port that
-	 * silenced its descriptor while frames moved arms it again) */
+	 * silenced its descriptor while frames moved arms it again, before
+	 * the vif stops being polled) */
 	if (got || given)
 		v->idle_rounds = 0;
 	if (got)
 		vmdq_sw_warm(sw, v);
 	else if (port && !given && !held && !v->cold && ++v->idle_rounds >= SW_COLD_ROUNDS)
 		cool(sw, v);
-	/* a cold vif given frames: that may have silenced its descriptor
-	 * (vhost-user turns the guest's kicks off while frames move), and
-	 * only idle() turns it on again.  Given frames again within
+	/* a cold vif given frames: that may have silenced its descriptor,
+	 * and only idle() turns it on again.  Given frames again within
 	 * SW_COLD_ROUNDS rounds (a stream to it): warm, polled with its
 	 * descriptor silent and no idle() per visit (idle() then comes from
 	 * cool(), or from has_work before the worker sleeps); else idle() now,
@@ -177,7 +182,7 @@ static bool visit(struct vmdq_switch *sw, int w, struct sw_vif *v, uint64_t now,
 	if (given && v->cold) {
 		if (round - v->given_round < SW_COLD_ROUNDS)
 			vmdq_sw_warm(sw, v);
-		else if (v->port.ops->idle && !v->port.ops->idle(&v->port))
+		else if (!v->port.ops->idle(&v->port))
 			vmdq_sw_warm(sw, v);
 	}
 	if (given)

@@ -89,10 +89,17 @@ static const struct port_ops mem_ops = {
 	.rx = m_rx, .tx = m_tx, .fd = m_fd, .done = m_done, .idle = m_idle,
 };
 
+/* The same without idle(): a port whose tx silences nothing (as a TAP). */
+static const struct port_ops mem_noidle_ops = {
+	.kind = "mem-noidle", .vif_ok = true, .uplink_ok = true, .open = m_open,
+	.close = m_close, .rx = m_rx, .tx = m_tx, .fd = m_fd, .done = m_done,
+};
+
 /* The switch finds its backends here (instead of ports/port.c). */
 const struct port_ops *port_ops_find(const char *kind)
 {
-	return strcmp(kind, "mem") == 0 ? &mem_ops : NULL;
+	return strcmp(kind, "mem") == 0 ? &mem_ops :
+	       strcmp(kind, "mem-noidle") == 0 ? &mem_noidle_ops : NULL;
 }
 
 static int add_vif(struct vmdq_switch *sw, const char *name, uint64_t mac, uint16_t vlan)
@@ -555,6 +562,48 @@ static void receiving_vif_stays_warm(void **s)
 	vmdq_dev_destroy(dev);
 }
 
+/* A port without idle() silences nothing: frames handed to it neither keep
+ * it warm nor warm it (its rx, a read() for a TAP, is not polled for them);
+ * it goes cold after SW_COLD_ROUNDS visits whose rx gave nothing, as
+ * before, and only the cold sweep reads it then. */
+static void noidle_vif_handed_frames_stays_cold(void **s)
+{
+	(void)s;
+	enum { R = 200 };
+	struct vmdq_dev *dev = vmdq_dev_create();
+	struct vmdq_switch *sw = vmdq_switch_create(dev);
+	assert_non_null(sw);
+	char fd[] = "fd", *args[] = { fd }, err[256] = "";
+	struct sw_vif_spec sp = { .name = "t", .kind = "mem-noidle", .queue = -1,
+				  .args = args, .nargs = 1 };
+	mac_from_u64(VM1, sp.mac);
+	int t = vmdq_switch_vif_add(sw, &sp, err, sizeof(err));
+	assert_true(t >= 0);
+	struct mem *mt = mem_of(sw, t);
+	struct tframe f;
+	untagged(&f, VM1, 100);
+	for (int i = 0; i < SW_COLD_ROUNDS; i++) {
+		sort_in(sw, &f, 1);
+		vmdq_switch_poll(sw, 0);
+	}
+	assert_true(sw->vif[t]->cold); /* handed a frame every round */
+	assert_int_equal(mt->rx_calls, SW_COLD_ROUNDS);
+	uint32_t r0 = sw->wk[0].round;
+	for (int i = 0; i < R; i++) {
+		sort_in(sw, &f, 1);
+		vmdq_switch_poll(sw, 0);
+	}
+	assert_true(sw->vif[t]->cold);
+	/* read only by the sweep (the only cold vif: every one picks it) */
+	unsigned sweeps = (r0 + R) / SW_COLD_EVERY - r0 / SW_COLD_EVERY;
+	assert_int_equal(mt->rx_calls, SW_COLD_ROUNDS + sweeps);
+	assert_tx(sw, t, SW_COLD_ROUNDS + R, SW_COLD_ROUNDS + R);
+	assert_int_equal(mt->idle_calls, 0);
+	assert_int_equal(sw->wk[0].ncold, 1);
+	vmdq_switch_destroy(sw);
+	vmdq_dev_destroy(dev);
+}
+
 /* Issue 13 point 4: a round visits only the vifs with work.  Idle vifs go
  * cold and leave the active list; frames the device places on the queue of
  * one of them, or another worker pushes into its inbox, bring exactly it
@@ -658,6 +707,7 @@ int main(void)
 		cmocka_unit_test(idle_vif_goes_cold),
 		cmocka_unit_test(idle_vifs_leave_the_round),
 		cmocka_unit_test(receiving_vif_stays_warm),
+		cmocka_unit_test(noidle_vif_handed_frames_stays_cold),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vmdq_thread_offline();
