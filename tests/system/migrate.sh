@@ -29,9 +29,21 @@
 # the external host, QEMU's downtime, the datagrams lost, and the frames
 # each switch delivered to and dropped at its vif.
 #
-# MIGRATE_CASES="split:on packed:off ..." picks cases (default three of the four: split:off is the open bug, below);
-# MIGRATE_BENCH=1 runs each case $MIGRATE_ROUNDS times (default 1) for the
-# figures without changing the checks.  Run under flock /tmp/vmdq-heavy.lock.
+# MIGRATE_CASES="split:on packed:off ..." picks cases (default all four);
+# MIGRATE_ROUNDS=N runs each case N times (default 1) for the figures
+# without changing the checks.  Run under flock /tmp/vmdq-heavy.lock.
+# Diagnosis (BENCHMARKS.md "Live migration"): MIGRATE_PMEM=1 starts B paused
+# (-S), saves both guests' memory once the migration completed and prints
+# the pages that differ ($T/memdiff.out) before B runs: a page the switch
+# wrote without marking it in the dirty log shows up there, and so does one
+# QEMU failed to send (the datagram and gap bounds mean nothing in this mode:
+# B waits for the comparison).  MIGRATE_BACKEND=dpdk puts DPDK's vhost
+# back-end (testpmd: net_vhost0 + net_af_packet0 on the uplink's veth, io
+# forwarding) in place of both switches, the reference to compare against
+# (the switch's own checks are skipped; its af_packet carries no virtio-net
+# header, so the guest counts the stream's partial checksums as errors).
+# MIGRATE_APPEND adds to the guest kernel's command line; MIGRATE_KEEP=DIR
+# keeps each case's logs in DIR/case-SECONDS.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../../scripts/qemu-guest.sh"
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86 missing: skipped"; exit 77; }
@@ -47,8 +59,10 @@ MAC=02:00:00:00:00:05
 PIDS=""
 cleanup_migrate() {
 	# MIGRATE_KEEP=DIR: the logs (consoles, QEMU, switches) are kept there
-	[ -z "${MIGRATE_KEEP:-}" ] || { mkdir -p "$MIGRATE_KEEP"; cp "$T"/*.log "$T"/*.out "$MIGRATE_KEEP/" 2>/dev/null || true; }
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	[ -z "${MIGRATE_KEEP:-}" ] || { mkdir -p "$MIGRATE_KEEP"; cp "$T"/*.log "$T"/*.out "$T"/*.json "$MIGRATE_KEEP/" 2>/dev/null || true; }
+	# (a subshell's pipeline too: a `sleep` left behind would hold the
+	# heavy lock's fd, inherited from flock)
+	for p in $PIDS; do pkill -9 -P "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	cleanup
 }
@@ -77,6 +91,16 @@ done
 
 # sw HOST TARGETED: switch HOST (a or b), its vif vm5 on $T/HOST.sock
 sw() {
+	if [ "${MIGRATE_BACKEND:-}" = dpdk ]; then
+		rm -f "$T/$1.log"
+		(sleep 100000 | stdbuf -oL dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix mig$1$$ \
+			--log-level=lib.eal:error -l 0,1 --vdev "net_vhost0,iface=$T/$1.sock" \
+			--vdev "net_af_packet0,iface=vq$1$ID" -- --nb-cores=1 --total-num-mbufs=16384 --forward-mode=io > "$T/$1.log" 2>&1) &
+		echo $! > "$T/$1.pid"
+		PIDS="$PIDS $!"
+		sleep 3
+		return 0
+	fi
 	cat > "$T/$1.conf" <<-EOF
 	uplink wire afpacket vq$1$ID
 	vif vm5 vhost-user $T/$1.sock mac $MAC targeted $2
@@ -92,6 +116,11 @@ sw() {
 	echo "switch $1 did not start:"; cat "$T/$1.log"; exit 1
 }
 sw_stop() {
+	if [ "${MIGRATE_BACKEND:-}" = dpdk ]; then
+		pkill -P "$(cat "$T/$1.pid")" 2>/dev/null || true
+		sleep 1
+		return 0
+	fi
 	kill -TERM "$(cat "$T/$1.pid")" 2>/dev/null || true
 	set +e
 	wait "$(cat "$T/$1.pid")"
@@ -101,12 +130,14 @@ sw_stop() {
 }
 # vf HOST JQ: a field of vif vm5 on switch HOST
 vf() {
+	[ "${MIGRATE_BACKEND:-}" != dpdk ] || { echo 0; return; }
 	"$VMDQ" ctl --ctl "$T/$1.ctl" -j show vifs 2>/dev/null |
 		jq -r ".[] | select(.name == \"vm5\") | $2" 2>/dev/null || true
 }
 # vm_drops HOST: every frame the switch dropped at vm5 (drops and missed)
 vm_drops() { vf "$1" '([.drops[]] | add // 0) + (.missed // 0)'; }
 fdb_port() {
+	[ "${MIGRATE_BACKEND:-}" != dpdk ] || { echo -; return; }
 	"$VMDQ" ctl --ctl "$T/$1.ctl" -j show fdb 2>/dev/null |
 		jq -r ".[] | select(.mac == \"$MAC\") | .port" 2>/dev/null | head -1 || true
 }
@@ -145,7 +176,7 @@ qemu() {
 	qemu-system-x86_64 -nodefaults -display none -no-reboot -machine pc -smp 1 -m 128 \
 		-object memory-backend-memfd,id=mem,size=128M,share=on -numa node,memdev=mem \
 		-kernel "$(qemu_kernel)" -initrd "$T/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet" -serial "file:$T/qemu$h.log" \
+		-append "console=ttyS0 panic=-1 quiet ${MIGRATE_APPEND:-}" -serial "file:$T/qemu$h.log" \
 		-qmp "unix:$T/qmp$h.sock,server=on,wait=off" \
 		-chardev "socket,id=c0,path=$T/$h.sock" \
 		-netdev vhost-user,id=n0,chardev=c0 \
@@ -203,7 +234,8 @@ migrate() {
 	sw a "$tg"
 	sw b "$tg"
 	qemu a "$packed"
-	qemu b "$packed" -incoming "tcp:127.0.0.1:$PORT"
+	if [ -n "${MIGRATE_PMEM:-}" ]; then qemu b "$packed" -S -incoming "tcp:127.0.0.1:$PORT"
+	else qemu b "$packed" -incoming "tcp:127.0.0.1:$PORT"; fi
 	local up=
 	for _ in $(seq 240); do
 		grep -aq "^chk: rx" "$T/qemua.log" 2>/dev/null && grep -aq "bytes from 10.9.0.1" "$T/qemua.log" &&
@@ -218,8 +250,10 @@ migrate() {
 		return 1
 	fi
 	echo "the guest is up on A (${SECONDS} s)"
-	eq "$what: A's vif runs the guest's rings" "$(vf a .guest.state)" running
-	eq "$what: A's vif rings" "$(vf a .guest.ring)" "$ring"
+	if [ "${MIGRATE_BACKEND:-}" != dpdk ]; then
+		eq "$what: A's vif runs the guest's rings" "$(vf a .guest.state)" running
+		eq "$what: A's vif rings" "$(vf a .guest.ring)" "$ring"
+	fi
 
 	# the stream and the pings, from the external host
 	local to_a0 to_b0 dr_a0 dr_b0
@@ -284,6 +318,31 @@ migrate() {
 	local qdown qtotal
 	qdown=$(echo "$r" | jq -r '.downtime // empty')
 	qtotal=$(echo "$r" | jq -r '."total-time" // empty')
+	if [ -n "${MIGRATE_PMEM:-}" ]; then
+		for _ in $(seq 100); do
+			[ "$(qmp b '{"execute": "query-status"}' | jq -r .status)" = paused ] && break
+			sleep 0.1
+		done
+		qmp a "{\"execute\": \"pmemsave\", \"arguments\": {\"val\": 0, \"size\": 134217728, \"filename\": \"$T/a.mem\"}}"
+		qmp b "{\"execute\": \"pmemsave\", \"arguments\": {\"val\": 0, \"size\": 134217728, \"filename\": \"$T/b.mem\"}}"
+		"$VMDQ" ctl --ctl "$T/a.ctl" -j show vifs > "$T/a.vifs.json" 2>&1 || true
+		/usr/bin/python3 - "$T/a.mem" "$T/b.mem" > "$T/memdiff.out" <<-'P'
+		import sys
+		a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
+		n = 0
+		for p in range(0, min(len(a), len(b)), 4096):
+		    x, y = a[p:p+4096], b[p:p+4096]
+		    if x != y:
+		        n += 1
+		        d = [i for i in range(4096) if x[i] != y[i]]
+		        print("page 0x%x: %d bytes differ, first at +0x%x, last at +0x%x" % (p, len(d), d[0], d[-1]))
+		        print("  A: " + x[d[0]:d[0]+48].hex())
+		        print("  B: " + y[d[0]:d[0]+48].hex())
+		print("pages differing: %d" % n)
+		P
+		tail -n 1 "$T/memdiff.out"
+		qmp b '{"execute": "cont"}' > /dev/null
+	fi
 	qmp a '{"execute": "quit"}' > /dev/null 2>&1 || true
 	qemu_gone a
 	echo "migrated in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
@@ -313,9 +372,11 @@ migrate() {
 	sent=${sent:-0}
 	rx=$(chk b rx); bad=$(chk b bad); dup=$(chk b dup); max=$(chk b max)
 	lost=$((sent - ${rx:-0}))
-	eq "$what: B's vif runs the guest's rings" "$(vf b .guest.state)" running
-	eq "$what: B's vif rings" "$(vf b .guest.ring)" "$ring"
-	eq "$what: A's vif waits for a guest again" "$(vf a .guest.state)" waiting
+	if [ "${MIGRATE_BACKEND:-}" != dpdk ]; then
+		eq "$what: B's vif runs the guest's rings" "$(vf b .guest.state)" running
+		eq "$what: B's vif rings" "$(vf b .guest.ring)" "$ring"
+		eq "$what: A's vif waits for a guest again" "$(vf a .guest.state)" waiting
+	fi
 	eq "$what: datagrams with a bad payload" "$bad" 0
 	eq "$what: datagrams received twice" "$dup" 0
 	eq "$what: the last datagram arrived" "$max" $((sent - 1))
@@ -346,7 +407,9 @@ migrate() {
 	[ "$(guest_pings b)" -gt "${gp0:-0}" ] 2>/dev/null ||
 		fail "$what: the guest's own pings from B: none answered"
 	# the source switch sends the VM's MAC to its uplink now
-	eq "$what: A's FDB: the VM's MAC is on the wire" "$(fdb_port a)" wire
+	if [ "${MIGRATE_BACKEND:-}" != dpdk ]; then
+		eq "$what: A's FDB: the VM's MAC is on the wire" "$(fdb_port a)" wire
+	fi
 
 	if [ "$FAILS" -gt "$fails0" ]; then
 		for f in qemua.out qemub.out a.log b.log qemub.log; do
@@ -374,25 +437,26 @@ case_end() {
 	qemu_gone b
 	sw_stop a
 	sw_stop b
+	# MIGRATE_KEEP=DIR: each case's logs in a directory of their own
+	[ -z "${MIGRATE_KEEP:-}" ] || { local k="$MIGRATE_KEEP/case-$SECONDS"; mkdir -p "$k"
+		cp "$T"/*.log "$T"/*.out "$T"/*.json "$k/" 2>/dev/null || true; }
 }
 
-# split:off is left out of the default cases: its guest's kernel died on B
-# in both attempts of a CI run (and in M's first runs); it is the open bug of
-# issue 15, reproduced with MIGRATE_CASES=split:off MIGRATE_KEEP=DIR.
-for c in ${MIGRATE_CASES:-split:on packed:on packed:off}; do
+for c in ${MIGRATE_CASES:-split:on split:off packed:on packed:off}; do
 	p=off
 	[ "${c%%:*}" = packed ] && p=on
 	for _ in $(seq "${MIGRATE_ROUNDS:-1}"); do
 		f0=$FAILS
 		migrate "$p" "${c#*:}" || true
-		# KNOWN BUG, open in issue 15: about one migration in seven, the
-		# guest's kernel dies on B within its first frames there (memory
-		# overwritten; BENCHMARKS.md "Live migration").  Until it is
-		# found, a case whose guest died that way runs once more, and
-		# says so; a second death, or any other failure, fails the test.
+		# QEMU 7.2's TCG migration, on a loaded machine, sometimes misses
+		# a few guest pages (the guest's timekeeping) and the guest's
+		# kernel dies on B; DPDK's vhost back-end in our place does the
+		# same (BENCHMARKS.md "Live migration").  Not the switch's: a case
+		# whose guest died that way runs once more, and says so; a second
+		# death, or any other failure, fails the test.
 		if [ "$FAILS" -gt "$f0" ] && died_on_b; then
 			DEATHS=$((DEATHS + 1))
-			echo "KNOWN BUG (issue 15): the guest's kernel died on B; the case runs once more"
+			echo "the guest's kernel died on B (QEMU TCG's missed pages, BENCHMARKS.md): the case runs once more"
 			FAILS=$f0
 			migrate "$p" "${c#*:}" || true
 		fi
@@ -400,5 +464,5 @@ for c in ${MIGRATE_CASES:-split:on packed:on packed:off}; do
 done
 echo "---- figures (interval ${INTERVAL_US} us)"
 cat "$FIGS"
-echo "guest kernels that died on B and were run again (the open bug): $DEATHS"
+echo "guest kernels that died on B and were run again (QEMU TCG's missed pages): $DEATHS"
 finish
